@@ -1,0 +1,29 @@
+# deps.sh — sourced by scripts/test and scripts/demo: make sure the Debian packages herd
+# needs are installed. As root, missing ones are installed with apt-get; otherwise the
+# missing packages are named and the script stops.
+herd_packages=(build-essential cmake pkg-config clang libyaml-dev libxxhash-dev
+               libcriterion-dev libfiu-dev fiu-utils lcov graphviz)
+
+herd_missing_packages() {
+    local p missing=()
+    for p in "${herd_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    echo "${missing[@]}"
+}
+
+herd_ensure_deps() {
+    local missing
+    missing=$(herd_missing_packages)
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "herd needs these Debian packages: $missing" >&2
+        echo "install them with: sudo apt-get install -y $missing" >&2
+        exit 1
+    fi
+    echo "installing: $missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >&2
+}

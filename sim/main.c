@@ -1,0 +1,51 @@
+/* main.c — the herd binary: one command, subcommands dispatched from a table.
+ * Exit statuses follow lib/exitcode.h (sysexits). */
+#include "cli.h"
+#include "exitcode.h"
+#include "model_cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct herd_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} herd_command;
+
+static const herd_command commands[] = {
+    {"run", herd_cmd_run, "run a scenario in the simulator and check its expectations"},
+    {"check", herd_cmd_check, "explore every interleaving of a small model"},
+    {"replay", herd_cmd_replay, "re-feed a trace to fresh core machines and re-check it"},
+    {"policies", herd_cmd_policies, "print the backoff policies' delay ranges per attempt"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: herd <command> [args]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'herd <command> --help' describes a command. Exit status: 0 ok, 1 an "
+               "expectation not met,\n64 usage, 65 invalid input, 70 internal error, 74 I/O error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return HERD_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return HERD_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("herd %s\n", HERD_VERSION);
+        return HERD_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "herd: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return HERD_EXIT_USAGE;
+}

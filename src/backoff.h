@@ -8,7 +8,8 @@
  * (factor_milli = 2000 means x2) and jitter in millionths (jitter_ppm = 500000 means
  * +/-50 %), so results do not depend on the compiler's floating point.
  *
- * The policies and their sources are documented in docs/protocol.md ("Backoff"). */
+ * The policies, their formulas, defaults and the library source each was checked against
+ * are documented in docs/backoff.md. */
 #ifndef HERD_BACKOFF_H
 #define HERD_BACKOFF_H
 
@@ -26,7 +27,7 @@ enum herd_backoff_kind {
     HERD_BACKOFF_SOCKETIO,        /* Socket.IO: 1 s, x2, +/-50 % then cap 5 s */
     HERD_BACKOFF_PHOENIX,         /* step table 10..2000 ms, then 5000 ms */
     HERD_BACKOFF_SIGNALR,         /* 0, 2, 10, 30 s, then stop */
-    HERD_BACKOFF_RECONNECTING_WS, /* reconnecting-websocket: 0, then U[1,5]s x1.3^(n-1), cap 10 s */
+    HERD_BACKOFF_RECONNECTING_WS, /* reconnecting-websocket: per-client U[1,5]s x1.3^n, cap 10 s */
     HERD_BACKOFF_CENTRIFUGE,      /* centrifuge-js: min(max, min + U[0, min(max, min*2^n)]) */
     HERD_BACKOFF_AWS_STANDARD,    /* AWS SDK standard: full jitter 100 ms base, 20 s cap, token bucket */
     HERD_BACKOFF_KIND_COUNT
@@ -85,6 +86,17 @@ void herd_backoff_reset(herd_backoff_state *s);
  * draw (decorrelated: over every previous delay). For tests, docs and the demo table. */
 void herd_backoff_bounds(const herd_backoff_policy *p, uint32_t attempt, uint64_t *lo_us,
                          uint64_t *hi_us);
+/* True when herd_backoff_next() gives up (HERD_ESTOP) at this attempt: max_attempts reached,
+ * or a stopping step table exhausted. herd_backoff_bounds() gives 0..0 for such attempts. */
+bool herd_backoff_stops(const herd_backoff_policy *p, uint32_t attempt);
+/* Analytic mean delay at attempt n (integer microseconds, exact up to the rounding of the
+ * integer draws, at most a microsecond or so), over every per-client base and every draw.
+ * HERD_BACKOFF_MEAN_NONE when the policy stops at n, or when the mean has no closed form:
+ * decorrelated jitter once the cap can bind (it depends on the whole history), and a cap
+ * applied after the jitter on a per-client random base while the cap binds for some
+ * clients only. For tests, docs and the demo table; never on a simulation path. */
+#define HERD_BACKOFF_MEAN_NONE UINT64_MAX
+uint64_t herd_backoff_mean_us(const herd_backoff_policy *p, uint32_t attempt);
 const char *herd_backoff_name(int kind);
 /* Parse a name as printed by herd_backoff_name; returns the kind or HERD_EINVAL. */
 int herd_backoff_parse(const char *name);

@@ -17,6 +17,10 @@
 
 #include "error.h"
 
+/* The block is hashed bytewise: its structs must have no compiler padding. */
+_Static_assert(sizeof(herd_dedup) == 32, "herd_dedup has hidden padding");
+_Static_assert(sizeof(herd_dedup_record) == 48, "herd_dedup_record has hidden padding");
+
 /* The ring starts right after the header; records are 8-byte aligned. */
 #define DEDUP_RING_OFFSET ((sizeof(herd_dedup) + 7u) & ~(size_t)7u)
 

@@ -27,6 +27,12 @@
 
 #include "error.h"
 
+/* The block is hashed bytewise: its structs must have no compiler padding. */
+_Static_assert(sizeof(herd_store_config) == 32, "herd_store_config has hidden padding");
+_Static_assert(sizeof(herd_store) == 72, "herd_store has hidden padding");
+_Static_assert(sizeof(herd_store_stream) == 48, "herd_store_stream has hidden padding");
+_Static_assert(sizeof(herd_entry) == 32, "herd_entry has hidden padding");
+
 #define STORE_ALIGN(x) (((x) + 7u) & ~(size_t)7u)
 #define STORE_AOF_EVERYSEC_US ((herd_time)HERD_US_PER_S)
 #define STORE_PG_ASYNC_US ((herd_time)3u * 200u * HERD_US_PER_MS) /* 3 x wal_writer_delay */

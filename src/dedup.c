@@ -70,6 +70,15 @@ static uint32_t dedup_buckets_for(uint32_t capacity)
     return b;
 }
 
+/* Ring slot of logical position i: head < capacity and i <= capacity, so a conditional
+ * subtraction replaces a division (capacity <= 2^26: no overflow). */
+static uint32_t dedup_slot(const herd_dedup *d, uint32_t i)
+{
+    assert(d->head < d->capacity && i <= d->capacity);
+    uint32_t x = d->head + i;
+    return x >= d->capacity ? x - d->capacity : x;
+}
+
 static bool dedup_expired(const herd_dedup *d, const herd_dedup_record *r, herd_time now)
 {
     return d->window_us > 0 && herd_time_add(r->inserted_us, d->window_us) <= now;
@@ -158,13 +167,13 @@ static void dedup_pop_head(herd_dedup *d)
 {
     assert(d->count > 0);
     dedup_remove_slot(d, d->head);
-    d->head = (d->count == 0) ? 0 : (d->head + 1u) % d->capacity;
+    d->head = (d->count == 0) ? 0 : dedup_slot(d, 1u);
 }
 
 static void dedup_pop_tail(herd_dedup *d)
 {
     assert(d->count > 0);
-    uint32_t tail = (uint32_t)(((uint64_t)d->head + d->count - 1u) % d->capacity);
+    uint32_t tail = dedup_slot(d, d->count - 1u);
     dedup_remove_slot(d, tail);
     if (d->count == 0) d->head = 0;
 }
@@ -196,7 +205,7 @@ int herd_dedup_insert(herd_dedup *d, herd_msg_id msg, herd_sid sid, uint32_t roo
         dedup_pop_head(d); /* the count window: the oldest record goes */
         d->evicted++;
     }
-    uint32_t slot = (uint32_t)(((uint64_t)d->head + d->count) % d->capacity);
+    uint32_t slot = dedup_slot(d, d->count);
     herd_dedup_record *r = &dedup_ring(d)[slot];
     assert(r->msg == 0 && r->lsn == 0 && "free ring slots are zero");
     *r = (herd_dedup_record){.msg = msg, .sid = sid, .lsn = lsn, .inserted_us = now, .room = room};
@@ -210,7 +219,7 @@ void herd_dedup_truncate(herd_dedup *d, uint64_t keep_lsn)
     assert(d != NULL);
     /* Records are in lsn order, so the ones a crash loses sit at the tail. */
     while (d->count > 0) {
-        uint32_t tail = (uint32_t)(((uint64_t)d->head + d->count - 1u) % d->capacity);
+        uint32_t tail = dedup_slot(d, d->count - 1u);
         if (dedup_ring_c(d)[tail].lsn <= keep_lsn) break;
         dedup_pop_tail(d);
     }

@@ -107,12 +107,21 @@ const herd_dedup *herd_store_dedup(const herd_store *s)
     return (const herd_dedup *)((const unsigned char *)s + store_dedup_offset(s));
 }
 
+/* Ring slot of logical position i: head < maxlen and i <= maxlen, so one conditional
+ * subtraction replaces a division on the hot path (maxlen <= 2^26: no overflow). */
+static uint32_t store_slot(const herd_store *s, uint32_t head, uint32_t i)
+{
+    assert(head < s->cfg.maxlen && i <= s->cfg.maxlen);
+    uint32_t x = head + i;
+    return x >= s->cfg.maxlen ? x - s->cfg.maxlen : x;
+}
+
 /* Logical entry i (0 = oldest) of a stream. */
 static const herd_entry *store_at_c(const herd_store *s, uint32_t room, uint32_t i)
 {
     const herd_store_stream *st = &store_streams_c(s)[room];
     assert(i < st->len);
-    return &store_ring_c(s, room)[((uint64_t)st->head + i) % s->cfg.maxlen];
+    return &store_ring_c(s, room)[store_slot(s, st->head, i)];
 }
 
 static herd_entry *store_at(herd_store *s, uint32_t room, uint32_t i)
@@ -214,7 +223,7 @@ static void store_pop_head(herd_store *s, uint32_t room)
     if (herd_sid_cmp(e->sid, st->max_deleted) > 0) st->max_deleted = e->sid;
     memset(e, 0, sizeof *e);
     st->len--;
-    st->head = (st->len == 0) ? 0 : (st->head + 1u) % s->cfg.maxlen;
+    st->head = (st->len == 0) ? 0 : store_slot(s, st->head, 1u);
 }
 
 /* Every write takes the next lsn; the synchronous modes make it durable before replying. */
@@ -232,7 +241,7 @@ static uint64_t store_append(herd_store *s, uint32_t room, herd_sid id, herd_msg
     assert(herd_sid_cmp(id, st->top) > 0);
     if (st->len == s->cfg.maxlen) store_pop_head(s, room); /* MAXLEN: the ring is full */
     uint64_t lsn = store_log_write(s);
-    herd_entry *e = &store_ring(s, room)[((uint64_t)st->head + st->len) % s->cfg.maxlen];
+    herd_entry *e = &store_ring(s, room)[store_slot(s, st->head, st->len)];
     assert(e->lsn == 0 && "free ring slots are zero");
     *e = (herd_entry){.sid = id, .msg = msg, .lsn = lsn};
     st->len++;

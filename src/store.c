@@ -19,7 +19,11 @@
  *    id is never reissued.
  *  - A crash truncates the log at durable_lsn: next_lsn restarts at durable_lsn + 1, so
  *    the lsns of lost writes are reused, exactly as a log file truncated at its last fsync.
- *  - on_timer before the deadline does nothing (the ngtcp2 handle_expiry pattern). */
+ *  - on_timer before the deadline does nothing (the ngtcp2 handle_expiry pattern).
+ *  - The dedup index is keyed by message id alone (ids are unique fleet-wide): a
+ *    DUPLICATE reports the recorded sid, lsn and durability, and prev 0-0.
+ * Costs: append, publish and find O(1) amortised / O(log maxlen); read O(log maxlen +
+ * limit); a crash O(rooms + writes dropped), a trim O(entries removed). */
 #include "store.h"
 
 #include <assert.h>

@@ -1,0 +1,122 @@
+/* accept.c — the TCP accept path of each server: SYN arrival, the bounded SYN backlog /
+ * accept queue, kernel SYN retransmissions, handshake CPU, and wasted handshakes.
+ *
+ * A SYN reaching the load balancer is routed to a server (lb.c) and queued there if the
+ * server's backlog has room; otherwise it is dropped and the client's kernel retransmits
+ * it after 1 s, then 2 s, 4 s ... (1, 3, 7 s after the first: Linux's initial RTO with
+ * exponential backoff) up to syn_retries times, then fails the connect (1006). Queued
+ * handshakes are served FIFO by the server's workers, each costing handshake_us of CPU.
+ * A handshake that completes for a client that has since given up on that attempt (its
+ * connect timeout fired, it reconnected, it went offline) is wasted work: this is what
+ * makes a herd metastable, since a full queue of dead clients starves the live ones. */
+#include "world.h"
+
+#include "error.h"
+
+#include <assert.h>
+
+static void syn_dropped(herd_world *w, uint32_t client, uint32_t conn, uint32_t tries)
+{
+    herd_metrics_add(&w->metrics, HERD_M_SYN_DROPS, 1);
+    herd_time wait = w->cfg.syn_rto_us << (tries < 20 ? tries : 20);
+    if (tries >= w->cfg.syn_retries) {
+        /* The kernel gives up: connect() fails with ETIMEDOUT. */
+        herd_world_push(w, herd_time_add(w->now, wait), HERD_EV_CLIENT_CLOSE, client,
+                        conn | (uint64_t)HERD_CLOSE_ABNORMAL << 32);
+        return;
+    }
+    herd_world_push(w, herd_time_add(w->now, wait), HERD_EV_SYN, client, conn | (uint64_t)(tries + 1) << 32);
+}
+
+static void refuse(herd_world *w, uint32_t client, uint32_t conn, uint16_t code, uint32_t hint_ms)
+{
+    /* RST or a close frame travels back to the client. */
+    herd_metrics_add(&w->metrics, HERD_M_REFUSED, 1);
+    if (hint_ms > UINT16_MAX) hint_ms = UINT16_MAX;
+    herd_world_push(w, herd_time_add(w->now, herd_net_latency(w, client, 6)), HERD_EV_CLIENT_CLOSE, client,
+                    conn | (uint64_t)code << 32 | (uint64_t)hint_ms << 48);
+}
+
+static void start_handshakes(herd_world *w, uint32_t server)
+{
+    herd_sim_server *s = &w->servers[server];
+    while (s->up && s->busy < w->cfg.workers && s->q_len > 0) { /* at most workers steps */
+        herd_pending_syn p = w->accept[(size_t)server * w->cfg.backlog + s->q_head];
+        s->q_head = (s->q_head + 1) % w->cfg.backlog;
+        s->q_len--;
+        s->busy++;
+        herd_world_push(w, herd_time_add(w->now, w->cfg.handshake_us),
+                        HERD_EV_HANDSHAKE_DONE | s->epoch << 8, server, p.client | (uint64_t)p.conn << 32);
+    }
+}
+
+static bool attempt_alive(const herd_world *w, uint32_t client, uint32_t conn)
+{
+    const herd_client *c = &w->clients[client];
+    return c->conn == conn && c->state == HERD_CLIENT_CONNECTING && !(w->sc[client].flags & HERD_SC_OFFLINE);
+}
+
+int herd_accept_syn(herd_world *w, uint32_t client, uint32_t conn, uint32_t tries)
+{
+    if (!attempt_alive(w, client, conn)) return HERD_OK; /* socket closed: no retransmission */
+    if (tries > 0) herd_metrics_add(&w->metrics, HERD_M_SYNS, 1);
+    herd_group cg = {HERD_GROUP_CLIENTS, client, 1}, lg = {HERD_GROUP_LB, 0, 1};
+    if (!w->lb_up || herd_net_lost(w, client, 7) || herd_net_path_open_at(w, cg, lg) > w->now) {
+        syn_dropped(w, client, conn, tries);
+        return HERD_OK;
+    }
+    bool limited = false;
+    int server = herd_lb_pick(w, client, conn, &limited);
+    if (limited) {
+        syn_dropped(w, client, conn, tries);
+        return HERD_OK;
+    }
+    if (server < 0 || !w->servers[server].up) { /* nothing listening: RST */
+        refuse(w, client, conn, HERD_CLOSE_ABNORMAL, 0);
+        return HERD_OK;
+    }
+    herd_sim_server *s = &w->servers[server];
+    herd_group sg = {HERD_GROUP_SERVERS, (uint32_t)server, 1};
+    if (s->q_len >= w->cfg.backlog || herd_net_path_open_at(w, lg, sg) > w->now) {
+        syn_dropped(w, client, conn, tries);
+        return HERD_OK;
+    }
+    w->accept[(size_t)server * w->cfg.backlog + (s->q_head + s->q_len) % w->cfg.backlog] =
+        (herd_pending_syn){client, conn};
+    s->q_len++;
+    herd_oracle_check_bound(&w->oracle, w->now, "an accept queue", s->q_len, w->cfg.backlog);
+    start_handshakes(w, (uint32_t)server);
+    return HERD_OK;
+}
+
+int herd_accept_handshake_done(herd_world *w, uint32_t server, uint64_t arg, uint32_t epoch)
+{
+    herd_sim_server *s = &w->servers[server];
+    if (epoch != s->epoch) return HERD_OK; /* the process died meanwhile */
+    assert(s->busy > 0);
+    s->busy--;
+    uint32_t client = (uint32_t)arg, conn = (uint32_t)(arg >> 32);
+    int rc = HERD_OK;
+    if (!attempt_alive(w, client, conn)) {
+        herd_metrics_add(&w->metrics, HERD_M_WASTED, 1);
+    } else if (w->cfg.max_conns && s->conns >= w->cfg.max_conns) {
+        refuse(w, client, conn, HERD_CLOSE_TRY_AGAIN_LATER, w->cfg.retry_after_ms);
+    } else {
+        herd_metrics_add(&w->metrics, HERD_M_ACCEPTS, 1);
+        rc = herd_servers_open_session(w, server, client, conn);
+    }
+    start_handshakes(w, server);
+    return rc;
+}
+
+/* The server process stopped: its queue and the handshakes in progress are gone. */
+void herd_accept_flush(herd_world *w, uint32_t server)
+{
+    herd_sim_server *s = &w->servers[server];
+    s->q_head = 0;
+    s->q_len = 0;
+    s->busy = 0;
+    s->epoch++;
+}
+
+void herd_accept_kick(herd_world *w, uint32_t server) { start_handshakes(w, server); }

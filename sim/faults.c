@@ -1,0 +1,236 @@
+/* faults.c — the fault schedule: what breaks, when, and when it heals.
+ *
+ * Each fault of the scenario becomes events in phases (break, then heal; a graceful
+ * restart drains, stops, then starts). The latest heal time is the start of the
+ * liveness phase (L1): from then on nothing breaks, and the run measures how long the
+ * world takes to get every client LIVE again. --swarm replaces the scenario's faults by a
+ * mix drawn from the seed (one generator derived from (seed, 0, FAULTS)), so a sweep over
+ * seeds explores fault combinations nobody wrote down. */
+#include "world.h"
+
+#include "error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[HERD_FAULT_KIND_COUNT] = {
+    NULL, "crash", "graceful_restart", "rolling_deploy", "lb_restart", "partition",
+    "net_burst", "store_crash", "offline",
+};
+
+const char *herd_fault_kind_name(int kind)
+{
+    return kind > 0 && kind < HERD_FAULT_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+const char *const *herd_fault_kind_names(void) { return kind_names + 1; }
+
+int herd_fault_kind_parse(const char *name)
+{
+    for (int k = 1; k < HERD_FAULT_KIND_COUNT; k++)
+        if (strcmp(name, kind_names[k]) == 0) return k;
+    return HERD_EINVAL;
+}
+
+/* "clients", "clients:10-19", "servers:2", "lb", "store". */
+int herd_group_parse(const char *text, herd_group *g)
+{
+    static const struct { const char *name; uint8_t kind; } kinds[] = {
+        {"clients", HERD_GROUP_CLIENTS}, {"lb", HERD_GROUP_LB}, {"servers", HERD_GROUP_SERVERS}, {"store", HERD_GROUP_STORE},
+    };
+    *g = (herd_group){0};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t n = strlen(kinds[i].name);
+        if (strncmp(text, kinds[i].name, n) != 0) continue;
+        g->kind = kinds[i].kind;
+        if (text[n] == '\0') return HERD_OK;
+        if (text[n] != ':') break;
+        char *end;
+        unsigned long a = strtoul(text + n + 1, &end, 10), b = a;
+        if (end == text + n + 1) return HERD_EINVAL;
+        if (*end == '-') {
+            const char *s = end + 1;
+            b = strtoul(s, &end, 10);
+            if (end == s) return HERD_EINVAL;
+        }
+        if (*end != '\0' || b < a || b >= UINT32_MAX) return HERD_EINVAL;
+        g->first = (uint32_t)a;
+        g->count = (uint32_t)(b - a + 1);
+        return HERD_OK;
+    }
+    return HERD_EINVAL;
+}
+
+static void range_of(const herd_world *w, const herd_fault *f, uint32_t total, uint32_t *lo, uint32_t *hi)
+{
+    *lo = f->first < total ? f->first : total;
+    uint64_t end = f->count ? (uint64_t)f->first + f->count : total;
+    *hi = end > total ? total : (uint32_t)end;
+    (void)w;
+}
+
+static herd_time heal_time(const herd_world *w, const herd_fault *f)
+{
+    if (f->kind == HERD_FAULT_GRACEFUL) return f->at_us + f->drain_us + f->duration_us;
+    if (f->kind == HERD_FAULT_ROLLING) {
+        uint32_t lo, hi;
+        range_of(w, f, w->cfg.servers, &lo, &hi);
+        uint32_t n = hi > lo ? hi - lo : 1;
+        return f->at_us + (herd_time)(n - 1) * f->interval_us + f->drain_us + f->duration_us;
+    }
+    return f->at_us + f->duration_us;
+}
+
+int herd_faults_schedule(herd_world *w)
+{
+    w->last_heal_us = 0;
+    for (uint32_t i = 0; i < w->cfg.fault_count; i++) {
+        const herd_fault *f = &w->cfg.faults[i];
+        herd_time heal = heal_time(w, f);
+        if (heal > w->last_heal_us) w->last_heal_us = heal;
+        if (f->kind == HERD_FAULT_ROLLING || f->kind == HERD_FAULT_GRACEFUL) {
+            /* One event chain per server (a graceful restart is a rolling one with no
+             * interval): drain, stop, start. */
+            uint32_t lo, hi;
+            range_of(w, f, w->cfg.servers, &lo, &hi);
+            for (uint32_t s = lo; s < hi; s++)
+                herd_world_push(w, f->at_us + (f->kind == HERD_FAULT_ROLLING ? (herd_time)(s - lo) * f->interval_us : 0),
+                                HERD_EV_FAULT, i, (uint64_t)s << 8);
+        } else {
+            herd_world_push(w, f->at_us, HERD_EV_FAULT, i, 0);
+        }
+    }
+    return HERD_OK;
+}
+
+static void reset_all_sessions(herd_world *w)
+{
+    for (uint32_t slot = 0; slot < w->sessions.used; slot++) {
+        herd_sim_session *ss = herd_pool_at(&w->sessions, slot);
+        if (ss->in_use) herd_servers_close_session(w, slot, true, HERD_CLOSE_ABNORMAL, 0);
+    }
+}
+
+static void clients_offline(herd_world *w, const herd_fault *f, bool off)
+{
+    uint32_t lo, hi;
+    range_of(w, f, w->cfg.clients, &lo, &hi);
+    for (uint32_t i = lo; i < hi; i++) {
+        herd_sim_client *sc = &w->sc[i];
+        if (!off) {
+            if (sc->flags & HERD_SC_OFFLINE) w->offline_count--;
+            sc->flags &= (uint8_t)~HERD_SC_OFFLINE;
+            continue;
+        }
+        if (sc->flags & HERD_SC_OFFLINE) continue;
+        sc->flags |= HERD_SC_OFFLINE;
+        w->offline_count++;
+        /* The phone loses its network: the socket errors at once on the client; the
+         * server hears nothing and drops the session when its keepalive gives up. */
+        if (sc->session) herd_servers_close_session(w, sc->session - 1, false, 0, 0);
+        herd_world_push(w, w->now, HERD_EV_CLIENT_CLOSE, i, w->clients[i].conn | (uint64_t)HERD_CLOSE_ABNORMAL << 32);
+    }
+}
+
+static void server_phase(herd_world *w, const herd_fault *f, uint32_t s, uint64_t phase, uint32_t index, uint64_t roll)
+{
+    herd_time t0 = w->now;
+    switch (phase) {
+    case 0:
+        herd_servers_drain(w, s, f->code, f->retry_after_ms, f->drain_us);
+        herd_world_push(w, t0 + f->drain_us, HERD_EV_FAULT, index, roll | 1);
+        break;
+    case 1:
+        herd_servers_set_up(w, s, false);
+        herd_world_push(w, t0 + f->duration_us, HERD_EV_FAULT, index, roll | 2);
+        break;
+    default: herd_servers_set_up(w, s, true); break;
+    }
+}
+
+static void fault_partition(herd_world *w, const herd_fault *f)
+{
+    /* Drop cuts that have healed, then add this one. */
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->partition_count; i++)
+        if (w->partitions[i].until_us > w->now) w->partitions[n++] = w->partitions[i];
+    w->partition_count = n;
+    if (n == HERD_WORLD_PARTITIONS_MAX) return;
+    w->partitions[w->partition_count++] = (herd_partition){f->a, f->b, f->oneway, f->at_us + f->duration_us};
+}
+
+int herd_faults_fire(herd_world *w, uint32_t index, uint64_t arg)
+{
+    const herd_fault *f = &w->cfg.faults[index];
+    uint64_t phase = arg & 0xff;
+    uint32_t lo, hi;
+    bool staged = f->kind == HERD_FAULT_GRACEFUL || f->kind == HERD_FAULT_ROLLING;
+    bool healed = staged ? phase == 2 : phase == 1;
+    if (phase == 0 && !staged) herd_world_push(w, w->now + f->duration_us, HERD_EV_FAULT, index, 1);
+    switch (f->kind) {
+    case HERD_FAULT_CRASH:
+        range_of(w, f, w->cfg.servers, &lo, &hi);
+        for (uint32_t s = lo; s < hi; s++) phase == 0 ? herd_servers_crash(w, s) : herd_servers_set_up(w, s, true);
+        break;
+    case HERD_FAULT_GRACEFUL:
+    case HERD_FAULT_ROLLING: server_phase(w, f, (uint32_t)(arg >> 8), phase, index, arg & ~0xffull); break;
+    case HERD_FAULT_LB_RESTART:
+        w->lb_up = phase != 0;
+        if (phase == 0) reset_all_sessions(w);
+        break;
+    case HERD_FAULT_PARTITION:
+        if (phase == 0) fault_partition(w, f);
+        break;
+    case HERD_FAULT_NET_BURST:
+        if (phase == 0) {
+            w->burst_loss_ppm = f->loss_ppm;
+            w->burst_latency_us = f->latency_us;
+            w->burst_until_us = f->at_us + f->duration_us;
+        }
+        break;
+    case HERD_FAULT_STORE_CRASH:
+        if (phase == 0) herd_store_node_crash(w);
+        w->store_up = phase != 0;
+        break;
+    case HERD_FAULT_OFFLINE: clients_offline(w, f, phase == 0); break;
+    default: return HERD_EINVAL;
+    }
+    if (healed) herd_world_note_heal(w);
+    return HERD_OK;
+}
+
+/* --swarm: 1 to 4 faults drawn from the seed, all healed by 60 % of the run so the
+ * liveness phase has time. Client and server ranges are drawn within the world. */
+void herd_faults_swarm(herd_world_config *cfg)
+{
+    static const uint8_t pool[] = {HERD_FAULT_CRASH, HERD_FAULT_GRACEFUL, HERD_FAULT_LB_RESTART,
+                                   HERD_FAULT_PARTITION, HERD_FAULT_NET_BURST, HERD_FAULT_STORE_CRASH,
+                                   HERD_FAULT_OFFLINE, HERD_FAULT_ROLLING};
+    herd_rng r;
+    herd_rng_derive(&r, cfg->seed, 0, HERD_RNG_FAULTS);
+    herd_time d = cfg->duration_us;
+    cfg->fault_count = 1 + (uint32_t)herd_rng_below(&r, 4);
+    for (uint32_t i = 0; i < cfg->fault_count; i++) {
+        herd_fault *f = &cfg->faults[i];
+        *f = (herd_fault){0};
+        f->kind = pool[herd_rng_below(&r, sizeof pool)];
+        f->at_us = d / 10 + herd_rng_below(&r, d / 5 + 1);
+        f->duration_us = HERD_US_PER_S + herd_rng_below(&r, d / 10 + 1);
+        f->first = (uint32_t)herd_rng_below(&r, cfg->servers);
+        f->count = 1 + (uint32_t)herd_rng_below(&r, cfg->servers - f->first);
+        f->code = herd_rng_below(&r, 2) ? HERD_CLOSE_GOING_AWAY : HERD_CLOSE_SERVICE_RESTART;
+        f->drain_us = herd_rng_below(&r, 5 * (uint64_t)HERD_US_PER_S);
+        f->interval_us = HERD_US_PER_S + herd_rng_below(&r, 5 * (uint64_t)HERD_US_PER_S);
+        f->loss_ppm = (uint32_t)herd_rng_below(&r, 300000);
+        f->latency_us = herd_rng_below(&r, 500 * (uint64_t)HERD_US_PER_MS);
+        f->a = (herd_group){HERD_GROUP_CLIENTS, 0, 1 + (uint32_t)herd_rng_below(&r, cfg->clients)};
+        f->b = (herd_group){HERD_GROUP_SERVERS, 0, 0};
+        f->oneway = (uint8_t)herd_rng_below(&r, 2);
+        if (f->kind == HERD_FAULT_OFFLINE) {
+            f->first = (uint32_t)herd_rng_below(&r, cfg->clients);
+            f->count = 1 + (uint32_t)herd_rng_below(&r, cfg->clients - f->first);
+        }
+        if (f->kind == HERD_FAULT_ROLLING) f->count = 0;
+    }
+}

@@ -1,0 +1,116 @@
+/* lb.c — the load balancer: which server a new connection goes to, and whether it may.
+ *
+ * Policies: sticky (rendezvous hashing on the client id: a client returns to the same
+ * server while it is up, and only the clients of a failed server move), round robin,
+ * least connections (open sessions + handshakes queued or running), random, and power
+ * of two choices. The LB sees servers through health checks, so it learns that a server
+ * died or came back health_lag_us late (it keeps routing to a dead one meanwhile, which
+ * refuses); a draining server is taken out at once (an operator action). A token bucket
+ * limits new connections per second; a SYN over the limit is dropped. Draws come from
+ * (seed, client, LB ^ connection generation). */
+#include "world.h"
+
+#include "error.h"
+
+#include <string.h>
+
+static const char *const policy_names[HERD_LB_POLICY_COUNT + 1] = {
+    "sticky", "round_robin", "least_conn", "random", "p2c", NULL,
+};
+
+const char *herd_lb_policy_name(int p) { return p >= 0 && p < HERD_LB_POLICY_COUNT ? policy_names[p] : "?"; }
+const char *const *herd_lb_policy_names(void) { return policy_names; }
+
+int herd_lb_policy_parse(const char *name)
+{
+    for (int i = 0; i < HERD_LB_POLICY_COUNT; i++)
+        if (strcmp(name, policy_names[i]) == 0) return i;
+    return HERD_EINVAL;
+}
+
+static bool eligible(const herd_world *w, uint32_t s)
+{
+    return w->servers[s].lb_up && !w->servers[s].draining;
+}
+
+static uint64_t load(const herd_world *w, uint32_t s)
+{
+    const herd_sim_server *v = &w->servers[s];
+    return (uint64_t)v->conns + v->q_len + v->busy;
+}
+
+static bool rate_ok(herd_world *w)
+{
+    if (w->cfg.lb_rate_per_s == 0) return true;
+    uint64_t cap = (uint64_t)w->cfg.lb_burst * 1000u;
+    uint64_t dt = w->now - w->lb_tokens_at;
+    /* thousandths of a token: rate tokens per second = rate / 1000 per ms */
+    uint64_t add = dt / HERD_US_PER_MS * w->cfg.lb_rate_per_s;
+    w->lb_tokens_at += dt / HERD_US_PER_MS * HERD_US_PER_MS;
+    w->lb_tokens_milli = w->lb_tokens_milli + add > cap ? cap : w->lb_tokens_milli + add;
+    if (w->lb_tokens_milli < 1000) return false;
+    w->lb_tokens_milli -= 1000;
+    return true;
+}
+
+static int nth_eligible(const herd_world *w, uint64_t n)
+{
+    for (uint32_t s = 0; s < w->cfg.servers; s++)
+        if (eligible(w, s) && n-- == 0) return (int)s;
+    return -1;
+}
+
+static int pick_sticky(const herd_world *w, uint32_t client)
+{
+    int best = -1;
+    uint64_t best_score = 0;
+    for (uint32_t s = 0; s < w->cfg.servers; s++) {
+        if (!eligible(w, s)) continue;
+        uint64_t k = ((uint64_t)client << 32 | s) ^ w->cfg.seed;
+        uint64_t score = herd_splitmix64(&k);
+        if (best < 0 || score > best_score) {
+            best = (int)s;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+static int pick_least(const herd_world *w)
+{
+    int best = -1;
+    for (uint32_t s = 0; s < w->cfg.servers; s++)
+        if (eligible(w, s) && (best < 0 || load(w, s) < load(w, (uint32_t)best))) best = (int)s;
+    return best;
+}
+
+int herd_lb_pick(herd_world *w, uint32_t client, uint32_t conn, bool *rate_limited)
+{
+    *rate_limited = false;
+    uint32_t n = 0;
+    for (uint32_t s = 0; s < w->cfg.servers; s++) n += eligible(w, s);
+    if (n == 0) return -1;
+    if (!rate_ok(w)) {
+        *rate_limited = true;
+        return -1;
+    }
+    herd_rng r;
+    herd_rng_derive(&r, w->cfg.seed, client, HERD_RNG_LB | (uint64_t)conn << 8);
+    switch (w->cfg.lb_policy) {
+    case HERD_LB_STICKY: return pick_sticky(w, client);
+    case HERD_LB_ROUND_ROBIN: return nth_eligible(w, w->rr_next++ % n);
+    case HERD_LB_LEAST_CONN: return pick_least(w);
+    case HERD_LB_RANDOM: return nth_eligible(w, herd_rng_below(&r, n));
+    case HERD_LB_P2C: {
+        int a = nth_eligible(w, herd_rng_below(&r, n)), b = nth_eligible(w, herd_rng_below(&r, n));
+        return load(w, (uint32_t)b) < load(w, (uint32_t)a) ? b : a;
+    }
+    default: return -1;
+    }
+}
+
+/* A server changed health: the LB notices after the health-check lag. */
+void herd_lb_health_changed(herd_world *w, uint32_t server, bool up)
+{
+    herd_world_push(w, herd_time_add(w->now, w->cfg.health_lag_us), HERD_EV_LB_HEALTH, server, up);
+}

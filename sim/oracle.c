@@ -1,0 +1,217 @@
+/* oracle.c — online checks of invariants I1..I7 and L1 (see oracle.h for the list).
+ *
+ * Each hook is called by the world at the moment the protocol commits to something: an
+ * ACK leaving a server, an append in the store, a DELIVER or GAP reaching an application,
+ * a store crash. The oracle trusts only the store model (the ground truth of what the
+ * stream holds), never a machine's own bookkeeping, so a broken machine cannot vouch for
+ * itself. */
+#include "oracle.h"
+
+#include "error.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const inv_names[HERD_INV_COUNT] = {"I1", "I2", "I3", "I4", "I5", "I6", "I7", "L1"};
+static const char *const inv_titles[HERD_INV_COUNT] = {
+    "no loss", "no duplicate append", "no duplicate delivery", "order",
+    "ACK after durability", "no silent gap", "bounded queues", "liveness",
+};
+
+const char *herd_invariant_name(int inv) { return inv >= 0 && inv < HERD_INV_COUNT ? inv_names[inv] : "?"; }
+const char *herd_invariant_title(int inv) { return inv >= 0 && inv < HERD_INV_COUNT ? inv_titles[inv] : "?"; }
+
+int herd_oracle_init(herd_oracle *o, uint32_t clients, uint32_t capacity)
+{
+    *o = (herd_oracle){0};
+    o->first_inv = -1;
+    o->clients = clients;
+    o->last = calloc(clients ? clients : 1, sizeof *o->last);
+    o->ack_cap = clients < 4096 ? 4096 : clients > HERD_ORACLE_ACKS_MAX ? HERD_ORACLE_ACKS_MAX : clients;
+    o->acks = malloc(sizeof *o->acks * o->ack_cap);
+    if (capacity == 0) capacity = 1;
+    o->appended_bytes = herd_dedup_bytes(capacity);
+    o->appended = o->appended_bytes ? malloc(o->appended_bytes) : NULL;
+    if (!o->last || !o->acks || !o->appended) {
+        herd_oracle_free(o);
+        return HERD_ENOSPACE;
+    }
+    /* No time window: the oracle remembers by count only, so a store dedup window shorter
+     * than an outage cannot hide a duplicate from it. */
+    if (herd_dedup_init(o->appended, o->appended_bytes, capacity, 0) != HERD_OK) {
+        herd_oracle_free(o);
+        return HERD_ENOSPACE;
+    }
+    return HERD_OK;
+}
+
+void herd_oracle_free(herd_oracle *o)
+{
+    free(o->last);
+    free(o->acks);
+    free(o->appended);
+    o->last = NULL;
+    o->acks = NULL;
+    o->appended = NULL;
+}
+
+size_t herd_oracle_bytes(const herd_oracle *o)
+{
+    return (size_t)o->clients * sizeof *o->last + o->appended_bytes +
+           sizeof *o->acks * o->ack_cap;
+}
+
+void herd_oracle_violate(herd_oracle *o, int inv, herd_time now, const char *fmt, ...)
+{
+    assert(inv >= 0 && inv < HERD_INV_COUNT);
+    o->count[inv]++;
+    if (o->first_inv >= 0) return;
+    o->first_inv = inv;
+    o->first_at = now;
+    int n = snprintf(o->first_msg, sizeof o->first_msg, "%s %s violated at t=%" PRIu64 ".%06" PRIu64 "s: ",
+                     inv_names[inv], inv_titles[inv], now / HERD_US_PER_S, now % HERD_US_PER_S);
+    if (n < 0 || (size_t)n >= sizeof o->first_msg) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->first_msg + n, sizeof o->first_msg - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+#define SID_FMT "%" PRIu64 "-%" PRIu64
+#define SID_ARG(s) (s).ms, (s).seq
+
+void herd_oracle_on_ack(herd_oracle *o, const herd_store *s, herd_time now, uint32_t room,
+                        herd_msg_id msg, herd_sid sid)
+{
+    o->acks_sent++;
+    const herd_entry *e = herd_sid_is_zero(sid) ? NULL : herd_store_find(s, room, sid);
+    if (!e || e->msg != msg) {
+        herd_oracle_violate(o, HERD_INV_I5, now, "ACK of msg %08x:%u (sid " SID_FMT ") sent before the "
+                            "store holds it", herd_msg_client(msg), herd_msg_seq(msg), SID_ARG(sid));
+        return;
+    }
+    if (!herd_store_is_durable(s, e->lsn)) {
+        herd_oracle_violate(o, HERD_INV_I5, now, "ACK of msg %08x:%u (sid " SID_FMT ", lsn %" PRIu64
+                            ") sent before its write is durable (durable lsn %" PRIu64 ")",
+                            herd_msg_client(msg), herd_msg_seq(msg), SID_ARG(sid), e->lsn, s->durable_lsn);
+        if (o->ack_len == o->ack_cap) {
+            o->unchecked++; /* the oldest record is dropped: its I1 check is skipped */
+            o->ack_head = (o->ack_head + 1) % o->ack_cap;
+            o->ack_len--;
+        }
+        uint32_t i = (o->ack_head + o->ack_len++) % o->ack_cap;
+        o->acks[i] = (herd_ack_record){.sid = sid, .msg = msg, .lsn = e->lsn, .room = room};
+    }
+}
+
+void herd_oracle_on_append(herd_oracle *o, herd_time now, uint32_t room, herd_msg_id msg,
+                           herd_sid sid, uint64_t lsn)
+{
+    o->appends++;
+    const herd_dedup_record *r = herd_dedup_find(o->appended, msg, now);
+    if (r) {
+        o->duplicates++;
+        herd_oracle_violate(o, HERD_INV_I2, now, "msg %08x:%u appended twice to room %u, at " SID_FMT
+                            " and " SID_FMT, herd_msg_client(msg), herd_msg_seq(msg), room,
+                            SID_ARG(r->sid), SID_ARG(sid));
+        return;
+    }
+    herd_dedup_insert(o->appended, msg, sid, room, lsn, now);
+}
+
+void herd_oracle_on_deliver(herd_oracle *o, const herd_store *s, herd_time now, uint32_t client,
+                            uint32_t room, herd_sid sid, herd_msg_id msg)
+{
+    assert(client < o->clients);
+    o->deliveries++;
+    herd_sid last = o->last[client];
+    int c = herd_sid_cmp(sid, last);
+    if (c == 0) {
+        o->duplicates++;
+        herd_oracle_violate(o, HERD_INV_I3, now, "client %u delivered " SID_FMT " (msg %08x:%u) twice",
+                            client, SID_ARG(sid), herd_msg_client(msg), herd_msg_seq(msg));
+        return;
+    }
+    if (c < 0) {
+        o->reordered++;
+        herd_oracle_violate(o, HERD_INV_I4, now, "client %u delivered " SID_FMT " after " SID_FMT,
+                            client, SID_ARG(sid), SID_ARG(last));
+        return;
+    }
+    herd_entry next;
+    uint32_t n = 0;
+    herd_read_info info;
+    if (herd_store_read(s, room, last, 1, &next, &n, &info) != HERD_OK) {
+        o->unchecked++;
+    } else if (n == 1 && herd_sid_cmp(next.sid, sid) < 0) {
+        o->lost++;
+        herd_oracle_violate(o, HERD_INV_I6, now, "client %u delivered " SID_FMT " after " SID_FMT
+                            " without " SID_FMT " between and without a GAP", client, SID_ARG(sid),
+                            SID_ARG(last), SID_ARG(next.sid));
+    } else if (herd_sid_cmp(info.max_deleted, last) > 0 && herd_sid_cmp(info.max_deleted, sid) < 0) {
+        o->lost++;
+        herd_oracle_violate(o, HERD_INV_I6, now, "client %u delivered " SID_FMT " after " SID_FMT
+                            " skipping trimmed history up to " SID_FMT " without a GAP", client,
+                            SID_ARG(sid), SID_ARG(last), SID_ARG(info.max_deleted));
+    } else if (herd_sid_cmp(info.max_deleted, sid) >= 0) {
+        o->unchecked++; /* both ends already trimmed: what lay between is unknowable */
+    }
+    o->last[client] = sid;
+}
+
+void herd_oracle_on_gap(herd_oracle *o, uint32_t client, herd_sid prev, herd_sid sid)
+{
+    assert(client < o->clients);
+    o->gaps++;
+    if (herd_sid_cmp(sid, o->last[client]) > 0) o->last[client] = sid;
+}
+
+void herd_oracle_on_fsync(herd_oracle *o, const herd_store *s)
+{
+    while (o->ack_len > 0 && herd_store_is_durable(s, o->acks[o->ack_head].lsn)) {
+        o->ack_head = (o->ack_head + 1) % o->ack_cap;
+        o->ack_len--;
+    }
+}
+
+void herd_oracle_on_store_crash(herd_oracle *o, const herd_store *s, herd_time now)
+{
+    for (uint32_t k = 0; k < o->ack_len; k++) {
+        const herd_ack_record *a = &o->acks[(o->ack_head + k) % o->ack_cap];
+        const herd_entry *e = herd_store_find(s, a->room, a->sid);
+        if (e && e->msg == a->msg) continue;
+        const herd_store_stream *st = herd_store_stream_info(s, a->room);
+        if (e == NULL && st && herd_sid_cmp(a->sid, st->max_deleted) <= 0) continue; /* trimmed */
+        o->lost++;
+        herd_oracle_violate(o, HERD_INV_I1, now, "store crash lost ACKed msg %08x:%u (room %u, sid "
+                            SID_FMT ", lsn %" PRIu64 ")", herd_msg_client(a->msg), herd_msg_seq(a->msg),
+                            a->room, SID_ARG(a->sid), a->lsn);
+    }
+    o->ack_head = 0;
+    o->ack_len = 0;
+}
+
+void herd_oracle_check_bound(herd_oracle *o, herd_time now, const char *what, uint64_t depth,
+                             uint64_t max)
+{
+    if (depth <= max) return;
+    herd_oracle_violate(o, HERD_INV_I7, now, "%s holds %" PRIu64 " > bound %" PRIu64, what, depth, max);
+}
+
+bool herd_oracle_caught_up(const herd_oracle *o, const herd_store *s, uint32_t client, uint32_t room)
+{
+    const herd_store_stream *st = herd_store_stream_info(s, room);
+    if (!st || st->len == 0) return true;
+    return herd_sid_cmp(o->last[client], st->top) >= 0;
+}
+
+bool herd_oracle_safe(const herd_oracle *o)
+{
+    for (int i = 0; i < HERD_INV_L1; i++)
+        if (o->count[i]) return false;
+    return true;
+}

@@ -1,0 +1,92 @@
+/* oracle.h — the simulator's online checker of the protocol's numbered invariants.
+ *
+ * The numbers are those of docs/protocol.md; every violation message cites one:
+ *   I1 no loss: every ACKed message stays in its room's stream (a store crash must not
+ *      drop it) and reaches every subscriber, unless a GAP covering it was signalled;
+ *   I2 no duplicate append: no message id is appended twice;
+ *   I3 no duplicate delivery to an application;
+ *   I4 order: deliveries to a subscriber ascend in stream order;
+ *   I5 ACK after durability: when an ACK is sent, its entry exists and is durable;
+ *   I6 no silent gap: consecutive deliveries are consecutive entries of the stream
+ *      unless a GAP came between;
+ *   I7 bounded queues: every queue stays within its bound;
+ *   L1 liveness: after the last fault heals every client is LIVE again, every retry
+ *      queue drains and every subscriber catches up with its room's stream.
+ *
+ * Memory is lean on purpose: per subscriber only the last delivered stream id (16
+ * bytes); per message only what is in flight or recent: the appended-id index (I2, a
+ * herd_dedup of oracle_capacity records) and the ACKs not yet durable (I1 at a crash).
+ * I6 asks the store itself what lies between two deliveries, so no shadow stream is kept. */
+#ifndef HERD_SIM_ORACLE_H
+#define HERD_SIM_ORACLE_H
+
+#include "dedup.h"
+#include "store.h"
+#include "types.h"
+
+enum herd_invariant {
+    HERD_INV_I1 = 0, HERD_INV_I2, HERD_INV_I3, HERD_INV_I4, HERD_INV_I5, HERD_INV_I6,
+    HERD_INV_I7, HERD_INV_L1, HERD_INV_COUNT
+};
+
+#define HERD_ORACLE_ACKS_MAX (1u << 20) /* ACKs awaiting durability remembered (I1) */
+#define HERD_ORACLE_MSG_MAX 240
+
+typedef struct herd_ack_record {
+    herd_sid sid;
+    herd_msg_id msg;
+    uint64_t lsn;
+    uint32_t room;
+    uint32_t pad;
+} herd_ack_record;
+
+typedef struct herd_oracle {
+    uint32_t clients;
+    herd_sid *last;            /* per subscriber: last delivered id (or end of a GAP) */
+    herd_dedup *appended;      /* I2: message ids appended */
+    size_t appended_bytes;
+    herd_ack_record *acks;     /* I1: ACKed, not yet durable (ring, oldest first) */
+    uint32_t ack_cap, ack_head, ack_len;
+    uint64_t count[HERD_INV_COUNT];
+    uint64_t lost, duplicates, reordered; /* the JSON figures */
+    uint64_t acks_sent, appends, deliveries, gaps;
+    uint64_t unchecked;        /* checks the oracle could not decide (history trimmed) */
+    int first_inv;             /* -1 until a violation */
+    herd_time first_at;
+    char first_msg[HERD_ORACLE_MSG_MAX];
+} herd_oracle;
+
+/* HERD_OK or HERD_ENOSPACE. capacity: appended ids remembered (count window). */
+int herd_oracle_init(herd_oracle *o, uint32_t clients, uint32_t capacity);
+void herd_oracle_free(herd_oracle *o);
+size_t herd_oracle_bytes(const herd_oracle *o);
+const char *herd_invariant_name(int inv);
+const char *herd_invariant_title(int inv);
+/* Record a violation (counted; the first one's message is kept). */
+void herd_oracle_violate(herd_oracle *o, int inv, herd_time now, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A server sends ACK{msg, sid} for a message of room (I5). */
+void herd_oracle_on_ack(herd_oracle *o, const herd_store *s, herd_time now, uint32_t room,
+                        herd_msg_id msg, herd_sid sid);
+/* The store appended msg at sid (I2). */
+void herd_oracle_on_append(herd_oracle *o, herd_time now, uint32_t room, herd_msg_id msg,
+                           herd_sid sid, uint64_t lsn);
+/* Client `client` (a subscriber of room) hands msg at sid to its application (I3 I4 I6). */
+void herd_oracle_on_deliver(herd_oracle *o, const herd_store *s, herd_time now, uint32_t client,
+                            uint32_t room, herd_sid sid, herd_msg_id msg);
+/* Client `client` tells its application (prev, sid] is lost. */
+void herd_oracle_on_gap(herd_oracle *o, uint32_t client, herd_sid prev, herd_sid sid);
+/* The store crashed (after herd_store_crash): every ACKed entry must survive (I1). */
+void herd_oracle_on_store_crash(herd_oracle *o, const herd_store *s, herd_time now);
+/* Forget ACK records that have become durable. */
+void herd_oracle_on_fsync(herd_oracle *o, const herd_store *s);
+/* A bounded queue's depth (I7). */
+void herd_oracle_check_bound(herd_oracle *o, herd_time now, const char *what, uint64_t depth,
+                             uint64_t max);
+/* Is this subscriber caught up with its room (L1)? */
+bool herd_oracle_caught_up(const herd_oracle *o, const herd_store *s, uint32_t client,
+                           uint32_t room);
+bool herd_oracle_safe(const herd_oracle *o);
+
+#endif

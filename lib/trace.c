@@ -1,0 +1,384 @@
+/* trace.c — writing and reading herd traces (see trace.h and docs/trace-format.md).
+ *
+ * Writing goes through lib/json.h, one compact object per line. Reading accepts the flat
+ * subset the writer produces and nothing else: '{', then "key": value pairs where value
+ * is a string (with the escapes json.h emits), an unsigned integer, true or false, then
+ * '}'. Every limit is explicit (line length, key and value length, header fields). */
+#include "trace.h"
+
+#include "json.h"
+#include "version.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const frame_names[] = {"notice", "resume", "publish", "ack", "deliver",
+                                          "resumed", "gap", "close"};
+
+const char *herd_trace_frame_name(int type)
+{
+    return type >= 0 && type <= 7 ? frame_names[type] : "?";
+}
+
+int herd_trace_frame_parse(const char *s)
+{
+    for (int i = 0; i <= 7; i++)
+        if (strcmp(s, frame_names[i]) == 0) return i;
+    return -1;
+}
+
+void herd_trace_fmt_sid(herd_sid s, char *out, size_t size)
+{
+    snprintf(out, size, "%" PRIu64 "-%" PRIu64, s.ms, s.seq);
+}
+
+void herd_trace_fmt_msg(herd_msg_id m, char *out, size_t size)
+{
+    snprintf(out, size, "%" PRIu32 ":%" PRIu32, herd_msg_client(m), herd_msg_seq(m));
+}
+
+static bool parse_u64(const char *s, const char **end, uint64_t *out)
+{
+    if (*s < '0' || *s > '9') return false;
+    uint64_t v = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10u) return false;
+        v = v * 10u + (uint64_t)(*s - '0');
+    }
+    *end = s;
+    *out = v;
+    return true;
+}
+
+bool herd_trace_parse_sid(const char *s, herd_sid *out)
+{
+    const char *e;
+    uint64_t a, b;
+    if (!parse_u64(s, &e, &a) || *e != '-' || !parse_u64(e + 1, &e, &b) || *e) return false;
+    *out = (herd_sid){a, b};
+    return true;
+}
+
+bool herd_trace_parse_msg(const char *s, herd_msg_id *out)
+{
+    const char *e;
+    uint64_t a, b;
+    if (!parse_u64(s, &e, &a) || *e != ':' || !parse_u64(e + 1, &e, &b) || *e) return false;
+    if (a > UINT32_MAX || b > UINT32_MAX) return false;
+    *out = herd_msg_make((uint32_t)a, (uint32_t)b);
+    return true;
+}
+
+/* ---- header ------------------------------------------------------------------------- */
+
+/* Copy with truncation (bounded; always terminated). */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = 0;
+    while (n + 1u < size && src[n]) n++;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+static void header_put(herd_trace_header *h, const char *key, const char *v, bool num)
+{
+    if (h->n >= HERD_TRACE_HEADER_MAX) return;
+    copy_str(h->key[h->n], HERD_TRACE_KEY_MAX, key);
+    copy_str(h->val[h->n], HERD_TRACE_VALUE_MAX, v);
+    h->num[h->n] = num;
+    h->n++;
+}
+
+void herd_trace_header_init(herd_trace_header *h, const char *source)
+{
+    memset(h, 0, sizeof *h);
+    header_put(h, "format", "herd-trace", false);
+    herd_trace_header_u64(h, "version", HERD_TRACE_VERSION);
+    header_put(h, "herd", herd_version(), false);
+    header_put(h, "source", source, false);
+}
+
+void herd_trace_header_str(herd_trace_header *h, const char *key, const char *v) { header_put(h, key, v, false); }
+
+void herd_trace_header_u64(herd_trace_header *h, const char *key, uint64_t v)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%" PRIu64, v);
+    header_put(h, key, b, true);
+}
+
+const char *herd_trace_header_get(const herd_trace_header *h, const char *key)
+{
+    for (uint32_t i = 0; i < h->n; i++)
+        if (strcmp(h->key[i], key) == 0) return h->val[i];
+    return NULL;
+}
+
+static int finish_line(FILE *f, herd_json *j)
+{
+    size_t len;
+    const char *s = herd_json_buf(j, &len);
+    int rc = herd_json_finish(j);
+    if (rc == 0 && (fwrite(s, 1, len, f) != len || fputc('\n', f) == EOF)) rc = -EIO;
+    herd_json_free(j);
+    return rc;
+}
+
+int herd_trace_write_header(FILE *f, const herd_trace_header *h)
+{
+    herd_json j;
+    herd_json_init_buf(&j);
+    herd_json_obj_begin(&j);
+    for (uint32_t i = 0; i < h->n; i++) {
+        if (h->num[i]) herd_json_kv_u64(&j, h->key[i], strtoull(h->val[i], NULL, 10));
+        else herd_json_kv_str(&j, h->key[i], h->val[i]);
+    }
+    herd_json_obj_end(&j);
+    return finish_line(f, &j);
+}
+
+static const char *const what_names[] = {"?", "input", "effect", "transition", "end"};
+
+int herd_trace_write_rec(FILE *f, const herd_trace_rec *r)
+{
+    herd_json j;
+    char b[48];
+    herd_json_init_buf(&j);
+    herd_json_obj_begin(&j);
+    herd_json_kv_u64(&j, "step", r->step);
+    herd_json_kv_str(&j, "actor", r->actor);
+    herd_json_kv_str(&j, what_names[r->what <= HERD_TRACE_END ? r->what : 0], r->name);
+    if (r->has & HERD_TF_NOW) herd_json_kv_u64(&j, "now_us", r->now);
+    if (r->has & HERD_TF_CONN) herd_json_kv_u64(&j, "conn", r->conn);
+    if (r->has & HERD_TF_FRAME) herd_json_kv_str(&j, "frame", herd_trace_frame_name(r->frame));
+    if (r->has & HERD_TF_OP) herd_json_kv_u64(&j, "op", r->op);
+    if (r->has & HERD_TF_CODE) herd_json_kv_u64(&j, "code", r->code);
+    if (r->has & HERD_TF_RETRY) herd_json_kv_u64(&j, "retry_after_ms", r->retry_after_ms);
+    if (r->has & HERD_TF_CLIENT) herd_json_kv_u64(&j, "client", r->client);
+    if (r->has & HERD_TF_ROOM) herd_json_kv_u64(&j, "room", r->room);
+    if (r->has & HERD_TF_MSG) { herd_trace_fmt_msg(r->msg, b, sizeof b); herd_json_kv_str(&j, "msg", b); }
+    if (r->has & HERD_TF_SID) { herd_trace_fmt_sid(r->sid, b, sizeof b); herd_json_kv_str(&j, "sid", b); }
+    if (r->has & HERD_TF_PREV) { herd_trace_fmt_sid(r->prev, b, sizeof b); herd_json_kv_str(&j, "prev", b); }
+    if (r->has & HERD_TF_AFTER) { herd_trace_fmt_sid(r->after, b, sizeof b); herd_json_kv_str(&j, "after", b); }
+    if (r->has & HERD_TF_LIMIT) herd_json_kv_u64(&j, "limit", r->limit);
+    if (r->has & HERD_TF_QUIESCENT) herd_json_kv_bool(&j, "quiescent", r->quiescent != 0);
+    if (r->has & HERD_TF_TEXT) herd_json_kv_str(&j, "text", r->text);
+    herd_json_obj_end(&j);
+    return finish_line(f, &j);
+}
+
+void herd_trace_format_rec(const herd_trace_rec *r, char *out, size_t size)
+{
+    char m[32] = "", s[32] = "", p[32] = "";
+    if (r->what == HERD_TRACE_STEP) { snprintf(out, size, "%4u. %s", r->step, r->text); return; }
+    if (r->has & HERD_TF_MSG) herd_trace_fmt_msg(r->msg, m, sizeof m);
+    if (r->has & HERD_TF_SID) herd_trace_fmt_sid(r->sid, s, sizeof s);
+    if (r->has & HERD_TF_PREV) herd_trace_fmt_sid(r->prev, p, sizeof p);
+    snprintf(out, size, "        %-6s %-20s %-13s%s%s%s%s%s%s%s%s", r->what == HERD_TRACE_INPUT ? "input" : "effect",
+             r->actor, r->name, (r->has & HERD_TF_FRAME) ? " " : "",
+             (r->has & HERD_TF_FRAME) ? herd_trace_frame_name(r->frame) : "", m[0] ? " msg " : "", m,
+             s[0] ? " sid " : "", s, p[0] ? " prev " : "", p);
+}
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+int herd_trace_open(herd_trace_reader *r, const char *path)
+{
+    memset(r, 0, sizeof *r);
+    r->name = path;
+    r->f = fopen(path, "r");
+    return r->f ? 0 : -errno;
+}
+
+void herd_trace_close(herd_trace_reader *r)
+{
+    if (r->f) fclose(r->f);
+    r->f = NULL;
+}
+
+static int fail(herd_trace_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(herd_trace_reader *r, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(r->error, sizeof r->error, "%s:%u: %s", r->name, r->line, msg);
+    return -1;
+}
+
+typedef struct kv {
+    char key[HERD_TRACE_KEY_MAX];
+    char val[HERD_TRACE_VALUE_MAX];
+    bool num;
+} kv;
+
+#define KV_MAX 32
+
+static const char *skip_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t') p++;
+    return p;
+}
+
+/* A JSON string into out (json.h's escapes: \" \\ \/ \b \f \n \r \t \u00XX). */
+static const char *parse_str(const char *p, char *out, size_t size)
+{
+    if (*p++ != '"') return NULL;
+    size_t n = 0;
+    while (*p != '"') {
+        char c = *p++;
+        if (c == 0) return NULL;
+        if (c == '\\') {
+            c = *p++;
+            switch (c) {
+            case '"': case '\\': case '/': break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            case 'u': {
+                unsigned v;
+                if (sscanf(p, "%4x", &v) != 1 || v > 0x7f) return NULL;
+                p += 4;
+                c = (char)v;
+                break;
+            }
+            default: return NULL;
+            }
+        }
+        if (n + 1 >= size) return NULL;
+        out[n++] = c;
+    }
+    out[n] = 0;
+    return p + 1;
+}
+
+static int parse_line(herd_trace_reader *r, kv *kvs, uint32_t *n)
+{
+    const char *p = skip_ws(r->buf);
+    *n = 0;
+    if (*p++ != '{') return fail(r, "expected '{' at the start of a record");
+    p = skip_ws(p);
+    if (*p == '}') return 0;
+    for (;;) {
+        if (*n >= KV_MAX) return fail(r, "more than %d fields", KV_MAX);
+        kv *k = &kvs[(*n)++];
+        p = parse_str(skip_ws(p), k->key, sizeof k->key);
+        if (p == NULL) return fail(r, "expected a key (a short string)");
+        p = skip_ws(p);
+        if (*p++ != ':') return fail(r, "expected ':' after \"%s\"", k->key);
+        p = skip_ws(p);
+        k->num = false;
+        if (*p == '"') {
+            p = parse_str(p, k->val, sizeof k->val);
+            if (p == NULL) return fail(r, "bad string value for \"%s\"", k->key);
+        } else {
+            size_t m = 0;
+            while ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')) {
+                if (m + 1 >= sizeof k->val) return fail(r, "value too long for \"%s\"", k->key);
+                k->val[m++] = *p++;
+            }
+            k->val[m] = 0;
+            const char *e;
+            uint64_t v;
+            k->num = parse_u64(k->val, &e, &v) && *e == 0;
+            if (!k->num && strcmp(k->val, "true") && strcmp(k->val, "false"))
+                return fail(r, "value of \"%s\" must be a string, an unsigned integer or a boolean", k->key);
+        }
+        p = skip_ws(p);
+        if (*p == '}') break;
+        if (*p++ != ',') return fail(r, "expected ',' or '}' after \"%s\"", k->key);
+    }
+    p = skip_ws(p + 1);
+    if (*p != 0 && *p != '\n' && *p != '\r') return fail(r, "trailing characters after the record");
+    return 0;
+}
+
+static int read_line(herd_trace_reader *r)
+{
+    for (;;) {
+        if (fgets(r->buf, sizeof r->buf, r->f) == NULL) return ferror(r->f) ? fail(r, "read error") : 0;
+        r->line++;
+        size_t len = strlen(r->buf);
+        if (len > HERD_TRACE_LINE_MAX) return fail(r, "line longer than %d bytes", HERD_TRACE_LINE_MAX);
+        if (strspn(r->buf, " \t\r\n") != len) return 1; /* blank lines are skipped */
+    }
+}
+
+int herd_trace_read_header(herd_trace_reader *r, herd_trace_header *h)
+{
+    kv kvs[KV_MAX];
+    uint32_t n;
+    int rc = read_line(r);
+    if (rc <= 0) return rc == 0 ? fail(r, "empty trace (no header)") : -1;
+    if (parse_line(r, kvs, &n) != 0) return -1;
+    memset(h, 0, sizeof *h);
+    for (uint32_t i = 0; i < n && i < HERD_TRACE_HEADER_MAX; i++) header_put(h, kvs[i].key, kvs[i].val, kvs[i].num);
+    const char *fmt = herd_trace_header_get(h, "format");
+    const char *ver = herd_trace_header_get(h, "version");
+    if (fmt == NULL || strcmp(fmt, "herd-trace") != 0) return fail(r, "not a herd trace (\"format\" is not \"herd-trace\")");
+    if (ver == NULL || strtoull(ver, NULL, 10) != HERD_TRACE_VERSION)
+        return fail(r, "unsupported trace version %s (this herd reads version %d)", ver ? ver : "(none)", HERD_TRACE_VERSION);
+    return 0;
+}
+
+static int rec_field(herd_trace_reader *r, herd_trace_rec *rec, const kv *k)
+{
+    uint64_t v = strtoull(k->val, NULL, 10);
+    const char *n = k->key;
+    if (!strcmp(n, "step")) rec->step = (uint32_t)v;
+    else if (!strcmp(n, "actor")) copy_str(rec->actor, sizeof rec->actor, k->val);
+    else if (!strcmp(n, "input") || !strcmp(n, "effect") || !strcmp(n, "transition") || !strcmp(n, "end")) {
+        rec->what = !strcmp(n, "input") ? HERD_TRACE_INPUT : !strcmp(n, "effect") ? HERD_TRACE_EFFECT
+                  : !strcmp(n, "transition") ? HERD_TRACE_STEP : HERD_TRACE_END;
+        copy_str(rec->name, sizeof rec->name, k->val);
+    } else if (!strcmp(n, "now_us")) { rec->now = v; rec->has |= HERD_TF_NOW; }
+    else if (!strcmp(n, "conn")) { rec->conn = (uint32_t)v; rec->has |= HERD_TF_CONN; }
+    else if (!strcmp(n, "frame")) {
+        int t = herd_trace_frame_parse(k->val);
+        if (t < 0) return fail(r, "unknown frame type \"%s\"", k->val);
+        rec->frame = (uint8_t)t;
+        rec->has |= HERD_TF_FRAME;
+    } else if (!strcmp(n, "op")) { rec->op = (uint8_t)v; rec->has |= HERD_TF_OP; }
+    else if (!strcmp(n, "code")) { rec->code = (uint16_t)v; rec->has |= HERD_TF_CODE; }
+    else if (!strcmp(n, "retry_after_ms")) { rec->retry_after_ms = (uint32_t)v; rec->has |= HERD_TF_RETRY; }
+    else if (!strcmp(n, "client")) { rec->client = (uint32_t)v; rec->has |= HERD_TF_CLIENT; }
+    else if (!strcmp(n, "room")) { rec->room = (uint32_t)v; rec->has |= HERD_TF_ROOM; }
+    else if (!strcmp(n, "limit")) { rec->limit = (uint16_t)v; rec->has |= HERD_TF_LIMIT; }
+    else if (!strcmp(n, "quiescent")) { rec->quiescent = !strcmp(k->val, "true"); rec->has |= HERD_TF_QUIESCENT; }
+    else if (!strcmp(n, "text")) { copy_str(rec->text, sizeof rec->text, k->val); rec->has |= HERD_TF_TEXT; }
+    else if (!strcmp(n, "msg")) {
+        if (!herd_trace_parse_msg(k->val, &rec->msg)) return fail(r, "bad message id \"%s\" (want client:seq)", k->val);
+        rec->has |= HERD_TF_MSG;
+    } else if (!strcmp(n, "sid") || !strcmp(n, "prev") || !strcmp(n, "after")) {
+        herd_sid *dst = !strcmp(n, "sid") ? &rec->sid : !strcmp(n, "prev") ? &rec->prev : &rec->after;
+        if (!herd_trace_parse_sid(k->val, dst)) return fail(r, "bad stream id \"%s\" (want ms-seq)", k->val);
+        rec->has |= !strcmp(n, "sid") ? HERD_TF_SID : !strcmp(n, "prev") ? HERD_TF_PREV : HERD_TF_AFTER;
+    } else return fail(r, "unknown field \"%s\"", n);
+    return 0;
+}
+
+int herd_trace_read_rec(herd_trace_reader *r, herd_trace_rec *rec)
+{
+    kv kvs[KV_MAX];
+    uint32_t n;
+    int rc = read_line(r);
+    if (rc <= 0) return rc;
+    if (parse_line(r, kvs, &n) != 0) return -1;
+    memset(rec, 0, sizeof *rec);
+    bool has_step = false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (rec_field(r, rec, &kvs[i]) != 0) return -1;
+        if (!strcmp(kvs[i].key, "step")) has_step = kvs[i].num;
+    }
+    if (!has_step) return fail(r, "record without a numeric \"step\"");
+    if (rec->what == 0) return fail(r, "record is none of input, effect, transition, end");
+    if (rec->actor[0] == 0 && rec->what != HERD_TRACE_END) return fail(r, "record without an \"actor\"");
+    return 1;
+}

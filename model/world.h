@@ -1,0 +1,213 @@
+/* world.h — the model checker's world: C clients, S servers, one shared store and the
+ * network between them, built from the real src/ machines, as ONE fixed-size,
+ * pointer-free value.
+ *
+ * A world (hm_world) is copied with memcpy and never holds a pointer: the explorer keeps
+ * frontiers of them and hashes them (canon.c). Its size depends on the model (the store
+ * and the server-local dedup caches are tails whose size the configuration fixes), so it
+ * is allocated as hm_world_bytes(cfg) bytes, zeroed, and only ever copied whole.
+ *
+ * The network is a bounded set of in-flight items (hm_item): frames client->server and
+ * server->client on a connection, store requests and results between a session and the
+ * store, and pub/sub fan-out notifications to sessions. Frames on one connection and the
+ * store traffic of one session are FIFO (TCP, one Redis connection), marked by `pos`;
+ * fan-out notifications are unordered. The item array is always kept sorted (canonical
+ * order) so equal worlds have equal bytes for their items.
+ *
+ * Transitions (hm_label) are the choices: publish, deliver an item, the faults within
+ * their budget, the load balancer's pick, timers. hm_world_apply() calls the machines and
+ * drains their outboxes into the world, and the oracle fields record what the properties
+ * need (model/props.c checks them). Numbered properties are those of docs/protocol.md. */
+#ifndef HERD_MODEL_WORLD_H
+#define HERD_MODEL_WORLD_H
+
+#include "client.h"
+#include "server.h"
+#include "store.h"
+#include "trace.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HM_CLIENTS_MAX 4
+#define HM_SERVERS_MAX 3
+#define HM_MSGS_MAX 4      /* messages per client; clients * messages <= 64 (bitmaps) */
+#define HM_ITEMS_MAX 40    /* in-flight items, all kinds together */
+#define HM_READ_MAX 8      /* entries in one modelled read (read_batch <= this) */
+#define HM_STORE_BYTES_MAX 4096
+#define HM_LOCAL_BYTES_MAX 1024
+#define HM_CLOSE_CODES_MAX 4
+#define HM_NONE 0xffu
+
+/* Fault kinds, each with its own budget. */
+enum hm_fault {
+    HM_F_DROP = 0,
+    HM_F_DUP,
+    HM_F_CLOSE,
+    HM_F_SERVER_CRASH,
+    HM_F_STORE_CRASH,
+    HM_F_OFFLINE,
+    HM_F_TIME_JUMP,
+    HM_F_COUNT
+};
+
+/* Property ids (docs/protocol.md). 0 = none; HM_P_INTERNAL = the model itself broke. */
+enum hm_prop {
+    HM_P_NONE = 0,
+    HM_P_I1, HM_P_I2, HM_P_I3, HM_P_I4, HM_P_I5, HM_P_I6, HM_P_I7, HM_P_L1,
+    HM_P_INTERNAL,
+    HM_P_COUNT
+};
+
+enum hm_lb { HM_LB_STICKY = 0, HM_LB_ANY = 1 };
+
+typedef struct hm_config {
+    uint32_t clients, servers, messages;
+    herd_protocol proto;
+    herd_store_config store;
+    uint8_t lb;                      /* enum hm_lb */
+    uint8_t symmetry;                /* canonicalise over identical clients */
+    uint8_t n_close_codes;
+    uint16_t close_codes[HM_CLOSE_CODES_MAX];
+    uint16_t budget[HM_F_COUNT];
+    uint32_t props_mask;             /* bit p: check property p */
+    uint32_t liveness_steps;         /* K: L1's bound on the fault-free schedule */
+    herd_client_config client;
+    herd_server_config server;
+    uint32_t local_capacity;         /* dedup_local: records per server cache */
+    herd_time local_window_us;
+} hm_config;
+
+enum hm_item_kind { HM_IT_C2S = 1, HM_IT_S2C, HM_IT_SREQ, HM_IT_SRES, HM_IT_FAN };
+
+/* A frame with type 0 in an S2C item is a close notice: the client learns the
+ * connection died (code in frame.code), after the frames ahead of it. */
+typedef struct hm_pubres {
+    uint8_t op;
+    uint8_t status, durable, pad;
+    int32_t err;
+    uint32_t room;
+    uint32_t pad2;
+    herd_msg_id msg;
+    herd_sid sid, prev;
+    uint64_t lsn;
+} hm_pubres;
+
+typedef struct hm_item {
+    uint8_t kind;     /* enum hm_item_kind */
+    uint8_t client;
+    uint8_t server;
+    uint8_t pos;      /* FIFO position in its channel (0 = head); 0 for fan-out */
+    uint32_t conn;    /* the client's connection generation */
+    union {
+        herd_frame frame;   /* C2S, S2C */
+        herd_store_req req; /* SREQ */
+        hm_pubres res;      /* SRES; op READ: the entries are in the world's read slot */
+        struct { herd_sid sid, prev; herd_msg_id msg; uint32_t room, pad; } fan;
+    } u;
+} hm_item;
+
+typedef struct hm_readslot {
+    uint8_t full;
+    uint8_t n;
+    int16_t err;
+    uint32_t pad;
+    herd_read_info info;
+    herd_entry e[HM_READ_MAX];
+} hm_readslot;
+
+typedef struct hm_world {
+    herd_time now;
+    uint16_t budget[HM_F_COUNT];     /* faults left */
+    uint8_t violation;               /* enum hm_prop found during the last transition */
+    uint8_t server_up[HM_SERVERS_MAX];
+    uint8_t cur_server[HM_CLIENTS_MAX];  /* server of the current connection, or HM_NONE */
+    uint8_t last_server[HM_CLIENTS_MAX]; /* for the sticky LB */
+    uint8_t pending[HM_CLIENTS_MAX];     /* a CONNECT waits for the LB */
+    uint8_t sub[HM_SERVERS_MAX][HM_CLIENTS_MAX];
+    uint16_t n_items;
+    uint16_t pad;
+    herd_client client[HM_CLIENTS_MAX];
+    herd_rng rng[HM_CLIENTS_MAX];
+    herd_session sess[HM_SERVERS_MAX][HM_CLIENTS_MAX];
+    hm_readslot rr[HM_SERVERS_MAX][HM_CLIENTS_MAX];
+    /* oracle: message index m = client * messages + seq - 1 */
+    uint64_t acked;                        /* ACKED effect seen */
+    uint64_t delivered[HM_CLIENTS_MAX];    /* DELIVER effect seen, per receiving client */
+    uint64_t gapped[HM_CLIENTS_MAX];       /* covered by a GAP, per receiving client */
+    herd_sid last_deliv[HM_CLIENTS_MAX];   /* last delivered sid or gap end */
+    herd_sid msg_sid[HM_CLIENTS_MAX * HM_MSGS_MAX]; /* where the surviving append is */
+    uint64_t msg_lsn[HM_CLIENTS_MAX * HM_MSGS_MAX]; /* its lsn; 0 = not in the store */
+    hm_item items[HM_ITEMS_MAX];
+    /* tail: store block (cfg->store), then one local dedup block per server */
+    _Alignas(8) unsigned char tail[];
+} hm_world;
+
+enum hm_label_kind {
+    HM_T_PUBLISH = 1, HM_T_DELIVER, HM_T_DROP, HM_T_DUP, HM_T_CLOSE, HM_T_OFFLINE,
+    HM_T_SERVER_CRASH, HM_T_SERVER_RESTART, HM_T_STORE_CRASH, HM_T_FSYNC, HM_T_CONNECT,
+    HM_T_REFUSE, HM_T_TIMER, HM_T_TIME_JUMP, HM_T_COUNT
+};
+
+/* One transition: kind and up to two operands (client, server, item index, code index). */
+typedef struct hm_label {
+    uint8_t kind;
+    uint8_t a;
+    uint8_t b;
+    uint8_t pad;
+} hm_label;
+
+#define HM_LABELS_MAX 256
+
+/* What replay needs to re-feed the machines: every machine input, in order, and the
+ * effects it produced. The world calls rec->input / rec->effect when rec is not NULL. */
+typedef struct hm_recorder hm_recorder;
+struct hm_recorder {
+    void (*emit)(hm_recorder *r, const herd_trace_rec *rec);
+    void *ctx;
+    uint32_t step;   /* the world step the records belong to */
+};
+
+size_t hm_world_bytes(const hm_config *cfg);
+size_t hm_world_store_bytes(const hm_config *cfg);
+size_t hm_world_local_bytes(const hm_config *cfg);
+herd_store *hm_world_store(hm_world *w);
+const herd_store *hm_world_store_c(const hm_world *w);
+herd_dedup *hm_world_local(hm_world *w, const hm_config *cfg, uint32_t server); /* NULL unless dedup_local */
+const herd_dedup *hm_world_local_c(const hm_world *w, const hm_config *cfg, uint32_t server);
+
+/* Validate ranges and fill derived fields; HERD_OK or HERD_EINVAL with *why set. */
+int hm_config_check(hm_config *cfg, const char **why);
+/* Defaults for everything a model file may leave out. */
+void hm_config_defaults(hm_config *cfg);
+
+/* Build the initial world in w (hm_world_bytes(cfg) bytes): clients started. */
+int hm_world_init(hm_world *w, const hm_config *cfg, hm_recorder *rec);
+/* The enabled transitions, in a fixed order; returns how many (<= HM_LABELS_MAX). */
+uint32_t hm_world_enabled(const hm_world *w, const hm_config *cfg, hm_label *out, bool faults);
+/* Apply one enabled transition. HERD_OK, or a fatal machine error (the model is broken:
+ * w->violation = HM_P_INTERNAL). */
+int hm_world_apply(hm_world *w, const hm_config *cfg, hm_label l, hm_recorder *rec);
+/* Human-readable label ("deliver s2c client 0 <- server 0: DELIVER 0:1 @0-1"). */
+void hm_label_format(const hm_world *w, const hm_config *cfg, hm_label l, char *out, size_t size);
+
+/* Properties (props.c). The first violated property on this state, or HM_P_NONE. */
+int hm_props_check(const hm_world *w, const hm_config *cfg);
+/* L1's end condition on a quiescent world: HM_P_NONE, HM_P_L1 or HM_P_I1. */
+int hm_props_quiescent(const hm_world *w, const hm_config *cfg);
+bool hm_world_quiescent(const hm_world *w, const hm_config *cfg);
+const char *hm_prop_name(int p);   /* "I1" ... */
+const char *hm_prop_title(int p);  /* "no loss" ... */
+int hm_prop_parse(const char *s);  /* HM_P_* or -1 */
+
+/* The fault-free, deterministic fair schedule L1 follows: the first progress transition
+ * in a fixed priority order, or false when the world is quiescent. */
+bool hm_world_progress(const hm_world *w, const hm_config *cfg, hm_label *out);
+
+static inline uint32_t hm_msg_index(const hm_config *cfg, herd_msg_id m)
+{
+    return herd_msg_client(m) * cfg->messages + herd_msg_seq(m) - 1u;
+}
+
+#endif

@@ -1,12 +1,189 @@
-/* cmd_check.c — placeholder until this subcommand lands; it says so and fails. */
+/* cmd_check.c — `herd check MODEL.yaml`: explore a model, report the figures and the
+ * verdict, write the counterexample as a trace. Exit 0 when the model file's expectation
+ * is met, 1 when not, 64 usage, 65 invalid model, 70 internal error, 74 I/O error. */
 #include "model_cli.h"
-#include "exitcode.h"
 
+#include "atomic_file.h"
+#include "cex.h"
+#include "exitcode.h"
+#include "explore.h"
+#include "json.h"
+#include "model_file.h"
+
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct check_args {
+    const char *model;
+    const char *out_dir;
+    bool json, symmetry, liveness;
+    uint64_t max_states, max_memory_mib;
+    uint32_t max_depth;
+} check_args;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: herd check MODEL.yaml [--json] [--max-states N] [--max-depth N] [--max-memory MIB]\n"
+               "                  [--out DIR] [--no-symmetry] [--no-liveness]\n");
+}
+
+static int parse_args(int argc, char **argv, check_args *a)
+{
+    *a = (check_args){.symmetry = true, .liveness = true, .max_memory_mib = 8192};
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        bool has_val = i + 1 < argc;
+        if (!strcmp(s, "--json")) a->json = true;
+        else if (!strcmp(s, "--no-symmetry")) a->symmetry = false;
+        else if (!strcmp(s, "--no-liveness")) a->liveness = false;
+        else if (!strcmp(s, "--help") || !strcmp(s, "-h")) { usage(stdout); exit(0); }
+        else if (!strcmp(s, "--out") && has_val) a->out_dir = argv[++i];
+        else if (!strcmp(s, "--max-states") && has_val) a->max_states = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(s, "--max-depth") && has_val) a->max_depth = (uint32_t)strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(s, "--max-memory") && has_val) a->max_memory_mib = strtoull(argv[++i], NULL, 10);
+        else if (s[0] != '-' && a->model == NULL) a->model = s;
+        else { fprintf(stderr, "herd check: unexpected argument '%s'\n", s); usage(stderr); return HERD_EXIT_USAGE; }
+    }
+    if (a->model == NULL) { usage(stderr); return HERD_EXIT_USAGE; }
+    if (a->max_memory_mib == 0 || a->max_memory_mib > (1u << 20)) {
+        fprintf(stderr, "herd check: --max-memory must be 1..1048576 MiB\n");
+        return HERD_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static const char *verdict_name(int v)
+{
+    static const char *const n[] = {"pass", "violation", "incomplete", "error"};
+    return n[v];
+}
+
+static bool expectation_met(const hm_result *r, const hm_expect *ex)
+{
+    if (!ex->violation) return r->verdict == HM_V_PASS;
+    return r->verdict == HM_V_VIOLATION && (ex->property == HM_P_NONE || ex->property == r->property);
+}
+
+/* Write DIR/<model base name>.trace.jsonl and .txt, whole or not at all. */
+static int write_cex(const check_args *a, const hm_config *cfg, const hm_result *r, char *path, size_t size)
+{
+    const char *base = strrchr(a->model, '/');
+    base = base ? base + 1 : a->model;
+    char stem[256];
+    snprintf(stem, sizeof stem, "%s", base);
+    char *dot = strrchr(stem, '.');
+    if (dot) *dot = 0;
+    if (herd_mkdir_p(a->out_dir) != 0) return -1;
+    herd_afile j, t;
+    char tpath[4200];
+    snprintf(path, size, "%s/%s.trace.jsonl", a->out_dir, stem);
+    snprintf(tpath, sizeof tpath, "%s/%s.trace.txt", a->out_dir, stem);
+    FILE *jf = herd_afile_open(&j, path);
+    if (jf == NULL) return -1;
+    FILE *tf = herd_afile_open(&t, tpath);
+    if (tf == NULL) { herd_afile_abort(&j); return -1; }
+    int rc = hm_cex_write(cfg, a->model, r->property, r->path, r->path_len, r->live_suffix, jf, tf);
+    if (rc != 0) { herd_afile_abort(&j); herd_afile_abort(&t); return -1; }
+    if (herd_afile_commit(&j) != 0) { herd_afile_abort(&t); return -1; }
+    return herd_afile_commit(&t) != 0 ? -1 : 0;
+}
+
+static void report_text(const check_args *a, const hm_config *cfg, const hm_result *r, const hm_expect *ex)
+{
+    double s = r->seconds > 0 ? r->seconds : 1e-9;
+    uint64_t all = r->transitions + r->live_steps;
+    printf("model      %s%s%s\n", a->model, ex->name[0] ? " — " : "", ex->name);
+    printf("world      %u clients, %u servers, %u messages each, protocol %s, store %s, lb %s\n", cfg->clients,
+           cfg->servers, cfg->messages, herd_protocol_name(&cfg->proto), herd_durability_name(cfg->store.durability),
+           cfg->lb == HM_LB_STICKY ? "sticky" : "any");
+    printf("states     %llu distinct (symmetry %s)\n", (unsigned long long)r->states, a->symmetry ? "on" : "off");
+    printf("transitions %llu by the search + %llu by L1's fault-free schedules\n",
+           (unsigned long long)r->transitions, (unsigned long long)r->live_steps);
+    printf("depth      %u\n", r->depth);
+    printf("time       %.3f s: %.0f states/s, %.0f transitions/s (%.0f counting L1's)\n", r->seconds,
+           (double)r->states / s, (double)r->transitions / s, (double)all / s);
+    printf("memory     %.1f bytes per visited state (fingerprint table + parent link); world %zu bytes, "
+           "encoding %zu bytes; frontier peak %.1f MiB\n",
+           r->states ? (double)(r->visited_bytes + r->parent_bytes) / (double)r->states : 0.0, r->world_bytes,
+           r->encoded_bytes, (double)r->frontier_peak_bytes / 1048576.0);
+    printf("collision  P(a fingerprint collision hid a state) <= %.3g\n", hm_collision_probability(r->states));
+    if (r->message[0]) printf("note       %s\n", r->message);
+    if (r->verdict == HM_V_VIOLATION)
+        printf("verdict    VIOLATION of %s (%s), counterexample of %u steps (%u of them L1's fault-free schedule)\n",
+               hm_prop_name(r->property), hm_prop_title(r->property), r->path_len, r->live_suffix);
+    else
+        printf("verdict    %s\n", verdict_name(r->verdict));
+    printf("expected   %s%s%s: %s\n", ex->violation ? "violation" : "pass", ex->property ? " " : "",
+           ex->property ? hm_prop_name(ex->property) : "", expectation_met(r, ex) ? "met" : "NOT met");
+}
+
+static void report_json(const check_args *a, const hm_config *cfg, const hm_result *r, const hm_expect *ex,
+                        const char *cex_path)
+{
+    herd_json j;
+    double s = r->seconds > 0 ? r->seconds : 1e-9;
+    herd_json_init_file(&j, stdout);
+    herd_json_obj_begin(&j);
+    herd_json_kv_str(&j, "model", a->model);
+    herd_json_kv_str(&j, "verdict", verdict_name(r->verdict));
+    herd_json_kv_bool(&j, "expectation_met", expectation_met(r, ex));
+    herd_json_kv_u64(&j, "states", r->states);
+    herd_json_kv_u64(&j, "transitions", r->transitions);
+    herd_json_kv_u64(&j, "liveness_transitions", r->live_steps);
+    herd_json_kv_u64(&j, "depth", r->depth);
+    herd_json_kv_u64(&j, "states_per_s", (uint64_t)((double)r->states / s));
+    herd_json_kv_u64(&j, "transitions_per_s", (uint64_t)((double)r->transitions / s));
+    herd_json_kv_double(&j, "bytes_per_state",
+                        r->states ? (double)(r->visited_bytes + r->parent_bytes) / (double)r->states : 0.0);
+    herd_json_kv_bool(&j, "symmetry", a->symmetry);
+    herd_json_kv_double(&j, "collision_probability", hm_collision_probability(r->states));
+    herd_json_kv_double(&j, "seconds", r->seconds);
+    if (cex_path) herd_json_kv_str(&j, "counterexample", cex_path);
+    else herd_json_kv_null(&j, "counterexample");
+    if (r->verdict == HM_V_VIOLATION) {
+        herd_json_kv_str(&j, "property", hm_prop_name(r->property));
+        herd_json_kv_u64(&j, "counterexample_steps", r->path_len);
+    } else {
+        herd_json_kv_null(&j, "property");
+    }
+    if (r->message[0]) herd_json_kv_str(&j, "note", r->message);
+    herd_json_obj_end(&j);
+    herd_json_finish(&j);
+    fputc('\n', stdout);
+    (void)cfg;
+}
 
 int herd_cmd_check(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "herd %s: not built yet\n", argv[0]);
-    return HERD_EXIT_SOFTWARE;
+    check_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc;
+    hm_config cfg;
+    hm_expect ex;
+    char err[1200];
+    rc = hm_model_load(a.model, &cfg, &ex, err, sizeof err);
+    if (rc) { fprintf(stderr, "%s\n", err); return rc; }
+    if (!cfg.symmetry) a.symmetry = false;
+    hm_limits lim = {.max_states = a.max_states, .max_depth = a.max_depth,
+                     .max_memory = (uint64_t)a.max_memory_mib << 20, .symmetry = a.symmetry, .liveness = a.liveness};
+    hm_result r;
+    if (hm_explore(&cfg, &lim, &r) != 0) { fprintf(stderr, "herd check: %s\n", r.message); return HERD_EXIT_SOFTWARE; }
+    char cex_path[4200] = "";
+    bool have_cex = r.verdict == HM_V_VIOLATION || (r.verdict == HM_V_ERROR && r.path);
+    if (have_cex && a.out_dir) {
+        if (write_cex(&a, &cfg, &r, cex_path, sizeof cex_path) != 0) {
+            fprintf(stderr, "herd check: cannot write the counterexample in %s: %s\n", a.out_dir, strerror(errno));
+            hm_result_free(&r);
+            return HERD_EXIT_IOERR;
+        }
+    }
+    if (a.json) report_json(&a, &cfg, &r, &ex, cex_path[0] ? cex_path : NULL);
+    else report_text(&a, &cfg, &r, &ex);
+    if (have_cex && !a.out_dir && !a.json) hm_cex_write(&cfg, a.model, r.property, r.path, r.path_len, r.live_suffix, NULL, stdout);
+    else if (cex_path[0] && !a.json) printf("trace      %s (and .txt beside it); replay: herd replay %s\n", cex_path, cex_path);
+    int code = r.verdict == HM_V_ERROR ? HERD_EXIT_SOFTWARE : expectation_met(&r, &ex) ? HERD_EXIT_OK : HERD_EXIT_FAIL;
+    hm_result_free(&r);
+    return code;
 }

@@ -1,0 +1,264 @@
+/* report.c — figures, expectations and their output for one run (see report.h). */
+#include "report.h"
+
+#include "atomic_file.h"
+#include "json.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static void expect_add(herd_report *r, bool ok, const char *name, const char *detail)
+{
+    if (r->nexp == HERD_EXPECT_MAX) return;
+    herd_expectation *x = &r->exp[r->nexp++];
+    snprintf(x->name, sizeof x->name, "%s", name);
+    snprintf(x->detail, sizeof x->detail, "%s", detail);
+    x->ok = ok;
+}
+
+static void fmt_s(char *out, size_t n, herd_time us)
+{
+    snprintf(out, n, "%" PRIu64 ".%03" PRIu64 "s", us / HERD_US_PER_S, us % HERD_US_PER_S / 1000);
+}
+
+static void judge_safety(herd_report *r, const herd_world *w, const herd_expect *e)
+{
+    bool safe = herd_oracle_safe(&w->oracle);
+    char name[96], detail[HERD_ORACLE_MSG_MAX + 16];
+    if (e->safety == HERD_EXPECT_HOLDS) {
+        snprintf(detail, sizeof detail, "%s", safe ? "no invariant violated" : r->first_violation);
+        expect_add(r, safe, "safety holds", detail);
+        return;
+    }
+    bool ok = !safe && (e->violates < 0 || w->oracle.count[e->violates] > 0);
+    snprintf(name, sizeof name, "safety violated%s%s", e->violates >= 0 ? ": " : "",
+             e->violates >= 0 ? herd_invariant_name(e->violates) : "");
+    snprintf(detail, sizeof detail, "%s", safe ? "nothing was violated" : r->first_violation);
+    expect_add(r, ok, name, detail);
+}
+
+static void judge_liveness(herd_report *r, const herd_expect *e)
+{
+    char name[96], detail[200], t[32];
+    bool timed = r->recovered_at_us != HERD_TIME_NEVER;
+    herd_time ttr = timed ? r->recovered_at_us - r->last_heal_us : 0;
+    fmt_s(t, sizeof t, ttr);
+    snprintf(detail, sizeof detail, "%s; live %u/%u, gave up %u, queued %" PRIu64 ", subscribers behind %" PRIu64,
+             timed ? t : "never all live", r->live.live, r->clients, r->live.stopped, r->live.queued, r->live.behind);
+    if (e->recover_set && e->recover_never) {
+        expect_add(r, !r->recovered, "L1 never recovers", detail);
+    } else if (e->recover_set) {
+        char lim[32];
+        fmt_s(lim, sizeof lim, e->recovers_within_us);
+        snprintf(name, sizeof name, "L1 recovers within %s", lim);
+        expect_add(r, r->recovered && ttr <= e->recovers_within_us, name, detail);
+    } else {
+        expect_add(r, r->recovered, "L1 recovers before the run ends", detail);
+    }
+}
+
+static void judge_figures(herd_report *r, const herd_expect *e)
+{
+    char name[96], detail[200];
+    snprintf(detail, sizeof detail, "peak %" PRIu64 " attempts/s at %" PRIu64 "s", r->peak_attempts_per_s,
+             r->peak_at_us / HERD_US_PER_S);
+    if (e->peak_attempts_max != UINT64_MAX) {
+        snprintf(name, sizeof name, "peak attempts/s <= %" PRIu64, e->peak_attempts_max);
+        expect_add(r, r->peak_attempts_per_s <= e->peak_attempts_max, name, detail);
+    }
+    if (e->peak_attempts_min) {
+        snprintf(name, sizeof name, "peak attempts/s >= %" PRIu64, e->peak_attempts_min);
+        expect_add(r, r->peak_attempts_per_s >= e->peak_attempts_min, name, detail);
+    }
+    if (e->wasted_min) {
+        snprintf(name, sizeof name, "wasted handshakes >= %" PRIu64, e->wasted_min);
+        snprintf(detail, sizeof detail, "%" PRIu64 " wasted", r->wasted);
+        expect_add(r, r->wasted >= e->wasted_min, name, detail);
+    }
+}
+
+void herd_report_build(herd_report *r, herd_world *w, const herd_expect *e)
+{
+    uint64_t wall = r->wall_us, rss = r->peak_rss_bytes;
+    *r = (herd_report){0};
+    r->wall_us = wall;
+    r->peak_rss_bytes = rss;
+    const herd_oracle *o = &w->oracle;
+    const herd_metrics *m = &w->metrics;
+    r->seed = w->cfg.seed;
+    r->clients = w->cfg.clients;
+    r->events = w->events;
+    herd_world_trace_hex(w, r->trace_hash);
+    r->lost = o->lost;
+    r->duplicates = o->duplicates;
+    r->reordered = o->reordered;
+    r->acked = m->total[HERD_M_ACKED];
+    r->delivered = m->total[HERD_M_DELIVERED];
+    r->published = m->total[HERD_M_PUBLISHED];
+    r->attempts = m->total[HERD_M_ATTEMPTS];
+    r->wasted = m->total[HERD_M_WASTED];
+    r->syn_drops = m->total[HERD_M_SYN_DROPS];
+    r->accepts = m->total[HERD_M_ACCEPTS];
+    r->peak_attempts_per_s = herd_metrics_peak_attempts(m, 0, &r->peak_at_us);
+    r->last_heal_us = w->last_heal_us;
+    r->recovered_at_us = w->recovered_at;
+    herd_world_liveness(w, &r->live);
+    r->recovered = w->recovered_at != HERD_TIME_NEVER && r->live.live == w->cfg.clients && r->live.queued == 0 &&
+                   r->live.behind == 0;
+    r->world_bytes = herd_world_bytes(w);
+    memcpy(r->violations, o->count, sizeof r->violations);
+    snprintf(r->first_violation, sizeof r->first_violation, "%s", o->first_inv >= 0 ? o->first_msg : "");
+    judge_safety(r, w, e);
+    judge_liveness(r, e);
+    judge_figures(r, e);
+    r->pass = true;
+    for (uint32_t i = 0; i < r->nexp; i++) r->pass = r->pass && r->exp[i].ok;
+}
+
+int herd_report_json(const herd_report *r, FILE *f)
+{
+    herd_json j;
+    herd_json_init_file(&j, f);
+    herd_json_obj_begin(&j);
+    herd_json_kv_str(&j, "verdict", r->pass ? "pass" : "fail");
+    herd_json_kv_u64(&j, "seed", r->seed);
+    herd_json_kv_u64(&j, "clients", r->clients);
+    herd_json_kv_u64(&j, "events", r->events);
+    herd_json_kv_fixed(&j, "wall_s", (int64_t)r->wall_us, 6);
+    herd_json_kv_u64(&j, "events_per_s", r->wall_us ? r->events * 1000000u / r->wall_us : 0);
+    herd_json_kv_str(&j, "trace_hash", r->trace_hash);
+    herd_json_kv_u64(&j, "lost", r->lost);
+    herd_json_kv_u64(&j, "duplicates", r->duplicates);
+    herd_json_kv_u64(&j, "reordered", r->reordered);
+    herd_json_kv_u64(&j, "published", r->published);
+    herd_json_kv_u64(&j, "acked", r->acked);
+    herd_json_kv_u64(&j, "delivered", r->delivered);
+    herd_json_kv_u64(&j, "attempts", r->attempts);
+    herd_json_kv_u64(&j, "syn_drops", r->syn_drops);
+    herd_json_kv_u64(&j, "accepts", r->accepts);
+    herd_json_kv_u64(&j, "wasted_handshakes", r->wasted);
+    herd_json_kv_u64(&j, "peak_attempts_per_s", r->peak_attempts_per_s);
+    herd_json_kv_fixed(&j, "last_heal_s", (int64_t)r->last_heal_us, 6);
+    if (r->recovered_at_us != HERD_TIME_NEVER && r->recovered)
+        herd_json_kv_fixed(&j, "time_to_recover_s", (int64_t)(r->recovered_at_us - r->last_heal_us), 6);
+    else
+        herd_json_kv_null(&j, "time_to_recover_s");
+    herd_json_kv_u64(&j, "live_at_end", r->live.live);
+    herd_json_kv_u64(&j, "gave_up", r->live.stopped);
+    herd_json_kv_u64(&j, "queued_at_end", r->live.queued);
+    herd_json_kv_u64(&j, "subscribers_behind", r->live.behind);
+    herd_json_kv_u64(&j, "peak_rss_bytes", r->peak_rss_bytes);
+    herd_json_kv_u64(&j, "world_bytes", r->world_bytes);
+    herd_json_kv_u64(&j, "bytes_per_client", r->clients ? r->world_bytes / r->clients : 0);
+    herd_json_key(&j, "violations");
+    herd_json_obj_begin(&j);
+    for (int i = 0; i < HERD_INV_COUNT; i++) herd_json_kv_u64(&j, herd_invariant_name(i), r->violations[i]);
+    herd_json_obj_end(&j);
+    if (r->first_violation[0]) herd_json_kv_str(&j, "first_violation", r->first_violation);
+    herd_json_key(&j, "expectations");
+    herd_json_arr_begin(&j);
+    for (uint32_t i = 0; i < r->nexp; i++) {
+        herd_json_obj_begin(&j);
+        herd_json_kv_str(&j, "name", r->exp[i].name);
+        herd_json_kv_bool(&j, "ok", r->exp[i].ok);
+        herd_json_kv_str(&j, "detail", r->exp[i].detail);
+        herd_json_obj_end(&j);
+    }
+    herd_json_arr_end(&j);
+    herd_json_obj_end(&j);
+    int rc = herd_json_finish(&j);
+    fputc('\n', f);
+    return rc;
+}
+
+void herd_report_text(const herd_report *r, FILE *f)
+{
+    fprintf(f, "%s  seed %" PRIu64 "  clients %u  events %" PRIu64 "  trace %s\n", r->pass ? "PASS" : "FAIL",
+            r->seed, r->clients, r->events, r->trace_hash);
+    fprintf(f, "  attempts %" PRIu64 " (peak %" PRIu64 "/s)  SYN drops %" PRIu64 "  accepts %" PRIu64
+               "  wasted handshakes %" PRIu64 "\n",
+            r->attempts, r->peak_attempts_per_s, r->syn_drops, r->accepts, r->wasted);
+    fprintf(f, "  published %" PRIu64 "  acked %" PRIu64 "  delivered %" PRIu64 "  lost %" PRIu64
+               "  duplicates %" PRIu64 "  reordered %" PRIu64 "\n",
+            r->published, r->acked, r->delivered, r->lost, r->duplicates, r->reordered);
+    for (uint32_t i = 0; i < r->nexp; i++)
+        fprintf(f, "  [%s] %s: %s\n", r->exp[i].ok ? "ok" : "FAILED", r->exp[i].name, r->exp[i].detail);
+}
+
+static int write_csv(const herd_metrics *m, FILE *f)
+{
+    fprintf(f, "t_s");
+    for (int c = 0; c < HERD_M_COUNTER_COUNT; c++) fprintf(f, ",%s", herd_metric_counter_name(c));
+    for (int g = 0; g < HERD_G_GAUGE_COUNT; g++) fprintf(f, ",%s", herd_metric_gauge_name(g));
+    fputc('\n', f);
+    for (uint32_t i = 0; i < m->rows_len; i++) {
+        const herd_metrics_row *row = &m->rows[i];
+        fprintf(f, "%" PRIu64 ".%06" PRIu64, row->t_us / HERD_US_PER_S, row->t_us % HERD_US_PER_S);
+        for (int c = 0; c < HERD_M_COUNTER_COUNT; c++) fprintf(f, ",%" PRIu64, row->c[c]);
+        for (int g = 0; g < HERD_G_GAUGE_COUNT; g++) fprintf(f, ",%" PRIu64, row->g[g]);
+        fputc('\n', f);
+    }
+    return ferror(f) ? -EIO : 0;
+}
+
+static int write_series_json(const herd_metrics *m, FILE *f)
+{
+    herd_json j;
+    herd_json_init_file(&j, f);
+    herd_json_obj_begin(&j);
+    herd_json_kv_u64(&j, "interval_us", m->interval_us);
+    herd_json_key(&j, "rows");
+    herd_json_arr_begin(&j);
+    for (uint32_t i = 0; i < m->rows_len; i++) {
+        const herd_metrics_row *row = &m->rows[i];
+        herd_json_obj_begin(&j);
+        herd_json_kv_fixed(&j, "t_s", (int64_t)row->t_us, 6);
+        for (int c = 0; c < HERD_M_COUNTER_COUNT; c++) herd_json_kv_u64(&j, herd_metric_counter_name(c), row->c[c]);
+        for (int g = 0; g < HERD_G_GAUGE_COUNT; g++) herd_json_kv_u64(&j, herd_metric_gauge_name(g), row->g[g]);
+        herd_json_obj_end(&j);
+    }
+    herd_json_arr_end(&j);
+    herd_json_obj_end(&j);
+    int rc = herd_json_finish(&j);
+    fputc('\n', f);
+    return rc;
+}
+
+typedef struct out_ctx {
+    const herd_report *r;
+    const herd_world *w;
+    const herd_scenario *sc;
+} out_ctx;
+
+static int write_one(const char *dir, const char *name, int (*fn)(const out_ctx *, FILE *), const out_ctx *ctx)
+{
+    char path[HERD_AFILE_PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) return -ENAMETOOLONG;
+    herd_afile af;
+    FILE *f = herd_afile_open(&af, path);
+    if (!f) return -errno;
+    int rc = fn(ctx, f);
+    if (rc != 0) {
+        herd_afile_abort(&af);
+        return rc;
+    }
+    return herd_afile_commit(&af);
+}
+
+static int out_csv(const out_ctx *c, FILE *f) { return write_csv(&c->w->metrics, f); }
+static int out_series(const out_ctx *c, FILE *f) { return write_series_json(&c->w->metrics, f); }
+static int out_summary(const out_ctx *c, FILE *f) { return herd_report_json(c->r, f); }
+static int out_scenario(const out_ctx *c, FILE *f) { return herd_cfg_emit(c->sc->doc, f); }
+
+int herd_report_write_dir(const herd_report *r, const herd_world *w, const herd_scenario *sc, const char *dir)
+{
+    int rc = herd_mkdir_p(dir);
+    out_ctx ctx = {r, w, sc};
+    if (rc == 0) rc = write_one(dir, "metrics.csv", out_csv, &ctx);
+    if (rc == 0) rc = write_one(dir, "metrics.json", out_series, &ctx);
+    if (rc == 0) rc = write_one(dir, "scenario.yaml", out_scenario, &ctx);
+    if (rc == 0) rc = write_one(dir, "summary.json", out_summary, &ctx);
+    return rc;
+}

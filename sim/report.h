@@ -1,0 +1,48 @@
+/* report.h — the outcome of a run: its figures, its expectations judged, and the ways
+ * they are written out (one JSON object on stdout, a human summary, the --out files).
+ * JSON holds only integers and fixed-point decimals (lib/json.h), never a float. */
+#ifndef HERD_SIM_REPORT_H
+#define HERD_SIM_REPORT_H
+
+#include "scenario.h"
+
+#define HERD_EXPECT_MAX 8
+
+typedef struct herd_expectation {
+    char name[96];
+    bool ok;
+    char detail[HERD_ORACLE_MSG_MAX + 16];
+} herd_expectation;
+
+typedef struct herd_report {
+    uint64_t seed;
+    uint32_t clients;
+    uint64_t events;
+    uint64_t wall_us;
+    char trace_hash[33];
+    uint64_t lost, duplicates, reordered, acked, delivered, published;
+    uint64_t attempts, wasted, syn_drops, accepts;
+    uint64_t peak_attempts_per_s;
+    herd_time peak_at_us;
+    herd_time last_heal_us;
+    herd_time recovered_at_us;  /* HERD_TIME_NEVER if never */
+    bool recovered;             /* L1 in full: all LIVE, queues drained, caught up */
+    herd_world_liveness_figures live;
+    uint64_t peak_rss_bytes;
+    uint64_t world_bytes;
+    uint64_t violations[HERD_INV_COUNT];
+    char first_violation[HERD_ORACLE_MSG_MAX];
+    uint32_t nexp;
+    herd_expectation exp[HERD_EXPECT_MAX];
+    bool pass;
+} herd_report;
+
+/* Fill the figures from a finished world and judge the expectations. */
+void herd_report_build(herd_report *r, herd_world *w, const herd_expect *e);
+int herd_report_json(const herd_report *r, FILE *f);
+void herd_report_text(const herd_report *r, FILE *f);
+/* --out DIR: metrics.csv, metrics.json, scenario.yaml, summary.json (atomic files).
+ * 0 or -errno. */
+int herd_report_write_dir(const herd_report *r, const herd_world *w, const herd_scenario *sc, const char *dir);
+
+#endif

@@ -1,0 +1,381 @@
+/* scenario.c — reads a scenario document section by section into herd_world_config and
+ * herd_expect (see scenario.h; keys documented in docs/scenarios.md). One function per
+ * section; each checks its keys first so a typo is reported before any value. */
+#include "scenario.h"
+
+#include "error.h"
+#include "exitcode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_US ((uint64_t)HERD_US_PER_S)
+#define DUR_MAX (365ull * 24 * 3600 * S_US)
+
+typedef struct rd {
+    herd_cfg_doc *d;
+    const herd_cfg_node *root;
+} rd;
+
+static const herd_cfg_node *section(rd *r, const char *name, const char *const *keys)
+{
+    const herd_cfg_node *m = herd_cfg_get(r->root, name);
+    if (m) herd_cfg_check_keys(r->d, m, name, keys);
+    return m;
+}
+
+static void read_run(rd *r, herd_world_config *c)
+{
+    static const char *const keys[] = {"seed", "duration", "metrics_interval", "queue", NULL};
+    static const char *const queues[] = {"wheel", "heap", NULL};
+    const herd_cfg_node *m = section(r, "run", keys);
+    int q = 0;
+    herd_cfg_u64(r->d, m, "seed", false, 0, UINT64_MAX, c->seed, &c->seed);
+    herd_cfg_duration_us(r->d, m, "duration", false, HERD_US_PER_MS, 30ull * 24 * 3600 * S_US, c->duration_us, &c->duration_us);
+    herd_cfg_duration_us(r->d, m, "metrics_interval", false, HERD_US_PER_MS, 3600 * S_US, c->metrics_interval_us,
+                         &c->metrics_interval_us);
+    herd_cfg_enum(r->d, m, "queue", false, queues, HERD_QUEUE_WHEEL, &q);
+    c->queue_kind = (uint8_t)q;
+}
+
+static void read_world(rd *r, herd_world_config *c)
+{
+    static const char *const keys[] = {"clients", "rooms", "servers", "start_spread", NULL};
+    const herd_cfg_node *m = section(r, "world", keys);
+    uint64_t v;
+    herd_cfg_u64(r->d, m, "clients", false, 1, HERD_WORLD_CLIENTS_MAX, c->clients, &v);
+    c->clients = (uint32_t)v;
+    herd_cfg_u64(r->d, m, "rooms", false, 1, HERD_STORE_ROOMS_MAX, c->rooms, &v);
+    c->rooms = c->store.rooms = (uint32_t)v;
+    herd_cfg_u64(r->d, m, "servers", false, 1, HERD_WORLD_SERVERS_MAX, c->servers, &v);
+    c->servers = (uint32_t)v;
+    herd_cfg_duration_us(r->d, m, "start_spread", false, 0, DUR_MAX, c->start_spread_us, &c->start_spread_us);
+}
+
+static void read_network(rd *r, herd_world_config *c)
+{
+    static const char *const keys[] = {"latency", "jitter", "loss", "rto", "store_latency", "pubsub_latency", NULL};
+    const herd_cfg_node *m = section(r, "network", keys);
+    herd_cfg_duration_us(r->d, m, "latency", false, 0, 60 * S_US, c->latency_us, &c->latency_us);
+    herd_cfg_duration_us(r->d, m, "jitter", false, 0, 60 * S_US, c->jitter_us, &c->jitter_us);
+    herd_cfg_ppm(r->d, m, "loss", 0, 1000000, c->loss_ppm, &c->loss_ppm);
+    herd_cfg_duration_us(r->d, m, "rto", false, 0, 60 * S_US, c->rto_us, &c->rto_us);
+    herd_cfg_duration_us(r->d, m, "store_latency", false, 0, 60 * S_US, c->store_latency_us, &c->store_latency_us);
+    herd_cfg_duration_us(r->d, m, "pubsub_latency", false, 0, 60 * S_US, c->pubsub_latency_us, &c->pubsub_latency_us);
+}
+
+static void read_accept(rd *r, herd_world_config *c)
+{
+    static const char *const keys[] = {"backlog", "workers", "handshake", "syn_retries", "syn_rto",
+                                       "max_conns", "retry_after", NULL};
+    const herd_cfg_node *m = section(r, "accept", keys);
+    uint64_t v;
+    herd_cfg_u64(r->d, m, "backlog", false, 1, HERD_BACKLOG_MAX, c->backlog, &v);
+    c->backlog = (uint32_t)v;
+    herd_cfg_u64(r->d, m, "workers", false, 1, HERD_WORKERS_MAX, c->workers, &v);
+    c->workers = (uint32_t)v;
+    herd_cfg_duration_us(r->d, m, "handshake", false, 1, 60 * S_US, c->handshake_us, &c->handshake_us);
+    herd_cfg_u64(r->d, m, "syn_retries", false, 0, HERD_SYN_RETRIES_MAX, c->syn_retries, &v);
+    c->syn_retries = (uint32_t)v;
+    herd_cfg_duration_us(r->d, m, "syn_rto", false, HERD_US_PER_MS, 60 * S_US, c->syn_rto_us, &c->syn_rto_us);
+    herd_cfg_u64(r->d, m, "max_conns", false, 0, UINT32_MAX, c->max_conns, &v);
+    c->max_conns = (uint32_t)v;
+    herd_cfg_duration_us(r->d, m, "retry_after", false, 0, 65 * S_US, (uint64_t)c->retry_after_ms * 1000, &v);
+    c->retry_after_ms = (uint32_t)(v / 1000);
+}
+
+static void read_lb(rd *r, herd_world_config *c)
+{
+    static const char *const keys[] = {"policy", "rate", "burst", "health_lag", NULL};
+    const herd_cfg_node *m = section(r, "lb", keys);
+    int p = c->lb_policy;
+    uint64_t v;
+    herd_cfg_enum(r->d, m, "policy", false, herd_lb_policy_names(), p, &p);
+    c->lb_policy = (uint8_t)p;
+    herd_cfg_u64(r->d, m, "rate", false, 0, 100000000, c->lb_rate_per_s, &v);
+    c->lb_rate_per_s = (uint32_t)v;
+    herd_cfg_u64(r->d, m, "burst", false, 1, 100000000, c->lb_burst, &v);
+    c->lb_burst = (uint32_t)v;
+    herd_cfg_duration_us(r->d, m, "health_lag", false, 0, 3600 * S_US, c->health_lag_us, &c->health_lag_us);
+}
+
+static const char *const *backoff_names(void)
+{
+    static const char *names[HERD_BACKOFF_KIND_COUNT + 1];
+    for (int k = 0; k < HERD_BACKOFF_KIND_COUNT; k++) names[k] = herd_backoff_name(k);
+    names[HERD_BACKOFF_KIND_COUNT] = NULL;
+    return names;
+}
+
+static void read_backoff(rd *r, const herd_cfg_node *cm, herd_backoff_policy *b)
+{
+    static const char *const keys[] = {"policy", "base", "base_max", "factor_milli", "jitter", "cap",
+                                       "max_attempts", "jitter_before_cap", "after", NULL};
+    const herd_cfg_node *m = herd_cfg_get(cm, "backoff");
+    if (m) herd_cfg_check_keys(r->d, m, "client.backoff", keys);
+    int kind = b->kind;
+    herd_cfg_enum(r->d, m, "policy", false, backoff_names(), kind, &kind);
+    if (kind != b->kind) herd_backoff_defaults(b, kind);
+    uint64_t v;
+    bool jbc = b->jitter_before_cap;
+    herd_cfg_duration_us(r->d, m, "base", false, 0, UINT32_MAX, b->base_us, &v);
+    b->base_us = (uint32_t)v;
+    if (b->base_max_us < b->base_us) b->base_max_us = b->base_us;
+    herd_cfg_duration_us(r->d, m, "base_max", false, 0, UINT32_MAX, b->base_max_us, &v);
+    b->base_max_us = (uint32_t)v;
+    herd_cfg_u64(r->d, m, "factor_milli", false, 1000, 100000, b->factor_milli, &v);
+    b->factor_milli = (uint32_t)v;
+    herd_cfg_ppm(r->d, m, "jitter", 0, 1000000, b->jitter_ppm, &b->jitter_ppm);
+    herd_cfg_duration_us(r->d, m, "cap", false, 0, UINT32_MAX, b->cap_us, &v);
+    b->cap_us = (uint32_t)v;
+    herd_cfg_duration_us(r->d, m, "after", false, 0, UINT32_MAX, b->after_us, &v);
+    b->after_us = (uint32_t)v;
+    herd_cfg_u64(r->d, m, "max_attempts", false, 0, UINT16_MAX, b->max_attempts, &v);
+    b->max_attempts = (uint16_t)v;
+    herd_cfg_bool(r->d, m, "jitter_before_cap", jbc, &jbc);
+    b->jitter_before_cap = jbc;
+    if (!herd_cfg_failed(r->d) && herd_backoff_validate(b) != HERD_OK)
+        herd_cfg_errorf(r->d, m, "client.backoff: the policy's values are out of range (see docs/backoff.md)");
+}
+
+static void read_client(rd *r, herd_world_config *c)
+{
+    static const char *const keys[] = {"backoff", "connect_timeout", "resume_timeout", "ack_timeout",
+                                       "stable_reset", "queue_max", "obey_retry_after", NULL};
+    const herd_cfg_node *m = section(r, "client", keys);
+    herd_client_config *cc = &c->client;
+    uint64_t v;
+    bool obey = cc->obey_retry_after;
+    read_backoff(r, m, &cc->backoff);
+    herd_cfg_duration_us(r->d, m, "connect_timeout", false, 0, DUR_MAX, cc->connect_timeout_us, &cc->connect_timeout_us);
+    herd_cfg_duration_us(r->d, m, "resume_timeout", false, 0, DUR_MAX, cc->resume_timeout_us, &cc->resume_timeout_us);
+    herd_cfg_duration_us(r->d, m, "ack_timeout", false, 0, DUR_MAX, cc->ack_timeout_us, &cc->ack_timeout_us);
+    herd_cfg_duration_us(r->d, m, "stable_reset", false, 0, DUR_MAX, cc->stable_reset_us, &cc->stable_reset_us);
+    herd_cfg_u64(r->d, m, "queue_max", false, 1, HERD_QUEUE_MAX, cc->queue_max, &v);
+    cc->queue_max = (uint32_t)v;
+    herd_cfg_bool(r->d, m, "obey_retry_after", obey, &obey);
+    cc->obey_retry_after = obey;
+}
+
+static void read_server_store(rd *r, herd_world_config *c)
+{
+    static const char *const skeys[] = {"read_batch", NULL};
+    static const char *const tkeys[] = {"durability", "maxlen", "dedup_capacity", "dedup_window", "fsync_interval", NULL};
+    static const char *durs[HERD_DURABLE_COUNT + 1];
+    for (int k = 0; k < HERD_DURABLE_COUNT; k++) durs[k] = herd_durability_name(k);
+    const herd_cfg_node *m = section(r, "server", skeys);
+    uint64_t v;
+    herd_cfg_u64(r->d, m, "read_batch", false, 1, HERD_READ_MAX, c->server.read_batch, &v);
+    c->server.read_batch = (uint16_t)v;
+    m = section(r, "store", tkeys);
+    int dm = c->store.durability;
+    herd_cfg_enum(r->d, m, "durability", false, durs, dm, &dm);
+    c->store.durability = (uint8_t)dm;
+    herd_cfg_u64(r->d, m, "maxlen", false, 1, HERD_STORE_MAXLEN_MAX, c->store.maxlen, &v);
+    c->store.maxlen = (uint32_t)v;
+    herd_cfg_u64(r->d, m, "dedup_capacity", false, 1, HERD_DEDUP_CAPACITY_MAX, c->store.dedup_capacity, &v);
+    c->store.dedup_capacity = (uint32_t)v;
+    herd_cfg_duration_us(r->d, m, "dedup_window", false, 0, DUR_MAX, c->store.dedup_window_us, &c->store.dedup_window_us);
+    herd_cfg_duration_us(r->d, m, "fsync_interval", false, 0, 3600 * S_US, c->store.fsync_interval_us, &c->store.fsync_interval_us);
+}
+
+static void read_workload(rd *r, herd_world_config *c)
+{
+    static const char *const keys[] = {"publish_interval", "publishers", "start", "stop", NULL};
+    const herd_cfg_node *m = section(r, "workload", keys);
+    herd_cfg_duration_us(r->d, m, "publish_interval", false, 0, DUR_MAX, c->publish_interval_us, &c->publish_interval_us);
+    herd_cfg_ppm(r->d, m, "publishers", 0, 1000000, c->publishers_ppm, &c->publishers_ppm);
+    herd_cfg_duration_us(r->d, m, "start", false, 0, DUR_MAX, c->workload_start_us, &c->workload_start_us);
+    /* By default publishing stops a quarter of the run (at most 10 s) before the end, so
+     * the run ends quiet and L1 can ask for drained queues and caught-up subscribers. */
+    herd_time quiet = c->duration_us / 4 < 10 * S_US ? c->duration_us / 4 : 10 * S_US;
+    herd_cfg_duration_us(r->d, m, "stop", false, 0, DUR_MAX, c->duration_us - quiet, &c->workload_stop_us);
+}
+
+static void read_protocol(rd *r, herd_world_config *c)
+{
+    const char *name = "correct";
+    herd_cfg_str(r->d, r->root, "protocol", false, "correct", &name);
+    herd_protocol p;
+    if (herd_protocol_parse(name, &p) != HERD_OK) {
+        /* Use the enum getter for its "did you mean" message. */
+        int dummy;
+        herd_cfg_enum(r->d, r->root, "protocol", false, herd_protocol_names, 0, &dummy);
+        return;
+    }
+    c->client.proto = p;
+    c->server.proto = p;
+}
+
+static void read_oracle(rd *r, herd_world_config *c)
+{
+    static const char *const keys[] = {"capacity", NULL};
+    const herd_cfg_node *m = section(r, "oracle", keys);
+    uint64_t v;
+    herd_cfg_u64(r->d, m, "capacity", false, 1, HERD_DEDUP_CAPACITY_MAX, c->oracle_capacity, &v);
+    c->oracle_capacity = (uint32_t)v;
+}
+
+/* "all", "3", "0-9" -> first, count (0 = all). */
+static void read_range(rd *r, const herd_cfg_node *m, const char *key, uint32_t *first, uint32_t *count)
+{
+    const char *s = NULL;
+    herd_cfg_str(r->d, m, key, false, "all", &s);
+    if (!s || strcmp(s, "all") == 0) return;
+    herd_group g;
+    char tmp[80]; /* the group syntax "kind:a-b" parses the range */
+    snprintf(tmp, sizeof tmp, "clients:%s", s);
+    if (herd_group_parse(tmp, &g) != HERD_OK || g.count == 0) {
+        herd_cfg_errorf(r->d, herd_cfg_get(m, key), "%s: '%s' is not a range (all, N or N-M)", key, s);
+        return;
+    }
+    *first = g.first;
+    *count = g.count;
+}
+
+static void read_group(rd *r, const herd_cfg_node *m, const char *key, herd_group *g)
+{
+    const char *s = NULL;
+    if (!herd_cfg_str(r->d, m, key, true, NULL, &s) || !s) return;
+    if (herd_group_parse(s, g) != HERD_OK)
+        herd_cfg_errorf(r->d, herd_cfg_get(m, key),
+                        "%s: '%s' is not a group (clients, clients:N-M, servers, servers:N-M, lb, store)", key, s);
+}
+
+static void read_fault(rd *r, const herd_cfg_node *m, herd_fault *f)
+{
+    static const char *const keys[] = {"kind", "at", "duration", "servers", "clients", "code", "drain",
+                                       "retry_after", "interval", "loss", "latency", "a", "b", "oneway", NULL};
+    herd_cfg_check_keys(r->d, m, "faults[]", keys);
+    int kind = 0;
+    uint64_t v;
+    bool oneway = false;
+    *f = (herd_fault){0};
+    herd_cfg_enum(r->d, m, "kind", true, herd_fault_kind_names(), 0, &kind);
+    f->kind = (uint8_t)(kind + 1);
+    herd_cfg_duration_us(r->d, m, "at", true, 0, DUR_MAX, 0, &f->at_us);
+    herd_cfg_duration_us(r->d, m, "duration", false, 0, DUR_MAX, S_US, &f->duration_us);
+    read_range(r, m, f->kind == HERD_FAULT_OFFLINE ? "clients" : "servers", &f->first, &f->count);
+    herd_cfg_u64(r->d, m, "code", false, 1000, 4999, HERD_CLOSE_SERVICE_RESTART, &v);
+    f->code = (uint16_t)v;
+    herd_cfg_duration_us(r->d, m, "drain", false, 0, DUR_MAX, 0, &f->drain_us);
+    herd_cfg_duration_us(r->d, m, "retry_after", false, 0, 65 * S_US, 0, &v);
+    f->retry_after_ms = (uint32_t)(v / 1000);
+    herd_cfg_duration_us(r->d, m, "interval", false, 0, DUR_MAX, 10 * S_US, &f->interval_us);
+    herd_cfg_ppm(r->d, m, "loss", 0, 1000000, 0, &f->loss_ppm);
+    herd_cfg_duration_us(r->d, m, "latency", false, 0, 60 * S_US, 0, &f->latency_us);
+    if (f->kind == HERD_FAULT_PARTITION) {
+        read_group(r, m, "a", &f->a);
+        read_group(r, m, "b", &f->b);
+    }
+    herd_cfg_bool(r->d, m, "oneway", false, &oneway);
+    f->oneway = oneway;
+}
+
+static void read_faults(rd *r, herd_world_config *c)
+{
+    const herd_cfg_node *s = herd_cfg_get(r->root, "faults");
+    c->fault_count = 0;
+    if (!s) return;
+    if (!herd_cfg_is_seq(s)) {
+        herd_cfg_errorf(r->d, s, "faults must be a list");
+        return;
+    }
+    size_t n = herd_cfg_len(s);
+    if (n > HERD_WORLD_FAULTS_MAX) {
+        herd_cfg_errorf(r->d, s, "faults: %zu entries, at most %u", n, HERD_WORLD_FAULTS_MAX);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) read_fault(r, herd_cfg_at(s, i), &c->faults[i]);
+    c->fault_count = (uint32_t)n;
+}
+
+static void read_expect(rd *r, herd_expect *e)
+{
+    static const char *const keys[] = {"safety", "violates", "recovers_within", "peak_attempts_per_s_max",
+                                       "peak_attempts_per_s_min", "wasted_handshakes_min", NULL};
+    static const char *const safety[] = {"holds", "violated", NULL};
+    static const char *const invs[] = {"I1", "I2", "I3", "I4", "I5", "I6", "I7", "L1", NULL};
+    const herd_cfg_node *m = section(r, "expect", keys);
+    int s = 0, v = -1;
+    *e = (herd_expect){.violates = -1, .peak_attempts_max = UINT64_MAX};
+    herd_cfg_enum(r->d, m, "safety", false, safety, 0, &s);
+    e->safety = (uint8_t)s;
+    herd_cfg_enum(r->d, m, "violates", false, invs, -1, &v);
+    e->violates = (int8_t)v;
+    if (v >= 0) e->safety = HERD_EXPECT_VIOLATED;
+    const char *rw = NULL;
+    herd_cfg_str(r->d, m, "recovers_within", false, NULL, &rw);
+    if (rw && strcmp(rw, "never") == 0) {
+        e->recover_set = e->recover_never = 1;
+    } else if (rw) {
+        e->recover_set = 1;
+        herd_cfg_duration_us(r->d, m, "recovers_within", false, 0, DUR_MAX, 0, &e->recovers_within_us);
+    }
+    herd_cfg_u64(r->d, m, "peak_attempts_per_s_max", false, 0, UINT64_MAX, UINT64_MAX, &e->peak_attempts_max);
+    herd_cfg_u64(r->d, m, "peak_attempts_per_s_min", false, 0, UINT64_MAX, 0, &e->peak_attempts_min);
+    herd_cfg_u64(r->d, m, "wasted_handshakes_min", false, 0, UINT64_MAX, 0, &e->wasted_min);
+}
+
+static int read_all(herd_scenario *sc, char *err, size_t err_len)
+{
+    static const char *const top[] = {"run", "world", "network", "accept", "lb", "client", "server", "store",
+                                      "workload", "oracle", "faults", "expect", "protocol", NULL};
+    rd r = {sc->doc, herd_cfg_root(sc->doc)};
+    herd_world_config *c = &sc->world;
+    herd_world_config_defaults(c);
+    if (r.root && !herd_cfg_is_map(r.root)) herd_cfg_errorf(r.d, r.root, "a scenario is a mapping of sections");
+    if (r.root && herd_cfg_is_map(r.root)) {
+        herd_cfg_check_keys(r.d, r.root, "the scenario", top);
+        read_run(&r, c);
+        read_world(&r, c);
+        read_network(&r, c);
+        read_accept(&r, c);
+        read_lb(&r, c);
+        read_client(&r, c);
+        read_server_store(&r, c);
+        read_protocol(&r, c);
+        read_workload(&r, c);
+        read_oracle(&r, c);
+        read_faults(&r, c);
+        read_expect(&r, &sc->expect);
+    }
+    if (herd_cfg_failed(sc->doc)) {
+        snprintf(err, err_len, "%s", herd_cfg_error(sc->doc));
+        return herd_cfg_error_exit(sc->doc);
+    }
+    char why[200];
+    if (herd_world_config_validate(c, why, sizeof why) != HERD_OK) {
+        snprintf(err, err_len, "%s: %s", herd_cfg_name(sc->doc), why);
+        return HERD_EXIT_DATAERR;
+    }
+    return 0;
+}
+
+int herd_scenario_load(herd_scenario *sc, const char *path, const char *const *sets, size_t nsets,
+                       char *err, size_t err_len)
+{
+    *sc = (herd_scenario){0};
+    sc->doc = herd_cfg_load_file(path);
+    if (!sc->doc) {
+        snprintf(err, err_len, "%s: out of memory", path);
+        return HERD_EXIT_SOFTWARE;
+    }
+    for (size_t i = 0; i < nsets && !herd_cfg_failed(sc->doc); i++) herd_cfg_set(sc->doc, sets[i]);
+    return read_all(sc, err, err_len);
+}
+
+int herd_scenario_load_string(herd_scenario *sc, const char *name, const char *text, char *err, size_t err_len)
+{
+    *sc = (herd_scenario){0};
+    sc->doc = herd_cfg_load_string(name, text);
+    if (!sc->doc) return HERD_EXIT_SOFTWARE;
+    return read_all(sc, err, err_len);
+}
+
+void herd_scenario_free(herd_scenario *sc)
+{
+    herd_cfg_free(sc->doc);
+    sc->doc = NULL;
+}

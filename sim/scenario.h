@@ -1,0 +1,42 @@
+/* scenario.h — scenario files: YAML (lib/config.h) into a world configuration and the
+ * expectations the run is judged by.
+ *
+ * Sections: run, world, network, accept, lb, client (with client.backoff), server,
+ * store, workload, oracle, faults (a list), expect, and the top-level protocol variant.
+ * Every key, its type, default and range is in docs/scenarios.md. Unknown keys get a
+ * suggestion, out-of-range values are named, and on any error nothing runs (exit 65). */
+#ifndef HERD_SIM_SCENARIO_H
+#define HERD_SIM_SCENARIO_H
+
+#include "config.h"
+#include "world.h"
+
+enum herd_safety_expect { HERD_EXPECT_HOLDS = 0, HERD_EXPECT_VIOLATED = 1 };
+
+typedef struct herd_expect {
+    uint8_t safety;          /* enum herd_safety_expect */
+    int8_t violates;         /* VIOLATED: this invariant must be among them; -1 any */
+    uint8_t recover_set;     /* recovers_within given */
+    uint8_t recover_never;   /* recovers_within: never */
+    herd_time recovers_within_us;
+    uint64_t peak_attempts_max; /* UINT64_MAX: no bound */
+    uint64_t peak_attempts_min; /* 0: no bound */
+    uint64_t wasted_min;        /* wasted handshakes at least (0: no bound) */
+} herd_expect;
+
+typedef struct herd_scenario {
+    herd_world_config world;
+    herd_expect expect;
+    herd_cfg_doc *doc;       /* kept for --out (the resolved scenario) */
+} herd_scenario;
+
+/* Load path, apply the --set overrides, read every key. Returns 0, or the exit status
+ * (65 invalid, 74 unreadable) with the message in err. */
+int herd_scenario_load(herd_scenario *sc, const char *path, const char *const *sets, size_t nsets,
+                       char *err, size_t err_len);
+/* The same from text (tests). */
+int herd_scenario_load_string(herd_scenario *sc, const char *name, const char *text, char *err,
+                              size_t err_len);
+void herd_scenario_free(herd_scenario *sc);
+
+#endif

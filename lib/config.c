@@ -1,10 +1,10 @@
-/* config.c — YAML documents with located errors (see config.h).
+/* config.c — YAML documents with located errors: loading, navigation, emitting (config.h).
  *
  * Loading turns libyaml's event stream into a tree of herd_cfg_node (recursion bounded by
  * HERD_CFG_DEPTH_MAX), refusing anchors, aliases, non-scalar keys, duplicate keys and more
- * than one document. The typed getters (config_value.c shares nothing with this file but the
- * node layout in config_internal.h) and --set live in their own files; this one owns loading,
- * the first-error slot, navigation and emitting. */
+ * than one document, and keeps the first error in the document. The value syntax and typed
+ * getters live in config_value.c, --set in config_set.c; the three share the node layout in
+ * config_internal.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "config_internal.h"
 
@@ -585,7 +585,7 @@ static int emit_node(yaml_emitter_t *e, const herd_cfg_node *n, int depth)
         if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)n->text,
                                           (int)n->text_len, !n->quoted, 1,
                                           YAML_ANY_SCALAR_STYLE))
-            return -ENOMEM;
+            return -EINVAL; /* not UTF-8: cannot happen for a loaded or --set document */
         return yaml_emitter_emit(e, &ev) ? 0 : -EIO;
     }
     if (n->kind == CFG_MAP)

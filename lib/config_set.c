@@ -146,6 +146,30 @@ static bool set_walk(struct set_ctx *c, char *path)
     return set_bad(c, c->path, "is nested too deeply");
 }
 
+/* A document holds only valid UTF-8 (libyaml's reader insists on it, and its emitter refuses
+ * anything else), so an override must be valid UTF-8 too. */
+static bool utf8_valid(const unsigned char *s)
+{
+    while (*s) { /* bounded by the string's length: every iteration consumes a byte */
+        unsigned c = *s, len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2
+                                         : c >= 0xe0 && c <= 0xef ? 3
+                                         : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        if (len == 0)
+            return false;
+        uint32_t cp = len == 1 ? c : c & (0x7fu >> len);
+        for (unsigned i = 1; i < len; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i] & 0x3fu);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        s += len;
+    }
+    return true;
+}
+
 bool herd_cfg_set(herd_cfg_doc *d, const char *assignment)
 {
     if (!d || d->exit || !assignment)
@@ -154,6 +178,10 @@ bool herd_cfg_set(herd_cfg_doc *d, const char *assignment)
     if (!eq || eq == assignment) {
         herd_cfg_fail_raw(d, 65, "--set '%s': expected path=value, e.g. world.clients=1000",
                           assignment);
+        return false;
+    }
+    if (!utf8_valid((const unsigned char *)assignment)) {
+        herd_cfg_fail_raw(d, 65, "--set: the assignment is not valid UTF-8");
         return false;
     }
     if (!d->root || d->root->kind != CFG_MAP) {

@@ -604,6 +604,7 @@ Test(config_set, replace_add_and_create)
     cr_assert(herd_cfg_set(d, "w.list.1=c"));
     cr_assert(herd_cfg_set(d, "w.empty="));
     cr_assert(herd_cfg_set(d, "w.eq=a=b"));
+    cr_assert(herd_cfg_set(d, "w.caf\xc3\xa9=\xe2\x82\xac"));
     const herd_cfg_node *w = world(d);
     uint64_t v;
     cr_assert(herd_cfg_u64(d, w, "clients", true, 0, UINT64_MAX, 0, &v) && v == 1000);
@@ -615,7 +616,8 @@ Test(config_set, replace_add_and_create)
     cr_assert_str_eq(herd_cfg_scalar(herd_cfg_get(w, "empty")), "");
     cr_assert_str_eq(herd_cfg_scalar(herd_cfg_get(w, "eq")), "a=b");
     cr_assert_eq(herd_cfg_line(herd_cfg_get(w, "clients")), 0);
-    cr_assert_eq(herd_cfg_len(w), 5);
+    cr_assert_str_eq(herd_cfg_scalar(herd_cfg_get(w, "caf\xc3\xa9")), "\xe2\x82\xac");
+    cr_assert_eq(herd_cfg_len(w), 6);
     char path[64];
     herd_cfg_path(herd_cfg_get(w, "clients"), path, sizeof path);
     cr_assert_str_eq(path, "w.clients");
@@ -661,6 +663,8 @@ Test(config_set, bad_paths)
     set_error("w.=1", "--set w.=1: 'w.' has an empty component");
     set_error("clients", "--set 'clients': expected path=value, e.g. world.clients=1000");
     set_error("=5", "--set '=5': expected path=value, e.g. world.clients=1000");
+    set_error("w.clients=\xff", "--set: the assignment is not valid UTF-8");
+    set_error("w.\xc3=1", "--set: the assignment is not valid UTF-8");
     herd_cfg_doc *d = load("- a\n- b\n");
     cr_assert(!herd_cfg_set(d, "x=1"));
     ERR_IS(d, "--set x=1: t.yaml is not a mapping");

@@ -29,7 +29,8 @@ typedef struct herd_afile {
 FILE *herd_afile_open(herd_afile *af, const char *path);
 /* 0, or -errno (the temporary file is removed on failure). af is closed either way. */
 int herd_afile_commit(herd_afile *af);
-/* Close and unlink; harmless on a closed af. */
+/* Close and unlink; harmless on an af whose open failed or that was committed or aborted
+ * (but af must have been passed to herd_afile_open once: it is not zero-initialised). */
 void herd_afile_abort(herd_afile *af);
 /* mkdir -p: 0 or -errno (-ENOTDIR if a component exists but is not a directory). */
 int herd_mkdir_p(const char *dir);

@@ -80,6 +80,20 @@ void herd_json_free(herd_json *w)
     w->len = w->cap = 0;
 }
 
+void herd_json_reset(herd_json *w)
+{
+    char *buf = w->buf;
+    size_t cap = w->cap;
+    FILE *f = w->f;
+    bool pretty = w->pretty;
+    init(w, f);
+    w->buf = buf;
+    w->cap = cap;
+    w->pretty = pretty;
+    if (buf)
+        buf[0] = '\0';
+}
+
 /* Before any value: the separator, and a check that a value is allowed here. */
 static bool before_value(herd_json *w)
 {

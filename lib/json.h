@@ -39,6 +39,9 @@ const char *herd_json_buf(const herd_json *w, size_t *len);
  * array is left open. Flushes a FILE*; writes no trailing newline (callers add their own). */
 int herd_json_finish(herd_json *w);
 void herd_json_free(herd_json *w); /* frees the buffer */
+/* Start a new top-level value, keeping the buffer's allocation (one JSON Lines record after
+ * another without a malloc each); clears the error. */
+void herd_json_reset(herd_json *w);
 
 void herd_json_obj_begin(herd_json *w);
 void herd_json_obj_end(herd_json *w);

@@ -248,3 +248,24 @@ Test(json, pretty)
     herd_json_obj_end(&w);
     JSON_IS("{\n  \"a\": 1,\n  \"b\": [\n    2,\n    {}\n  ]\n}");
 }
+
+Test(json, reset_reuses_the_buffer_for_json_lines)
+{
+    herd_json_obj_begin(&w);
+    herd_json_kv_u64(&w, "step", 1);
+    herd_json_obj_end(&w);
+    JSON_IS("{\"step\":1}");
+    const char *before = herd_json_buf(&w, NULL);
+    herd_json_reset(&w);
+    cr_assert_str_eq(herd_json_buf(&w, NULL), "");
+    herd_json_obj_begin(&w);
+    herd_json_kv_u64(&w, "step", 2);
+    herd_json_obj_end(&w);
+    JSON_IS("{\"step\":2}");
+    cr_assert_eq(herd_json_buf(&w, NULL), before, "same allocation");
+    herd_json_u64(&w, 3); /* a second top-level value without reset: misuse */
+    cr_assert_eq(herd_json_finish(&w), -EINVAL);
+    herd_json_reset(&w);
+    herd_json_u64(&w, 4);
+    JSON_IS("4");
+}

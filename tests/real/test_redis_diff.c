@@ -404,3 +404,145 @@ Test(redis_diff, random_sequences_match_the_model, .timeout = 240)
     cr_log_info("redis_diff: %u seeds x %u operations, each followed by XINFO STREAM", seeds, DIFF_OPS);
     redisFree(c);
 }
+
+/* ---- Redis's own clock: "*" ------------------------------------------------------------ */
+
+/* XADD * against Redis's clock. Our reads of the same clock (CLOCK_REALTIME) before and
+ * after the command bracket Redis's reading; the model, fed the reading nearest to the
+ * ms Redis used, must produce exactly Redis's id. A third of the way in, an explicit id
+ * 150 ms in the future puts the top ahead of the clock: "*" must then count seq on the
+ * top's ms until the clock catches up (the skew case of XADD's id rule). */
+Test(redis_diff, auto_ids_follow_the_server_clock, .timeout = 60)
+{
+    enum { OPS = 3000 };
+    redisContext *c = real_redis_connect();
+    herd_store *model = diff_model_new(1, 1u << 14, 0);
+    char key[64], msg[24];
+    snprintf(key, sizeof key, "herd:clock:%d", (int)getpid());
+    uint32_t skewed = 0;
+    for (uint32_t i = 0; i < OPS; i++) {
+        herd_sid top = herd_store_stream_info(model, 0)->top, want, got;
+        snprintf(msg, sizeof msg, "%u", i);
+        if (i == OPS / 3) { /* jump the top 150 ms ahead of the clock */
+            herd_sid ahead = {real_clock_us() / 1000u + 150u, 7};
+            char id[REAL_SID_CHARS];
+            real_sid_fmt(ahead, id);
+            const char *argv[] = {"XADD", key, id, "m", msg};
+            freeReplyObject(real_redis_cmd(c, 5, argv));
+            cr_assert_eq(herd_store_xadd(model, 0, 0, &ahead, i, &got), HERD_OK);
+            continue;
+        }
+        const char *argv[] = {"XADD", key, "*", "m", msg};
+        uint64_t t0 = real_clock_us() / 1000u;
+        redisReply *rep = real_redis_cmd(c, 5, argv);
+        uint64_t t1 = real_clock_us() / 1000u;
+        cr_assert_eq(rep->type, REDIS_REPLY_STRING);
+        cr_assert(real_sid_parse(rep->str, &got), "XADD * returned %s", rep->str);
+        uint64_t reading = got.ms < t0 ? t0 : (got.ms > t1 ? t1 : got.ms);
+        cr_assert_eq(herd_store_xadd(model, reading * HERD_US_PER_MS, 0, NULL, i, &want), HERD_OK);
+        if (got.ms == top.ms) skewed++;
+        cr_assert(herd_sid_eq(want, got),
+                  "op %u: Redis gave %s; the model, with the clock at %" PRIu64 " ms (Redis read it "
+                  "between %" PRIu64 " and %" PRIu64 "), gives %" PRIu64 "-%" PRIu64,
+                  i, rep->str, reading, t0, t1, want.ms, want.seq);
+        freeReplyObject(rep);
+    }
+    cr_assert_gt(skewed, 0, "the top never ran ahead of the clock: the skew case went untested");
+    free(model);
+    redisFree(c);
+}
+
+/* ---- the dedup TTL in real time ------------------------------------------------------------ */
+
+/* Publish, wait, resend, through the recipe script with a 300 ms TTL, against the model
+ * with a 300 ms window. Redis's verdict must be one the model gives for some pair of
+ * clock readings inside our brackets: duplicate if the insert (read at t0..t1) and the
+ * resend (t2..t3) can be less than the window apart, new if they can be at least the
+ * window apart (1 ms slack: Redis expires a key when now > set + ttl, the model when
+ * now >= insert + window). Most waits are far from the window, so both outcomes occur. */
+Test(redis_diff, dedup_ttl_matches_the_window, .timeout = 60)
+{
+    static const unsigned waits_ms[] = {40, 120, 200, 420, 520, 700};
+    const uint64_t window_ms = 300;
+    diff_run *d = calloc(1, sizeof *d);
+    cr_assert_not_null(d);
+    d->c = real_redis_connect();
+    snprintf(d->prefix, sizeof d->prefix, "herd:ttl:%d:", (int)getpid());
+    diff_script_load(d->c, "docs/recipes/redis_publish.lua", d->sha_publish);
+    uint32_t dup = 0, fresh = 0;
+    for (uint32_t i = 0; i < sizeof waits_ms / sizeof waits_ms[0]; i++) {
+        herd_msg_id msg = herd_msg_make(9, i + 1u);
+        char key[96], dkey[96], msgs[24];
+        diff_key(d, 0, key, sizeof key);
+        snprintf(dkey, sizeof dkey, "%sdd:%" PRIu64, d->prefix, msg);
+        snprintf(msgs, sizeof msgs, "%" PRIu64, msg);
+        const char *argv[] = {"EVALSHA", d->sha_publish, "2", key, dkey, msgs, "300", "*", "1000"};
+        uint64_t t0 = real_clock_us();
+        freeReplyObject(real_redis_cmd(d->c, 9, argv));
+        uint64_t t1 = real_clock_us();
+        real_sleep_ms(waits_ms[i]);
+        uint64_t t2 = real_clock_us();
+        redisReply *rep = real_redis_cmd(d->c, 9, argv);
+        uint64_t t3 = real_clock_us();
+        cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
+        int redis_dup = rep->element[0]->integer == 2;
+        freeReplyObject(rep);
+        /* run the model at the readings that best explain Redis's answer */
+        herd_store *m = diff_model_new(1, 1000, window_ms * HERD_US_PER_MS);
+        herd_publish_result a, b;
+        herd_time ins = redis_dup ? t1 : t0;
+        herd_time again = redis_dup ? t2 - HERD_US_PER_MS : t3 + HERD_US_PER_MS; /* the slack */
+        cr_assert_eq(herd_store_publish(m, ins, 0, msg, 1, &a), HERD_OK);
+        cr_assert_eq(herd_store_publish(m, again, 0, msg, 1, &b), HERD_OK);
+        cr_assert_eq(b.status == HERD_PUBLISH_DUPLICATE, redis_dup,
+                     "wait %u ms: Redis says %s, the model cannot (insert read in [%" PRIu64 ", %" PRIu64
+                     "] us, resend in [%" PRIu64 ", %" PRIu64 "] us, window %" PRIu64 " ms)",
+                     waits_ms[i], redis_dup ? "duplicate" : "new", t0, t1, t2, t3, window_ms);
+        redis_dup ? dup++ : fresh++;
+        free(m);
+    }
+    cr_assert(dup > 0 && fresh > 0, "only one outcome seen (%u duplicates, %u new)", dup, fresh);
+    redisFree(d->c);
+    free(d);
+}
+
+/* ---- pinned divergence: XTRIM and max-deleted-entry-id --------------------------------- */
+
+/* Redis 7.0's XTRIM does not raise max-deleted-entry-id (only XDEL does); herd's model
+ * does, and its gap detection relies on it. The recipe script closes the difference. If
+ * the first half of this test fails, Redis changed: update docs/stores.md and the recipe. */
+Test(redis_diff, xtrim_leaves_max_deleted_alone_and_the_recipe_records_it)
+{
+    redisContext *c = real_redis_connect();
+    char raw[64], rec[64], sha[48];
+    snprintf(raw, sizeof raw, "herd:pin:%d:raw", (int)getpid());
+    snprintf(rec, sizeof rec, "herd:pin:%d:recipe", (int)getpid());
+    diff_script_load(c, "docs/recipes/redis_trim.lua", sha);
+    herd_store *model = diff_model_new(1, 100, 0);
+    static const char *const ids[] = {"1-1", "2-1", "3-1", "4-1", "5-1"};
+    for (uint32_t i = 0; i < 5; i++) {
+        const char *a[] = {"XADD", raw, ids[i], "m", "1"}, *b[] = {"XADD", rec, ids[i], "m", "1"};
+        freeReplyObject(real_redis_cmd(c, 5, a));
+        freeReplyObject(real_redis_cmd(c, 5, b));
+        herd_sid id = {i + 1u, 1};
+        cr_assert_eq(herd_store_xadd(model, 0, 0, &id, 1, NULL), HERD_OK);
+    }
+    const char *trim_raw[] = {"XTRIM", raw, "MAXLEN", "=", "2"};
+    const char *trim_rec[] = {"EVALSHA", sha, "1", rec, "MAXLEN", "2"};
+    freeReplyObject(real_redis_cmd(c, 5, trim_raw));
+    freeReplyObject(real_redis_cmd(c, 6, trim_rec));
+    cr_assert_eq(herd_store_trim_maxlen(model, 0, 2), 3);
+    char want[REAL_SID_CHARS], got_raw[256], got_rec[256];
+    real_sid_fmt(herd_store_stream_info(model, 0)->max_deleted, want);
+    const char *info_raw[] = {"XINFO", "STREAM", raw}, *info_rec[] = {"XINFO", "STREAM", rec};
+    redisReply *r1 = real_redis_cmd(c, 3, info_raw), *r2 = real_redis_cmd(c, 3, info_rec);
+    diff_text_xinfo(r1, got_raw, sizeof got_raw);
+    diff_text_xinfo(r2, got_rec, sizeof got_rec);
+    cr_assert(strstr(got_raw, "max-deleted-entry-id=0-0") != NULL, "raw XTRIM: %s", got_raw);
+    cr_assert_str_eq(want, "3-1");
+    cr_assert(strstr(got_rec, "max-deleted-entry-id=3-1") != NULL, "recipe trim: %s", got_rec);
+    freeReplyObject(r1);
+    freeReplyObject(r2);
+    free(model);
+    redisFree(c);
+}

@@ -45,6 +45,8 @@ static const herd_qbucket BUCKET_EMPTY = {NIL, NIL, 0, 0, HERD_TIME_NEVER};
 
 /* ---- the chunk pool ---- */
 
+static herd_event *chunk_at(const herd_qwheel *w, uint32_t c) { return &w->chunk_ev[(size_t)c * K]; }
+
 static int pool_grow(herd_qwheel *w, size_t need)
 {
     if (need <= w->chunk_cap) return HERD_OK;
@@ -75,6 +77,11 @@ static uint32_t chunk_take(herd_qwheel *w)
     assert(c != NIL); /* chunks_need() reserved enough at push time */
     w->chunk_free = w->chunk_next[c];
     w->chunk_next[c] = NIL;
+    /* The next chunk taken is known now: start fetching it for the writes to come. */
+    if (w->chunk_free != NIL) {
+        const char *p = (const char *)chunk_at(w, w->chunk_free);
+        for (size_t off = 0; off < K * sizeof(herd_event); off += 64) __builtin_prefetch(p + off, 1);
+    }
     return c;
 }
 
@@ -85,7 +92,6 @@ static void chunk_give(herd_qwheel *w, uint32_t c)
     w->chunk_free = c;
 }
 
-static herd_event *chunk_at(const herd_qwheel *w, uint32_t c) { return &w->chunk_ev[(size_t)c * K]; }
 
 /* Chains are walked in order but their chunks lie anywhere in the pool, where the hardware
  * prefetcher cannot guess the next one: ask for the next chunk while this one is read. */
@@ -144,7 +150,7 @@ static void bucket_append(herd_qwheel *w, herd_qbucket *b, const herd_event *ev)
     if (ev->at < b->at_min) b->at_min = ev->at;
 }
 
-static void wheel_place(herd_qwheel *w, const herd_event *ev)
+static inline void wheel_place(herd_qwheel *w, const herd_event *ev)
 {
     uint64_t blk = ev->at >> HERD_QW_BLOCK_BITS;
     assert(blk >= w->base);

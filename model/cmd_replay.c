@@ -56,6 +56,7 @@ typedef struct rp {
     herd_sid pos[RP_CLIENTS];        /* last delivered id or gap end */
     char violation[256];
     uint32_t effects;
+    bool end_l1;  /* the trace ends where L1's fault-free schedule ran out of steps */
 } rp;
 
 /* fmt is one of this file's literal messages: "%s: ... %u:%u ..." (property, message). */
@@ -356,7 +357,11 @@ static int replay_file(const char *path, rp *p, herd_trace_header *h, bool *rest
         if (r.step < last_step) { fprintf(stderr, "%s:%u: step numbers go backwards\n", path, rd.line); code = HERD_EXIT_DATAERR; goto out; }
         if (r.step != last_step) after_step(p, last_step);
         last_step = r.step;
-        if (r.what == HERD_TRACE_END) { *rest = r.quiescent; break; }
+        if (r.what == HERD_TRACE_END) {
+            *rest = r.quiescent;
+            p->end_l1 = !strcmp(r.name, "L1");
+            break;
+        }
         if (r.what != HERD_TRACE_INPUT) continue;
         int rc = rp_input(p, &r);
         if (rc == 1 || rc == 2) {
@@ -391,6 +396,11 @@ int herd_cmd_replay(int argc, char **argv)
     int code = replay_file(argv[1], &p, &h, &rest, &steps);
     if (code == HERD_EXIT_OK) {
         if (rest) at_rest(&p, steps);
+        /* Not at rest after the schedule's bound: L1 reproduces if a queue is still full. */
+        for (uint32_t c = 0; !rest && p.end_l1 && c < p.clients; c++)
+            if (p.client[c].state != HERD_CLIENT_LIVE || herd_client_queue_len(&p.client[c]) != 0)
+                violate(&p, steps, "%s: after the fault-free schedule, client %u:%u still has unACKed messages", "L1",
+                        herd_msg_make(c, herd_client_queue_len(&p.client[c])));
         const char *claimed = herd_trace_header_get(&h, "property");
         printf("replayed   %s: %u steps, %u effects, fresh machines (protocol %s)\n", argv[1], steps, p.effects,
                herd_trace_header_get(&h, "protocol"));

@@ -124,8 +124,9 @@ static int live_check(search *s, const hm_world *w)
         s->live_path[s->live_len++] = l;
         hm_world_apply(s->live, cfg, l, NULL);
         s->res->live_steps++;
-        int p = hm_props_check(s->live, cfg);
-        if (p != HM_P_NONE) return p;
+        /* A safety violation on the way is left to the search, which finds it at its
+         * shortest depth; this run proves nothing and caches nothing. */
+        if (hm_props_check(s->live, cfg) != HM_P_NONE) { s->live_len = 0; return HM_P_NONE; }
     }
     for (uint32_t i = 0; i < n_fp; i++)
         if (hm_fpset_insert(&s->good, fps[i]) == HM_FPSET_FULL) break; /* only a cache */

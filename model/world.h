@@ -33,8 +33,8 @@
 #define HM_CLIENTS_MAX 4
 #define HM_SERVERS_MAX 3
 #define HM_MSGS_MAX 4      /* messages per client; clients * messages <= 64 (bitmaps) */
-#define HM_ITEMS_MAX 40    /* in-flight items, all kinds together */
-#define HM_READ_MAX 8      /* entries in one modelled read (read_batch <= this) */
+#define HM_ITEMS_MAX 28    /* in-flight items, all kinds together */
+#define HM_READ_MAX 4      /* entries in one modelled read (read_batch <= this) */
 #define HM_STORE_BYTES_MAX 4096
 #define HM_LOCAL_BYTES_MAX 1024
 #define HM_CLOSE_CODES_MAX 4

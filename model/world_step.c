@@ -54,7 +54,7 @@ int hm_config_check(hm_config *cfg, const char **why)
     else if (herd_store_config_validate(&cfg->store) != HERD_OK) *why = "store configuration out of range";
     else if (hm_world_store_bytes(cfg) > HM_STORE_BYTES_MAX) *why = "store too large for the model (maxlen, dedup capacity)";
     else if (hm_world_local_bytes(cfg) > HM_LOCAL_BYTES_MAX) *why = "local dedup capacity too large";
-    else if (cfg->server.read_batch < 1 || cfg->server.read_batch > HM_READ_MAX) *why = "read batch must be 1..8";
+    else if (cfg->server.read_batch < 1 || cfg->server.read_batch > HM_READ_MAX) *why = "read batch must be 1..4";
     else if (cfg->liveness_steps < 1 || cfg->liveness_steps > 100000) *why = "liveness steps must be 1..100000";
     if (*why) return HERD_EINVAL;
     cfg->client.proto = cfg->proto;

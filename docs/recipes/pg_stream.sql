@@ -33,19 +33,20 @@ CREATE TABLE IF NOT EXISTS herd_dedup (
 CREATE INDEX IF NOT EXISTS herd_dedup_inserted ON herd_dedup (inserted_us);
 
 -- Dedup-then-publish, atomically. status 1: appended as (room, id); status 2: a duplicate
--- of the message already at (room, id). A dedup record older than p_window_us (0: no
+-- of the message already at (room, id) (its first publish's room). A dedup record older than p_window_us (0: no
 -- limit) no longer counts. The dedup record outlives trims of herd_message: a resend of a
 -- message whose row was trimmed is still a duplicate, as in herd's model.
 CREATE OR REPLACE FUNCTION herd_publish(p_room integer, p_msg bigint, p_window_us bigint,
                                         p_now_us bigint DEFAULT
                                             (extract(epoch FROM clock_timestamp()) * 1e6)::bigint,
-                                        OUT status integer, OUT id bigint)
+                                        OUT status integer, OUT room integer, OUT id bigint)
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 BEGIN
     IF p_window_us > 0 THEN
         DELETE FROM herd_dedup d WHERE d.msg = p_msg AND d.inserted_us + p_window_us <= p_now_us;
     END IF;
-    SELECT d.id INTO id FROM herd_dedup d WHERE d.msg = p_msg;
+    SELECT d.room, d.id INTO room, id FROM herd_dedup d WHERE d.msg = p_msg;
     IF FOUND THEN
         status := 2;
         RETURN;
@@ -57,11 +58,12 @@ BEGIN
     INSERT INTO herd_dedup (msg, room, id, inserted_us) VALUES (p_msg, p_room, id, p_now_us)
         ON CONFLICT (msg) DO NOTHING;
     IF NOT FOUND THEN -- a concurrent publish of the same message won: report its entry
-        SELECT d.id INTO id FROM herd_dedup d WHERE d.msg = p_msg;
+        SELECT d.room, d.id INTO room, id FROM herd_dedup d WHERE d.msg = p_msg;
         status := 2;
         RETURN;
     END IF;
     INSERT INTO herd_message (room, id, msg, created_us) VALUES (p_room, id, p_msg, p_now_us);
+    room := p_room;
     status := 1;
 END $$;
 

@@ -277,3 +277,84 @@ Test(pg_diff, random_sequences_match_the_model, .timeout = 240)
     cr_log_info("pg_diff: %u seeds x %u operations, each followed by the room's counters", seeds, PG_OPS);
     PQfinish(c);
 }
+
+/* ---- pinned divergences ------------------------------------------------------------------- */
+
+/* The one-table recipe (msg UNIQUE on the message table, INSERT ... ON CONFLICT DO
+ * NOTHING RETURNING) forgets a message when its row is trimmed: a late resend is
+ * appended again, a duplicate delivery, where the model (and pg_stream.sql, whose dedup
+ * table outlives trims) still answers "duplicate". */
+Test(pg_diff, one_table_dedup_ends_with_the_row)
+{
+    PGconn *c = real_pg_connect(real_env("HERD_PG_DSN"));
+    char tag[64], sql[512];
+    snprintf(tag, sizeof tag, "herd_pin1_%d", (int)getpid());
+    pg_schema_new(c, tag);
+    real_pg_exec(c, "CREATE TABLE one (id bigserial PRIMARY KEY, room int NOT NULL, "
+                    "msg bigint NOT NULL UNIQUE, created_us bigint NOT NULL)");
+    const char *ins = "INSERT INTO one (room, msg, created_us) VALUES (0, 77, 0) "
+                      "ON CONFLICT (msg) DO NOTHING RETURNING id";
+    PGresult *q = pg_query(c, ins, 0, NULL);
+    cr_assert_eq(PQntuples(q), 1);
+    PQclear(q);
+    q = pg_query(c, ins, 0, NULL); /* a resend while the row lives: nothing returned */
+    cr_assert_eq(PQntuples(q), 0);
+    PQclear(q);
+    real_pg_exec(c, "DELETE FROM one WHERE room = 0"); /* trimmed */
+    q = pg_query(c, ins, 0, NULL);
+    cr_assert_eq(PQntuples(q), 1, "the one-table recipe kept the message's dedup after its row went");
+    PQclear(q);
+    herd_store *m = pg_model_new();
+    herd_publish_result a, b;
+    cr_assert_eq(herd_store_publish(m, 0, 0, 77, 1, &a), HERD_OK);
+    cr_assert_eq(herd_store_trim_maxlen(m, 0, 0), 1);
+    cr_assert_eq(herd_store_publish(m, 1, 0, 77, 1, &b), HERD_OK);
+    cr_assert_eq(b.status, HERD_PUBLISH_DUPLICATE);
+    snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", tag);
+    real_pg_exec(c, sql);
+    free(m);
+    PQfinish(c);
+}
+
+/* With a bigserial id, ids are taken at insert and become visible at commit, so a reader
+ * that reads "after the last id it saw" can pass over a row committed late: the model
+ * (and Redis, which assigns ids at append time under one lock) never does that. The
+ * recipe's per-room counter row is locked until commit, so a second publish to the room
+ * waits, and ids are visible in order. */
+Test(pg_diff, bigserial_read_after_id_can_skip_the_recipe_cannot)
+{
+    const char *dsn = real_env("HERD_PG_DSN");
+    PGconn *a = real_pg_connect(dsn), *b = real_pg_connect(dsn);
+    char tag[64], path[128];
+    snprintf(tag, sizeof tag, "herd_pin2_%d", (int)getpid());
+    pg_schema_new(a, tag);
+    snprintf(path, sizeof path, "SET search_path TO %s", tag);
+    real_pg_exec(b, path);
+    real_pg_exec(a, "CREATE TABLE serial (id bigserial PRIMARY KEY, msg bigint NOT NULL)");
+    real_pg_exec(a, "BEGIN; INSERT INTO serial (msg) VALUES (1)"); /* takes id 1, not committed */
+    real_pg_exec(b, "INSERT INTO serial (msg) VALUES (2)");         /* id 2, committed */
+    PGresult *q = pg_query(b, "SELECT max(id) FROM serial", 0, NULL);
+    cr_assert_str_eq(PQgetvalue(q, 0, 0), "2"); /* the reader has now seen up to id 2 */
+    PQclear(q);
+    real_pg_exec(a, "COMMIT");
+    q = pg_query(b, "SELECT count(*) FROM serial WHERE id > 2", 0, NULL);
+    cr_assert_str_eq(PQgetvalue(q, 0, 0), "0", "reading after id 2 finds nothing: row 1 is skipped");
+    PQclear(q);
+    /* the recipe: the second publish waits for the first's commit */
+    real_pg_exec(a, "BEGIN; SELECT herd_publish(5, 1001, 0, 0)");
+    cr_assert_eq(PQsendQuery(b, "SELECT id FROM herd_publish(5, 1002, 0, 0)"), 1);
+    real_sleep_ms(300);
+    cr_assert_eq(PQconsumeInput(b), 1);
+    cr_assert_eq(PQisBusy(b), 1, "a second publish to the room went ahead of an open one");
+    real_pg_exec(a, "COMMIT");
+    PGresult *r = PQgetResult(b);
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(b));
+    cr_assert_str_eq(PQgetvalue(r, 0, 0), "2");
+    PQclear(r);
+    while ((r = PQgetResult(b)) != NULL) PQclear(r);
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", tag);
+    real_pg_exec(a, sql);
+    PQfinish(a);
+    PQfinish(b);
+}

@@ -15,16 +15,19 @@
 #include <string.h>
 
 typedef unsigned __int128 u128;
-typedef __int128 i128;
 
 #define PPM 1000000u
 #define MILLI 1000u
-/* Growth multipliers are fixed point with this scale: decimal, so x1.6 is exact. */
-#define GROW_SCALE 1000000000ull
-/* Uncapped delays saturate here (2^40 us, about 12.7 days): far above any cap (at most
- * UINT32_MAX us), so saturation never shows in a capped delay and products stay small. */
+/* Growth multipliers are binary fixed point, 2^30 = x1, so rescaling is a shift: a 128-bit
+ * division by a constant makes gcc declare __divti3, which the core's purity test refuses.
+ * Multipliers saturate at 2^33 (GROW_LIMIT), so a product of two fits 128 bits unchecked. */
+#define GROW_SHIFT 30
+#define GROW_SCALE (1ull << GROW_SHIFT)
+#define GROW_LIMIT (1ull << (GROW_SHIFT + 33))
+/* Uncapped delays saturate at 2^40 us (about 12.7 days), and the multiplier at x2^33: a
+ * saturated delay is at least 2^33 us (2.4 h), above any cap (1 h at most), so saturation
+ * never shows in a capped delay and every product stays small. */
 #define RAW_LIMIT_US (1ull << 40)
-#define GROW_LIMIT ((u128)RAW_LIMIT_US * GROW_SCALE)
 /* Validation limits: anything beyond an hour is a configuration mistake, not a policy. */
 #define CAP_MIN_US 1000u
 #define DELAY_MAX_US 3600000000u
@@ -89,19 +92,18 @@ static uint32_t base_hi(const herd_backoff_policy *p)
 
 /* ---- fixed-point growth ------------------------------------------------------------ */
 
-static u128 grow_mul(u128 a, u128 b)
+static uint64_t grow_mul(uint64_t a, uint64_t b)
 {
-    if (a == 0 || b == 0) return 0;
-    if (a > GROW_LIMIT * GROW_SCALE / b) return GROW_LIMIT; /* the product would pass it */
-    u128 r = a * b / GROW_SCALE;
-    return r > GROW_LIMIT ? GROW_LIMIT : r;
+    assert(a <= GROW_LIMIT && b <= GROW_LIMIT);
+    u128 r = ((u128)a * b) >> GROW_SHIFT; /* < 2^126 before the shift */
+    return r > GROW_LIMIT ? GROW_LIMIT : (uint64_t)r;
 }
 
 /* factor^n in GROW_SCALE units, saturating at GROW_LIMIT; at most 32 squarings. */
-static u128 grow_factor(uint32_t factor_milli, uint32_t n)
+static uint64_t grow_factor(uint32_t factor_milli, uint32_t n)
 {
-    u128 r = GROW_SCALE;
-    u128 a = (u128)factor_milli * (GROW_SCALE / MILLI);
+    uint64_t r = GROW_SCALE;
+    uint64_t a = (uint64_t)factor_milli * GROW_SCALE / MILLI; /* x1.6: within 2^-30 */
     if (a > GROW_LIMIT) a = GROW_LIMIT;
     while (n != 0 && r < GROW_LIMIT) {
         if (n & 1u) r = grow_mul(r, a);
@@ -112,9 +114,9 @@ static u128 grow_factor(uint32_t factor_milli, uint32_t n)
 }
 
 /* base * factor^n, uncapped but saturating at RAW_LIMIT_US. */
-static uint64_t raw_us(uint64_t base_us, u128 mult)
+static uint64_t raw_us(uint64_t base_us, uint64_t mult)
 {
-    u128 v = (u128)base_us * mult / GROW_SCALE;
+    u128 v = ((u128)base_us * mult) >> GROW_SHIFT;
     return v > RAW_LIMIT_US ? RAW_LIMIT_US : (uint64_t)v;
 }
 
@@ -311,7 +313,11 @@ static uint64_t table_us(const herd_backoff_policy *p, uint32_t attempt)
  * first decimal digit, the sign (even digit: minus), exactly as Math.random() does there. */
 static uint64_t backo2_apply(uint64_t t, uint32_t jitter_ppm, uint64_t r)
 {
-    uint64_t dev = (uint64_t)((u128)t * jitter_ppm * r / ((u128)PPM * PPM));
+    assert(t <= RAW_LIMIT_US && jitter_ppm <= PPM && r < PPM);
+    /* floor(t * j * r / 1e12) in 64-bit pieces: q = t * j < 2^60 is split at 1e6 so no
+     * product passes 2^64, and the two floors recombine exactly. */
+    uint64_t q = t * jitter_ppm, a = q / PPM * r, b = q % PPM * r;
+    uint64_t dev = a / PPM + (a % PPM * PPM + b) / ((uint64_t)PPM * PPM);
     return ((r / BACKO2_DECILE) & 1u) ? t + dev : t - dev;
 }
 
@@ -329,7 +335,7 @@ static uint64_t draw_growth(const herd_backoff_policy *p, uint64_t b, uint32_t n
     case SHAPE_NONE: return capped;
     case SHAPE_SYMMETRIC: {
         uint64_t x = herd_rng_range(rng, PPM - p->jitter_ppm, PPM + p->jitter_ppm);
-        d = (uint64_t)((u128)t * x / PPM);
+        d = t * x / PPM; /* t <= 2^40, x <= 2e6: no overflow */
         break;
     }
     case SHAPE_BACKO2: d = backo2_apply(t, p->jitter_ppm, herd_rng_below(rng, PPM)); break;
@@ -346,7 +352,7 @@ static uint64_t draw_decorrelated(const herd_backoff_policy *p, herd_backoff_sta
 {
     uint64_t b = s->base_us;
     uint64_t prev = s->prev_us != 0 ? s->prev_us : b;
-    uint64_t hi = (uint64_t)min_u64((uint64_t)((u128)prev * p->factor_milli / MILLI), RAW_LIMIT_US);
+    uint64_t hi = prev * p->factor_milli / MILLI; /* prev <= 2^32, factor <= 1e5 */
     if (hi < b) hi = b; /* prev below the base only if the policy changed under the state */
     uint64_t d = min_u64(p->cap_us, herd_rng_range(rng, b, hi));
     s->prev_us = (uint32_t)d;
@@ -379,8 +385,8 @@ static void jitter_span(const herd_backoff_policy *p, uint64_t t_lo, uint64_t t_
     uint32_t j = p->jitter_ppm;
     switch (info_of(p)->shape) {
     case SHAPE_SYMMETRIC:
-        *lo = (uint64_t)((u128)t_lo * (PPM - j) / PPM);
-        *hi = (uint64_t)((u128)t_hi * (PPM + j) / PPM);
+        *lo = t_lo * (PPM - j) / PPM;
+        *hi = t_hi * (PPM + j) / PPM;
         return;
     case SHAPE_BACKO2: /* largest minus draw: decile 8's top; largest plus: decile 9's top */
         *lo = backo2_apply(t_lo, j, 9 * BACKO2_DECILE - 1);
@@ -397,7 +403,7 @@ static uint64_t decorrelated_hi(const herd_backoff_policy *p, uint64_t b, uint32
     uint64_t prev = b;
     /* f >= 2 (validated): prev at least doubles per step, so the cap is reached in <= 33. */
     for (uint32_t i = 0; i <= attempt && i < 64 && prev < p->cap_us; i++)
-        prev = min_u64(p->cap_us, (uint64_t)((u128)prev * p->factor_milli / MILLI));
+        prev = min_u64(p->cap_us, prev * p->factor_milli / MILLI);
     return prev;
 }
 
@@ -418,7 +424,7 @@ void herd_backoff_bounds(const herd_backoff_policy *p, uint32_t attempt, uint64_
     } else if (k->shape == SHAPE_DECORRELATED) {
         *lo_us = b0, *hi_us = decorrelated_hi(p, b1, attempt);
     } else {
-        u128 m = grow_factor(p->factor_milli, attempt);
+        uint64_t m = grow_factor(p->factor_milli, attempt);
         uint64_t raw0 = raw_us(b0, m), raw1 = raw_us(b1, m);
         uint64_t c0 = min_u64(raw0, p->cap_us), c1 = min_u64(raw1, p->cap_us);
         if (k->shape == SHAPE_CENTRIFUGE) {
@@ -435,35 +441,54 @@ void herd_backoff_bounds(const herd_backoff_policy *p, uint32_t attempt, uint64_
 
 /* ---- analytic means ------------------------------------------------------------------- */
 
-/* sum_{r=a}^{b-1} (A + S r), in the caller's units. */
-static i128 lin_sum(i128 A, i128 S, uint64_t a, uint64_t b)
+/* n / d by shift and subtract, at most 128 rounds. The means divide 128-bit sums; a plain
+ * `/` there lets gcc, knowing both operands non-negative, declare the signed __divti3,
+ * which the core's purity test (tests/test_purity.c) rightly refuses to take on trust. */
+static u128 udiv128(u128 n, u128 d)
 {
-    if (b <= a) return 0;
-    i128 cnt = (i128)(b - a);
-    i128 pairs = ((i128)a + (i128)b - 1) * cnt / 2; /* one of the factors is even */
-    return A * cnt + S * pairs;
+    assert(d != 0);
+    if (d > n) return 0;
+    int shift = 0;
+    while ((d << 1) > d && (d << 1) <= n) d <<= 1, shift++; /* align d under n's top bit */
+    u128 q = 0;
+    for (; shift >= 0; shift--, d >>= 1) {
+        q <<= 1;
+        if (n >= d) n -= d, q |= 1;
+    }
+    return q;
 }
 
-/* sum_{r=r0}^{r1-1} min(cap, (A + S r) / D), in units of 1/D, without the floors of the
- * real draws (each costs under a microsecond). The term is monotone in r, so the cap cuts
+/* sum_{r=a}^{b-1} (A + S r), in the caller's units. */
+static u128 lin_sum(u128 A, u128 S, uint64_t a, uint64_t b)
+{
+    if (b <= a) return 0;
+    u128 pairs = ((u128)a + b - 1) * (b - a) / 2; /* one of the factors is even */
+    return A * (b - a) + S * pairs;
+}
+
+/* sum_{r=r0}^{r1-1} min(cap, (A + S r) / D), in units of 1/D, for a non-decreasing term
+ * and without the floors of the real draws (each costs under a microsecond). The cap cuts
  * the range in two at one point. capped == false: no cap. */
-static i128 sum_capped(i128 A, i128 S, i128 D, uint64_t r0, uint64_t r1, bool capped,
+static u128 sum_capped(u128 A, u128 S, u128 D, uint64_t r0, uint64_t r1, bool capped,
                        uint64_t cap)
 {
     if (r1 <= r0) return 0;
     if (!capped) return lin_sum(A, S, r0, r1);
-    i128 C = (i128)cap * D;
-    i128 k; /* the split point, clamped to [r0, r1] below */
-    if (S > 0) {
-        k = A >= C ? 0 : (C - A + S - 1) / S; /* first r at or above the cap */
-    } else if (S < 0) {
-        k = A < C ? 0 : (A - C) / -S + 1; /* first r below the cap */
-    } else {
-        return (A >= C ? C : A) * (i128)(r1 - r0);
-    }
-    uint64_t split = k < (i128)r0 ? r0 : k > (i128)r1 ? r1 : (uint64_t)k;
-    if (S > 0) return lin_sum(A, S, r0, split) + C * (i128)(r1 - split);
-    return C * (i128)(split - r0) + lin_sum(A, S, split, r1);
+    u128 C = (u128)cap * D;
+    if (S == 0) return (A >= C ? C : A) * (r1 - r0);
+    u128 k = A >= C ? 0 : udiv128(C - A + S - 1, S); /* first r at or above the cap */
+    uint64_t split = k < r0 ? r0 : k > r1 ? r1 : (uint64_t)k;
+    return lin_sum(A, S, r0, split) + C * (r1 - split);
+}
+
+/* The same for the decreasing term (A - S r) / D, summed in reverse as an increasing one.
+ * Requires A >= S (r1 - 1): every term is a delay, never negative. */
+static u128 sum_capped_down(u128 A, u128 S, u128 D, uint64_t r0, uint64_t r1, bool capped,
+                            uint64_t cap)
+{
+    if (r1 <= r0) return 0;
+    assert(A >= S * (r1 - 1));
+    return sum_capped(A - S * (r1 - 1), S, D, 0, r1 - r0, capped, cap);
 }
 
 /* Mean of the jitter applied to a fixed t (b: the client's base, for centrifuge). */
@@ -472,42 +497,42 @@ static uint64_t jitter_mean(const herd_backoff_policy *p, uint64_t t, uint64_t b
     uint64_t cap = p->cap_us, j = p->jitter_ppm;
     switch (info_of(p)->shape) {
     case SHAPE_SYMMETRIC: {
-        i128 sum = sum_capped(0, (i128)t, PPM, PPM - j, PPM + j + 1, capped, cap);
-        return (uint64_t)(sum / ((i128)PPM * (i128)(2 * j + 1)));
+        u128 sum = sum_capped(0, t, PPM, PPM - j, PPM + j + 1, capped, cap);
+        return (uint64_t)udiv128(sum, (u128)PPM * (2 * j + 1));
     }
-    case SHAPE_BACKO2: {
-        i128 sum = 0, d = (i128)PPM * PPM;
+    case SHAPE_BACKO2: { /* t +/- t j r / 1e12, decile by decile */
+        u128 sum = 0, d = (u128)PPM * PPM, a = (u128)t * d, slope = (u128)t * j;
         for (uint64_t dec = 0; dec < 10; dec++) {
-            i128 slope = (i128)t * (i128)j * ((dec & 1u) ? 1 : -1);
-            sum += sum_capped((i128)t * d, slope, d, dec * BACKO2_DECILE,
-                              (dec + 1) * BACKO2_DECILE, capped, cap);
+            uint64_t r0 = dec * BACKO2_DECILE, r1 = r0 + BACKO2_DECILE;
+            if (dec & 1u) sum += sum_capped(a, slope, d, r0, r1, capped, cap);
+            else sum += sum_capped_down(a, slope, d, r0, r1, capped, cap);
         }
-        return (uint64_t)(sum / (d * PPM));
+        return (uint64_t)udiv128(sum, d * PPM);
     }
-    case SHAPE_FULL: return (uint64_t)(sum_capped(0, 1, 1, 0, t + 1, capped, cap) / (t + 1));
+    case SHAPE_FULL: return (uint64_t)udiv128(sum_capped(0, 1, 1, 0, t + 1, capped, cap), (u128)t + 1);
     case SHAPE_EQUAL: {
         uint64_t h = t / 2;
-        return (uint64_t)(sum_capped((i128)h, 1, 1, 0, h + 1, capped, cap) / (h + 1));
+        return (uint64_t)udiv128(sum_capped(h, 1, 1, 0, h + 1, capped, cap), (u128)h + 1);
     }
     case SHAPE_CENTRIFUGE: {
         uint64_t w = min_u64(t, cap);
-        return (uint64_t)(sum_capped((i128)b, 1, 1, 0, w + 1, true, cap) / (w + 1));
+        return (uint64_t)udiv128(sum_capped(b, 1, 1, 0, w + 1, true, cap), (u128)w + 1);
     }
     default: return capped ? min_u64(t, cap) : t;
     }
 }
 
 /* E[min(c, B * mult)] over integer B uniform in [b0, b1] (B * mult without its floor). */
-static uint64_t mean_over_bases(uint64_t b0, uint64_t b1, u128 mult, uint64_t c)
+static uint64_t mean_over_bases(uint64_t b0, uint64_t b1, uint64_t mult, uint64_t c)
 {
     assert(b0 <= b1 && mult > 0);
-    u128 cs = (u128)c * GROW_SCALE;
-    u128 m_below = (cs - 1) / mult; /* largest B with B * mult < c */
+    u128 cs = (u128)c << GROW_SHIFT;
+    u128 m_below = udiv128(cs - 1, mult); /* largest B with B * mult < c */
     if (m_below < b0) return c;
     uint64_t m = m_below >= b1 ? b1 : (uint64_t)m_below;
     u128 sum_b = ((u128)b0 + m) * (m - b0 + 1) / 2;
     u128 num = mult * sum_b + (u128)(b1 - m) * cs;
-    return (uint64_t)(num / ((u128)(b1 - b0 + 1) * GROW_SCALE));
+    return (uint64_t)udiv128(num, (u128)(b1 - b0 + 1) << GROW_SHIFT);
 }
 
 /* Decorrelated: while the cap cannot bind, E[X_k] = (b + E[X_{k-1}] * f) / 2, X_-1 = b. */
@@ -515,20 +540,21 @@ static uint64_t decorrelated_mean(const herd_backoff_policy *p, uint32_t attempt
 {
     uint64_t b = p->base_us;
     if (base_hi(p) != b) return HERD_BACKOFF_MEAN_NONE;
-    u128 mean_pus = (u128)b * PPM; /* micro-microseconds, to keep the rounding out */
-    uint64_t hi = b;
+    /* In thousandths of a microsecond, to keep the rounding out; the mean stays below the
+     * cap (<= 3.6e9 us), so mean_nus * factor (<= 1e5) stays below 2^64. */
+    uint64_t mean_nus = b * MILLI, hi = b;
     for (uint32_t i = 0; i <= attempt; i++) {
-        hi = (uint64_t)((u128)hi * p->factor_milli / MILLI);
+        hi = hi * p->factor_milli / MILLI;
         if (hi > p->cap_us) return HERD_BACKOFF_MEAN_NONE; /* f >= 2: exits within 33 */
-        mean_pus = ((u128)b * PPM + mean_pus * p->factor_milli / MILLI) / 2;
+        mean_nus = (b * MILLI + mean_nus * p->factor_milli / MILLI) / 2;
     }
-    return (uint64_t)(mean_pus / PPM);
+    return mean_nus / MILLI;
 }
 
 static uint64_t growth_mean(const herd_backoff_policy *p, uint32_t attempt)
 {
     uint64_t b0 = p->base_us, b1 = base_hi(p);
-    u128 m = grow_factor(p->factor_milli, attempt);
+    uint64_t m = grow_factor(p->factor_milli, attempt);
     if (b0 == b1) {
         uint64_t raw = raw_us(b0, m);
         uint64_t t = p->jitter_before_cap ? raw : min_u64(raw, p->cap_us);

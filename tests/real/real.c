@@ -1,7 +1,11 @@
 /* real.c — shared helpers of the tests against real servers (see real.h): environment,
- * connections, id text, clock, and server processes (spawn, crash, stop). */
+ * connections, id text, clock, server processes (spawn, crash, stop), and the model's
+ * worst-case loss for a crash run. */
 #define _GNU_SOURCE
 #include "real.h"
+
+#include "error.h"
+#include "store.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -222,4 +226,53 @@ void real_stop(pid_t pid, int sig, int timeout_ms)
     }
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
+}
+
+/* The model's fsync interval in this mode: the first deadline of a store armed at 0. */
+static uint64_t real_model_interval(const herd_store_config *cfg, herd_store *s, size_t bytes)
+{
+    cr_assert_eq(herd_store_init(s, bytes, cfg, 0), HERD_OK);
+    herd_time d = herd_store_deadline(s);
+    return d == HERD_TIME_NEVER ? 0 : d;
+}
+
+uint32_t real_model_worst_loss(int mode, const uint64_t *ack_us, uint32_t n, uint64_t crash_us,
+                               uint64_t *interval_us)
+{
+    herd_store_config cfg = {.rooms = 1, .maxlen = n + 1u, .dedup_capacity = 1,
+                             .durability = (uint8_t)mode};
+    size_t bytes = herd_store_bytes(&cfg);
+    herd_store *s = malloc(bytes);
+    cr_assert_not_null(s);
+    uint64_t every = real_model_interval(&cfg, s, bytes);
+    *interval_us = every;
+    /* arm so that the deadlines fall on crash_us + 1 - k * every: the last fsync before
+     * the crash is a whole interval early, the worst the model allows */
+    uint64_t start = crash_us;
+    if (every > 0) {
+        uint64_t k = n > 0 && ack_us[0] < crash_us ? (crash_us - ack_us[0]) / every + 1u : 1u;
+        start = crash_us + 1u - k * every;
+    }
+    cr_assert_eq(herd_store_init(s, bytes, &cfg, start), HERD_OK);
+    for (uint32_t i = 0; i < n; i++) {
+        while (herd_store_deadline(s) <= ack_us[i]) herd_store_on_timer(s, herd_store_deadline(s));
+        cr_assert_eq(herd_store_xadd(s, ack_us[i], 0, NULL, i, NULL), HERD_OK);
+    }
+    while (herd_store_deadline(s) <= crash_us) herd_store_on_timer(s, herd_store_deadline(s));
+    herd_store_crash(s, crash_us);
+    uint32_t lost = (uint32_t)s->lost_writes;
+    free(s);
+    return lost;
+}
+
+void real_crash_report(const char *line)
+{
+    fprintf(stderr, "%s\n", line);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/crash-windows.txt", real_env("HERD_REAL_DIR"));
+    FILE *f = fopen(path, "a");
+    if (f != NULL) {
+        fprintf(f, "%s\n", line);
+        fclose(f);
+    }
 }

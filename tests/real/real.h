@@ -55,4 +55,14 @@ void real_crash(pid_t pid);
 void real_stop(pid_t pid, int sig, int timeout_ms);
 void real_sleep_ms(unsigned ms);
 
+/* The crash tests' yardstick: replay n writes ACKed at ack_us[] (ascending) into the
+ * model in durability `mode`, crash it at crash_us with its fsync timer at the worst
+ * phase (its last fsync a whole interval before the crash), and return how many ACKed
+ * writes it loses; *interval_us gets the mode's fsync interval (0: no timer). The real
+ * server must lose no more than this. */
+uint32_t real_model_worst_loss(int mode, const uint64_t *ack_us, uint32_t n, uint64_t crash_us,
+                               uint64_t *interval_us);
+/* Print a crash run's measurement and append it to $HERD_REAL_DIR/crash-windows.txt. */
+void real_crash_report(const char *line);
+
 #endif

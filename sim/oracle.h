@@ -88,5 +88,7 @@ void herd_oracle_check_bound(herd_oracle *o, herd_time now, const char *what, ui
 bool herd_oracle_caught_up(const herd_oracle *o, const herd_store *s, uint32_t client,
                            uint32_t room);
 bool herd_oracle_safe(const herd_oracle *o);
+/* The same on a copy of the counters (reports). */
+bool herd_oracle_safe_counts(const uint64_t count[HERD_INV_COUNT]);
 
 #endif

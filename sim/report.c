@@ -101,7 +101,9 @@ void herd_report_build(herd_report *r, herd_world *w, const herd_expect *e)
     r->wasted = m->total[HERD_M_WASTED];
     r->syn_drops = m->total[HERD_M_SYN_DROPS];
     r->accepts = m->total[HERD_M_ACCEPTS];
-    r->peak_attempts_per_s = herd_metrics_peak_attempts(m, 0, &r->peak_at_us);
+    /* The start-up (every client's first connect over start_spread) is not a herd. */
+    herd_time from = (w->cfg.start_spread_us + HERD_US_PER_S - 1) / HERD_US_PER_S * HERD_US_PER_S;
+    r->peak_attempts_per_s = herd_metrics_peak_attempts(m, from, &r->peak_at_us);
     r->last_heal_us = w->last_heal_us;
     r->recovered_at_us = w->recovered_at;
     herd_world_liveness(w, &r->live);

@@ -4,8 +4,9 @@
  * base * factor^n, the cap, the jitter shapes (symmetric +/-, backo2's, full, equal,
  * decorrelated, centrifuge's), step tables, the retry-token bucket, and the exact bounds
  * and analytic means the tests and `herd policies` print. All integer: growth is a
- * fixed-point multiplier (1e9 = x1) raised by squaring, so a call costs O(log n) whatever
- * the attempt number; products go through unsigned __int128 and saturate, never wrap.
+ * binary fixed-point multiplier (2^30 = x1) raised by squaring, so a call costs O(log n)
+ * whatever the attempt number; products go through unsigned __int128 and saturate, never
+ * wrap; no 128-bit division anywhere (the core must not need libgcc's __divti3).
  * Randomness only through herd_rng_range / herd_rng_below, a fixed number of draws per
  * kind, so a seed replays the same delays everywhere. No globals except const tables. */
 #include "backoff.h"

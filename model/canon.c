@@ -85,7 +85,8 @@ static void enc_session(enc *e, const perm *p, const hm_config *cfg, const herd_
                         const hm_readslot *rr)
 {
     putsid(e, s->last_sent);
-    put32(e, s->client < cfg->clients ? p->to[s->client] : s->client);
+    /* s->client is the slot's own client once RESUME arrived, 0 before: implied by the
+     * slot, and no machine decision reads it, so it is left out (renaming-safe). */
     put32(e, s->room);
     put32(e, s->conn);
     put16(e, s->inflight);

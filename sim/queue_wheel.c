@@ -92,9 +92,9 @@ static void chunk_give(herd_qwheel *w, uint32_t c)
     w->chunk_free = c;
 }
 
-
 /* Chains are walked in order but their chunks lie anywhere in the pool, where the hardware
- * prefetcher cannot guess the next one: ask for the next chunk while this one is read. */
+ * prefetcher cannot guess the next one: ask for a chunk ahead while this one is read (two
+ * ahead in cascades, one in the sort's counting pass, whose per-chunk work is shorter). */
 static void chunk_prefetch(const herd_qwheel *w, uint32_t c)
 {
     if (c == NIL) return;

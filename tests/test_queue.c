@@ -77,6 +77,7 @@ Test(queue, errors_peek_len_and_empty)
 {
     cr_assert_null(herd_queue_new(7, 10));
     cr_assert_null(herd_queue_new(HERD_QUEUE_WHEEL, 0));
+    cr_assert_null(herd_queue_new(HERD_QUEUE_HEAP, HERD_QUEUE_CAP_LIMIT + 1));
     for (int k = 0; k < 2; k++) {
         herd_queue *q = herd_queue_new(KINDS[k], 3);
         herd_event ev;
@@ -222,4 +223,31 @@ Test(queue, herd_burst_ten_thousand_same_tick)
     }
     herd_queue_free(w);
     herd_queue_free(h);
+}
+
+Test(queue, bytes_per_pending_event_stay_bounded)
+{
+    /* Memory, not time: at 400 k pending over a herd's spread the wheel's pool, links and
+     * sort buffer stay within 40 bytes per event (32 of them are the event itself). */
+    const size_t n = 400000;
+    for (int k = 0; k < 2; k++) {
+        herd_queue *q = herd_queue_new(KINDS[k], n);
+        herd_rng r;
+        herd_rng_seed(&r, 3);
+        for (uint32_t i = 0; i < n; i++) {
+            herd_time at = herd_rng_range(&r, 50 * HERD_US_PER_MS, 90 * HERD_US_PER_S);
+            cr_assert_eq(herd_queue_push(q, at, 0, i, 0), HERD_OK);
+        }
+        herd_event ev;
+        for (uint32_t i = 0; i < n / 2; i++) {
+            cr_assert(herd_queue_pop(q, &ev));
+            cr_assert_eq(herd_queue_push(q, ev.at + herd_rng_range(&r, 1, 60 * HERD_US_PER_S), 0,
+                                         i, 0), HERD_OK);
+        }
+        cr_assert_eq(herd_queue_len(q), n);
+        size_t per_event = herd_queue_bytes(q) / n;
+        cr_assert_geq(per_event, sizeof(herd_event), "kind %d", KINDS[k]);
+        cr_assert_leq(per_event, 40, "kind %d: %zu bytes per pending event", KINDS[k], per_event);
+        herd_queue_free(q);
+    }
 }

@@ -16,7 +16,9 @@
  *   GIVE_UP                      client: the policy stopped reconnecting
  *   STORE      req               server: run a store operation, answer with the result
  *   SUBSCRIBE  room              server: deliver the room's fan-out to this session
- *   FANOUT     room, sid, prev, msg  server: tell every subscriber of room */
+ *   FANOUT     room, sid, prev, msg  server: tell every subscriber of room; prev is the
+ *                                    id before sid in the stream, or sid itself when
+ *                                    unknown (a duplicate's notice: subscribers read) */
 #ifndef HERD_EFFECT_H
 #define HERD_EFFECT_H
 

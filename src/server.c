@@ -136,13 +136,15 @@ static void on_publish_result(herd_session *s, const herd_server_config *cfg, he
         herd_dedup_insert(local, r->msg, p->sid, r->room, 0, now);
     /* Only now does the store have the message: this is the moment to ACK. */
     if (cfg->proto.ack_mode == HERD_ACK_AFTER_PERSIST) send_ack(s, out, r->msg, p->sid);
-    if (p->status == HERD_PUBLISH_APPENDED) {
-        herd_effect *e = herd_outbox_push(out, HERD_FX_FANOUT);
-        e->room = r->room;
-        e->sid = p->sid;
-        e->prev = p->prev;
-        e->msg = r->msg;
-    }
+    /* Fan out after a duplicate too: the server that appended the message may have
+     * crashed before its fan-out, and this resend is the only sign left. Its predecessor
+     * is unknown (prev = sid), so a session that lacks it reads the stream; one that has
+     * it ignores it. */
+    herd_effect *e = herd_outbox_push(out, HERD_FX_FANOUT);
+    e->room = r->room;
+    e->sid = p->sid;
+    e->prev = p->status == HERD_PUBLISH_APPENDED ? p->prev : p->sid;
+    e->msg = r->msg;
 }
 
 /* Replay (or catch-up) read done: explicit gap first, then the entries in order, then

@@ -7,7 +7,9 @@
  *   CLOSED    the connection is gone; late store results and fan-out are ignored
  *
  * Publish (correct protocol): PUBLISH -> STORE(PUBLISH_DEDUP) -> result -> ACK (only now:
- * the store has the write) -> FANOUT to the room unless it was a duplicate. Variants
+ * the store has the write) -> FANOUT to the room. A duplicate is fanned out too, with an
+ * unknown predecessor (prev = sid): the server that appended it may have crashed before
+ * its own fan-out, and a live subscriber would otherwise wait for it forever. Variants
  * (herd_protocol) change exactly one step each. Store operations are effects; their
  * results come back through herd_session_on_store_result in the order the operations were
  * issued, so a crash can fall between any two steps.

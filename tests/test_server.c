@@ -199,10 +199,30 @@ Test(server, dedup_hit_acks_without_a_second_append)
     herd_outbox_clear(&out);
     frame_in((herd_frame){.type = HERD_FRAME_PUBLISH, .room = 1, .msg = 77}, 9000);
     drain_store(9000);
-    cr_assert_eq(out.count, 1, "ACK, no fan-out");
+    cr_assert_eq(out.count, 2, "ACK, and a notice to the room");
     cr_assert_eq(out.fx[0].frame.type, HERD_FRAME_ACK);
     cr_assert(herd_sid_eq(out.fx[0].frame.sid, ((herd_sid){5, 0})), "the first write's id");
+    cr_assert_eq(out.fx[1].kind, HERD_FX_FANOUT);
+    cr_assert(herd_sid_eq(out.fx[1].prev, out.fx[1].sid), "predecessor unknown");
     cr_assert_eq(herd_store_stream_info(st, 1)->len, 1);
+}
+
+Test(server, a_duplicates_notice_makes_a_behind_session_read_not_skip)
+{
+    /* Found by the model checker: the appending server crashed before its fan-out; the
+     * resend's duplicate notice must not let a session skip the entries before it. */
+    live();
+    herd_sid a = append(1, 1000);
+    herd_sid b = append(2, 2000);
+    herd_session_on_fanout(&s, &cfg, 1, b, b, 2, 3000, &out);
+    cr_assert_eq(out.count, 1);
+    cr_assert_eq(out.fx[0].kind, HERD_FX_STORE, "reads instead of delivering b");
+    drain_store(3000);
+    cr_assert_eq(count(HERD_FX_SEND, HERD_FRAME_DELIVER), 2);
+    cr_assert(herd_sid_eq(out.fx[0].frame.sid, a));
+    herd_outbox_clear(&out);
+    herd_session_on_fanout(&s, &cfg, 1, b, b, 2, 4000, &out);
+    cr_assert_eq(out.count, 0, "a session that has it ignores it");
 }
 
 Test(server, ack_before_persist_acks_on_receipt)
@@ -237,7 +257,7 @@ Test(server, dedup_local_only_knows_its_own_server)
     drain_store(5000);
     herd_outbox_clear(&out);
     frame_in((herd_frame){.type = HERD_FRAME_PUBLISH, .room = 1, .msg = 77}, 6000);
-    cr_assert_eq(out.count, 1, "the local cache answers");
+    cr_assert_eq(out.count, 1, "the local cache answers (no notice: it is not the store)");
     cr_assert_eq(out.fx[0].frame.type, HERD_FRAME_ACK);
     /* the same resend reaching another server (empty cache) is appended again */
     herd_dedup_clear(local);

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "exitcode.h"
 #include "model_cli.h"
+#include "render_cli.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@ static const herd_command commands[] = {
     {"run", herd_cmd_run, "run a scenario in the simulator and check its expectations"},
     {"check", herd_cmd_check, "explore every interleaving of a small model"},
     {"replay", herd_cmd_replay, "re-feed a trace to fresh core machines and re-check it"},
+    {"render", herd_cmd_render, "draw timelines, comparisons and message-sequence charts"},
     {"policies", herd_cmd_policies, "print the backoff policies' delay ranges per attempt"},
 };
 

@@ -77,6 +77,11 @@ static void judge_figures(herd_report *r, const herd_expect *e)
         snprintf(detail, sizeof detail, "%" PRIu64 " wasted", r->wasted);
         expect_add(r, r->wasted >= e->wasted_min, name, detail);
     }
+    if (e->wasted_max != UINT64_MAX) {
+        snprintf(name, sizeof name, "wasted handshakes <= %" PRIu64, e->wasted_max);
+        snprintf(detail, sizeof detail, "%" PRIu64 " wasted", r->wasted);
+        expect_add(r, r->wasted <= e->wasted_max, name, detail);
+    }
 }
 
 void herd_report_build(herd_report *r, herd_world *w, const herd_expect *e)

@@ -294,12 +294,12 @@ static void read_faults(rd *r, herd_world_config *c)
 static void read_expect(rd *r, herd_expect *e)
 {
     static const char *const keys[] = {"safety", "violates", "recovers_within", "peak_attempts_per_s_max",
-                                       "peak_attempts_per_s_min", "wasted_handshakes_min", NULL};
+                                       "peak_attempts_per_s_min", "wasted_handshakes_min", "wasted_handshakes_max", NULL};
     static const char *const safety[] = {"holds", "violated", NULL};
     static const char *const invs[] = {"I1", "I2", "I3", "I4", "I5", "I6", "I7", "L1", NULL};
     const herd_cfg_node *m = section(r, "expect", keys);
     int s = 0, v = -1;
-    *e = (herd_expect){.violates = -1, .peak_attempts_max = UINT64_MAX};
+    *e = (herd_expect){.violates = -1, .peak_attempts_max = UINT64_MAX, .wasted_max = UINT64_MAX};
     herd_cfg_enum(r->d, m, "safety", false, safety, 0, &s);
     e->safety = (uint8_t)s;
     herd_cfg_enum(r->d, m, "violates", false, invs, -1, &v);
@@ -316,6 +316,7 @@ static void read_expect(rd *r, herd_expect *e)
     herd_cfg_u64(r->d, m, "peak_attempts_per_s_max", false, 0, UINT64_MAX, UINT64_MAX, &e->peak_attempts_max);
     herd_cfg_u64(r->d, m, "peak_attempts_per_s_min", false, 0, UINT64_MAX, 0, &e->peak_attempts_min);
     herd_cfg_u64(r->d, m, "wasted_handshakes_min", false, 0, UINT64_MAX, 0, &e->wasted_min);
+    herd_cfg_u64(r->d, m, "wasted_handshakes_max", false, 0, UINT64_MAX, UINT64_MAX, &e->wasted_max);
 }
 
 static int read_all(herd_scenario *sc, char *err, size_t err_len)

@@ -22,6 +22,7 @@ typedef struct herd_expect {
     uint64_t peak_attempts_max; /* UINT64_MAX: no bound */
     uint64_t peak_attempts_min; /* 0: no bound */
     uint64_t wasted_min;        /* wasted handshakes at least (0: no bound) */
+    uint64_t wasted_max;        /* wasted handshakes at most (UINT64_MAX: no bound) */
 } herd_expect;
 
 typedef struct herd_scenario {

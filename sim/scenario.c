@@ -227,7 +227,9 @@ static void read_range(rd *r, const herd_cfg_node *m, const char *key, uint32_t 
     char tmp[80]; /* the group syntax "kind:a-b" parses the range */
     snprintf(tmp, sizeof tmp, "clients:%s", s);
     if (herd_group_parse(tmp, &g) != HERD_OK || g.count == 0) {
-        herd_cfg_errorf(r->d, herd_cfg_get(m, key), "%s: '%s' is not a range (all, N or N-M)", key, s);
+        char path[128];
+        herd_cfg_path(herd_cfg_get(m, key), path, sizeof path);
+        herd_cfg_errorf(r->d, herd_cfg_get(m, key), "%s: '%s' is not a range (all, N or N-M)", path, s);
         return;
     }
     *first = g.first;
@@ -238,9 +240,12 @@ static void read_group(rd *r, const herd_cfg_node *m, const char *key, herd_grou
 {
     const char *s = NULL;
     if (!herd_cfg_str(r->d, m, key, true, NULL, &s) || !s) return;
-    if (herd_group_parse(s, g) != HERD_OK)
+    if (herd_group_parse(s, g) != HERD_OK) {
+        char path[128];
+        herd_cfg_path(herd_cfg_get(m, key), path, sizeof path);
         herd_cfg_errorf(r->d, herd_cfg_get(m, key),
-                        "%s: '%s' is not a group (clients, clients:N-M, servers, servers:N-M, lb, store)", key, s);
+                        "%s: '%s' is not a group (clients, clients:N-M, servers, servers:N-M, lb, store)", path, s);
+    }
 }
 
 static void read_fault(rd *r, const herd_cfg_node *m, herd_fault *f)

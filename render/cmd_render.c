@@ -1,12 +1,235 @@
-/* cmd_render.c — placeholder until `herd render` lands; it says so and fails. */
+/* cmd_render.c — the `herd render` subcommand: parses the command line, picks the output,
+ * and writes it whole or not at all.
+ *
+ *   herd render RUN_DIR --out report.html            the report of one run
+ *   herd render RUN_A RUN_B ... --out compare.html   runs overlaid on the same axes
+ *   herd render TRACE --format dot|svg|perfetto [--out FILE]
+ *   herd render --states DIR                         state diagrams of the core machines
+ *
+ * Every output is built in memory first (render.h), then written through
+ * lib/atomic_file.h; without --out it goes to stdout. svg runs Graphviz's `dot -Tsvg` on
+ * the chart's dot text, its output going straight into the temporary file. Exit status:
+ * 0, 64 usage, 65 missing or malformed input, 70 internal (dot missing or failing), 74 I/O. */
+#define _POSIX_C_SOURCE 200809L /* fileno, strtok_r, isatty */
+#include "atomic_file.h"
 #include "exitcode.h"
+#include "render.h"
 #include "render_cli.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RUNS_MAX 8
+
+typedef struct render_args {
+    const char *inputs[RUNS_MAX];
+    size_t n;
+    const char *out;
+    const char *format; /* html, dot, svg, perfetto */
+    const char *states; /* --states DIR */
+} render_args;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: herd render RUN_DIR [RUN_DIR...] [--out FILE.html]\n"
+               "       herd render TRACE --format dot|svg|perfetto [--out FILE]\n"
+               "       herd render --states DIR\n\n"
+               "RUN_DIR is a directory written by 'herd run --out'; one gives a report, several (up to %d)\n"
+               "are overlaid on the same axes. TRACE is a trace file (docs/trace-format.md), drawn as a\n"
+               "message-sequence chart (dot, or svg through Graphviz) or as Chrome trace-event JSON for\n"
+               "ui.perfetto.dev. --states writes the core machines' state diagrams (client, session)\n"
+               "as .dot and .svg into DIR. Without --out the output goes to stdout. How to read the\n"
+               "charts: docs/rendering.md.\n", RUNS_MAX);
+}
+
+static int parse(int argc, char **argv, render_args *a)
+{
+    *a = (render_args){0};
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        bool has_value = i + 1 < argc;
+        if ((strcmp(s, "--out") == 0 || strcmp(s, "-o") == 0) && has_value) a->out = argv[++i];
+        else if (strcmp(s, "--format") == 0 && has_value) a->format = argv[++i];
+        else if (strcmp(s, "--states") == 0 && has_value) a->states = argv[++i];
+        else if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) return -1;
+        else if (s[0] == '-' && s[1] != '\0') {
+            fprintf(stderr, "herd render: unknown or incomplete option '%s'\n", s);
+            return HERD_EXIT_USAGE;
+        } else if (a->n >= RUNS_MAX) {
+            fprintf(stderr, "herd render: at most %d inputs\n", RUNS_MAX);
+            return HERD_EXIT_USAGE;
+        } else a->inputs[a->n++] = s;
+    }
+    if (!a->states && a->n == 0) {
+        usage(stderr);
+        return HERD_EXIT_USAGE;
+    }
+    if (a->format && strcmp(a->format, "html") && strcmp(a->format, "dot") && strcmp(a->format, "svg") &&
+        strcmp(a->format, "perfetto")) {
+        fprintf(stderr, "herd render: unknown format '%s' (html, dot, svg, perfetto)\n", a->format);
+        return HERD_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Run `dot -Tsvg` with text on its stdin and its stdout on fd. */
+static int run_dot(const herd_sbuf *text, int fd)
+{
+    int pipefd[2];
+    if (pipe(pipefd) != 0) return HERD_EXIT_IOERR;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return HERD_EXIT_SOFTWARE;
+    if (pid == 0) {
+        dup2(pipefd[0], STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        execlp("dot", "dot", "-Tsvg", (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[0]);
+    size_t off = 0;
+    while (off < text->len) { /* each write makes progress or fails */
+        ssize_t w = write(pipefd[1], text->p + off, text->len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    close(pipefd[1]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+        fprintf(stderr, "herd render: Graphviz 'dot' not found (install the graphviz package)\n");
+        return HERD_EXIT_SOFTWARE;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || off < text->len) {
+        fprintf(stderr, "herd render: 'dot -Tsvg' failed (status %d)\n", status);
+        return HERD_EXIT_SOFTWARE;
+    }
+    return 0;
+}
+
+/* Write the buffer (or, svg, dot's rendering of it) to path, atomically; NULL: stdout. */
+static int emit(const herd_sbuf *b, const char *path, bool svg)
+{
+    if (b->error) {
+        fprintf(stderr, "herd render: out of memory\n");
+        return HERD_EXIT_SOFTWARE;
+    }
+    if (!path) {
+        if (svg) return run_dot(b, STDOUT_FILENO);
+        return fwrite(b->p ? b->p : "", 1, b->len, stdout) == b->len && fflush(stdout) == 0 ? 0 : HERD_EXIT_IOERR;
+    }
+    herd_afile af;
+    FILE *f = herd_afile_open(&af, path);
+    if (!f) {
+        fprintf(stderr, "herd render: %s: %s\n", path, strerror(errno));
+        return HERD_EXIT_IOERR;
+    }
+    int rc = 0;
+    if (svg) rc = run_dot(b, fileno(f));
+    else if (fwrite(b->p ? b->p : "", 1, b->len, f) != b->len) rc = HERD_EXIT_IOERR;
+    if (rc) {
+        herd_afile_abort(&af);
+        return rc;
+    }
+    int c = herd_afile_commit(&af);
+    if (c != 0) {
+        fprintf(stderr, "herd render: %s: %s\n", path, strerror(-c));
+        return HERD_EXIT_IOERR;
+    }
+    return 0;
+}
+
+static int render_runs(const render_args *a)
+{
+    static herd_run runs[RUNS_MAX]; /* large: kept off the stack */
+    const herd_run *ptrs[RUNS_MAX];
+    char err[1400];
+    size_t loaded = 0;
+    int rc = 0;
+    for (size_t i = 0; i < a->n && rc == 0; i++, loaded++) {
+        rc = herd_run_load(&runs[i], a->inputs[i], err, sizeof err);
+        if (rc) fprintf(stderr, "herd render: %s\n", err);
+        ptrs[i] = &runs[i];
+    }
+    if (rc) loaded--; /* the failed one freed itself */
+    if (rc == 0) {
+        herd_sbuf b;
+        herd_sbuf_init(&b);
+        herd_report_html(&b, ptrs, a->n);
+        rc = emit(&b, a->out, false);
+        herd_sbuf_free(&b);
+    }
+    for (size_t i = 0; i < loaded; i++) herd_run_free(&runs[i]);
+    if (rc == 0 && a->out) printf("%s\n", a->out);
+    return rc;
+}
+
+static int render_trace(const render_args *a)
+{
+    if (a->n != 1) {
+        fprintf(stderr, "herd render: --format %s takes exactly one trace\n", a->format);
+        return HERD_EXIT_USAGE;
+    }
+    herd_sbuf b;
+    herd_sbuf_init(&b);
+    char err[1400];
+    bool perfetto = strcmp(a->format, "perfetto") == 0;
+    int rc = perfetto ? herd_perfetto_json(&b, a->inputs[0], err, sizeof err)
+                      : herd_msc_dot(&b, a->inputs[0], err, sizeof err);
+    if (rc) fprintf(stderr, "herd render: %s\n", err);
+    else rc = emit(&b, a->out, strcmp(a->format, "svg") == 0);
+    herd_sbuf_free(&b);
+    return rc;
+}
+
+static int render_states(const char *dir)
+{
+    int m = herd_mkdir_p(dir);
+    if (m != 0) {
+        fprintf(stderr, "herd render: %s: %s\n", dir, strerror(-m));
+        return HERD_EXIT_IOERR;
+    }
+    static const char *const machines[] = {"client", "session"};
+    for (size_t i = 0; i < sizeof machines / sizeof machines[0]; i++) {
+        herd_sbuf b;
+        herd_sbuf_init(&b);
+        herd_states_dot(&b, machines[i]);
+        char path[HERD_AFILE_PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s.dot", dir, machines[i]);
+        int rc = emit(&b, path, false);
+        snprintf(path, sizeof path, "%s/%s.svg", dir, machines[i]);
+        if (rc == 0) rc = emit(&b, path, true);
+        herd_sbuf_free(&b);
+        if (rc) return rc;
+        printf("%s/%s.dot\n%s\n", dir, machines[i], path);
+    }
+    return 0;
+}
 
 int herd_cmd_render(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "herd %s: not built yet\n", argv[0]);
-    return HERD_EXIT_SOFTWARE;
+    render_args a;
+    int rc = parse(argc, argv, &a);
+    if (rc < 0) {
+        usage(stdout);
+        return HERD_EXIT_OK;
+    }
+    if (rc) return rc;
+    herd_afile_install_signal_cleanup();
+    if (a.states) return render_states(a.states);
+    struct stat st;
+    const char *format = a.format;
+    if (!format) /* a file is a trace (a chart by default), a directory a run */
+        format = stat(a.inputs[0], &st) == 0 && S_ISREG(st.st_mode) ? "dot" : "html";
+    a.format = format;
+    if (strcmp(format, "html") == 0) return render_runs(&a);
+    return render_trace(&a);
 }

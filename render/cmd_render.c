@@ -8,7 +8,7 @@
  *
  * Every output is built in memory first (render.h), then written through
  * lib/atomic_file.h; without --out it goes to stdout. svg runs Graphviz's `dot -Tsvg` on
- * the chart's dot text, its output going straight into the temporary file. Exit status:
+ * the chart's dot text and collects its output before writing it the same way. Exit status:
  * 0, 64 usage, 65 missing or malformed input, 70 internal (dot missing or failing), 74 I/O. */
 #define _POSIX_C_SOURCE 200809L /* fileno, strtok_r, isatty */
 #include "atomic_file.h"
@@ -77,67 +77,91 @@ static int parse(int argc, char **argv, render_args *a)
     return 0;
 }
 
-/* Run `dot -Tsvg` with text on its stdin and its stdout on fd. */
-static int run_dot(const herd_sbuf *text, int fd)
+/* Run `dot -Tsvg` on text, its output into svg. dot reads its whole input before it
+ * writes anything, so writing all of it and then reading cannot deadlock. */
+static int run_dot(const herd_sbuf *text, herd_sbuf *svg)
 {
-    int pipefd[2];
-    if (pipe(pipefd) != 0) return HERD_EXIT_IOERR;
+    int in[2], out[2];
+    if (pipe(in) != 0) return HERD_EXIT_IOERR;
+    if (pipe(out) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return HERD_EXIT_IOERR;
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) return HERD_EXIT_SOFTWARE;
     if (pid == 0) {
-        dup2(pipefd[0], STDIN_FILENO);
-        dup2(fd, STDOUT_FILENO);
-        close(pipefd[0]);
-        close(pipefd[1]);
+        dup2(in[0], STDIN_FILENO);
+        dup2(out[1], STDOUT_FILENO);
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
         execlp("dot", "dot", "-Tsvg", (char *)NULL);
         _exit(127);
     }
-    close(pipefd[0]);
+    close(in[0]);
+    close(out[1]);
     size_t off = 0;
     while (off < text->len) { /* each write makes progress or fails */
-        ssize_t w = write(pipefd[1], text->p + off, text->len - off);
+        ssize_t w = write(in[1], text->p + off, text->len - off);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) break;
         off += (size_t)w;
     }
-    close(pipefd[1]);
+    close(in[1]);
+    char buf[65536];
+    for (;;) { /* until dot closes its output */
+        ssize_t r = read(out[0], buf, sizeof buf);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        herd_sbuf_putn(svg, buf, (size_t)r);
+    }
+    close(out[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
         fprintf(stderr, "herd render: Graphviz 'dot' not found (install the graphviz package)\n");
         return HERD_EXIT_SOFTWARE;
     }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || off < text->len) {
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || off < text->len || svg->error) {
         fprintf(stderr, "herd render: 'dot -Tsvg' failed (status %d)\n", status);
         return HERD_EXIT_SOFTWARE;
     }
     return 0;
 }
 
-/* Write the buffer (or, svg, dot's rendering of it) to path, atomically; NULL: stdout. */
+static int write_out(const herd_sbuf *b, const char *path);
+
+/* Write the buffer, or (svg) dot's rendering of it, to path; NULL: stdout. */
 static int emit(const herd_sbuf *b, const char *path, bool svg)
 {
     if (b->error) {
         fprintf(stderr, "herd render: out of memory\n");
         return HERD_EXIT_SOFTWARE;
     }
-    if (!path) {
-        if (svg) return run_dot(b, STDOUT_FILENO);
+    if (!svg) return write_out(b, path);
+    herd_sbuf out;
+    herd_sbuf_init(&out);
+    int rc = run_dot(b, &out);
+    if (rc == 0) rc = write_out(&out, path);
+    herd_sbuf_free(&out);
+    return rc;
+}
+
+/* The buffer to path, whole or not at all (lib/atomic_file.h); NULL: stdout. */
+static int write_out(const herd_sbuf *b, const char *path)
+{
+    if (!path)
         return fwrite(b->p ? b->p : "", 1, b->len, stdout) == b->len && fflush(stdout) == 0 ? 0 : HERD_EXIT_IOERR;
-    }
     herd_afile af;
     FILE *f = herd_afile_open(&af, path);
     if (!f) {
         fprintf(stderr, "herd render: %s: %s\n", path, strerror(errno));
         return HERD_EXIT_IOERR;
     }
-    int rc = 0;
-    if (svg) rc = run_dot(b, fileno(f));
-    else if (fwrite(b->p ? b->p : "", 1, b->len, f) != b->len) rc = HERD_EXIT_IOERR;
-    if (rc) {
+    if (fwrite(b->p ? b->p : "", 1, b->len, f) != b->len) {
+        fprintf(stderr, "herd render: %s: write failed\n", path);
         herd_afile_abort(&af);
-        return rc;
+        return HERD_EXIT_IOERR;
     }
     int c = herd_afile_commit(&af);
     if (c != 0) {

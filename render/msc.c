@@ -33,6 +33,8 @@ typedef struct msc {
     int clients, servers;
     bool has_lb, has_store;
     uint32_t hot_step;              /* the violating step */
+    char margin[HERD_TRACE_TEXT_MAX + 16]; /* a step's text, waiting for its first row */
+    bool margin_hot;
     bool has_end;
     int rows;
 } msc;
@@ -188,10 +190,14 @@ static void wrap(herd_sbuf *b, const char *text)
  * chained to the row above. Returns the row's number. */
 static int row_open(herd_sbuf *b, msc *m, const char *margin, bool hot)
 {
+    if (!margin && m->margin[0]) { /* the step's text goes beside its first event */
+        margin = m->margin;
+        hot = m->margin_hot;
+    }
     int r = m->rows++;
     herd_sbuf_printf(b, "  { rank=same; w%d [", r);
     if (margin) {
-        herd_sbuf_printf(b, "shape=plaintext, fontsize=10, fontcolor=\"%s\", label=\"", hot ? HOT : "#444444");
+        herd_sbuf_printf(b, "shape=plaintext, style=solid, fontsize=10, fontcolor=\"%s\", label=\"", hot ? HOT : "#444444");
         wrap(b, margin);
         herd_sbuf_puts(b, "\"]; ");
     } else {
@@ -199,6 +205,7 @@ static int row_open(herd_sbuf *b, msc *m, const char *margin, bool hot)
     }
     for (int c = 0; c < col_count(m); c++) herd_sbuf_printf(b, "r%dc%d; ", r, c);
     herd_sbuf_puts(b, "}\n");
+    m->margin[0] = '\0';
     for (int c = 0; c < col_count(m); c++) {
         if (r == 0) herd_sbuf_printf(b, "  h%d -> r0c%d [style=dashed, color=\"#b0b0b0\", arrowhead=none, weight=100];\n", c, c);
         else herd_sbuf_printf(b, "  r%dc%d -> r%dc%d [style=dashed, color=\"#b0b0b0\", arrowhead=none, weight=100];\n",
@@ -215,7 +222,7 @@ static void arrow(herd_sbuf *b, msc *m, const herd_trace_rec *label_rec, int fro
     int r = row_open(b, m, NULL, false);
     if (from == to) to = from + 1 < col_count(m) ? from + 1 : from - 1;
     int lo = from < to ? from : to, hi = from < to ? to : from;
-    herd_sbuf_printf(b, "  r%dc%d -> r%dc%d [label=\"", r, lo, r, hi);
+    herd_sbuf_printf(b, "  r%dc%d -> r%dc%d [xlabel=\"", r, lo, r, hi);
     describe(b, label_rec);
     if (extra) herd_sbuf_puts(b, extra);
     herd_sbuf_printf(b, "\", %s, color=\"%s\", fontcolor=\"%s\"%s%s];\n", from < to ? "dir=forward" : "dir=back",
@@ -243,9 +250,9 @@ static void draw_rec(herd_sbuf *b, msc *m, size_t i)
     herd_actor a = herd_actor_parse(r->actor);
     bool hot = m->has_end && r->step == m->hot_step;
     if (r->what == HERD_TRACE_STEP) {
-        char text[HERD_TRACE_TEXT_MAX + 16];
-        snprintf(text, sizeof text, "%u. %s", r->step, r->text);
-        row_open(b, m, text, hot);
+        if (m->margin[0]) row_open(b, m, NULL, false); /* a step with nothing drawn */
+        snprintf(m->margin, sizeof m->margin, "%u. %s", r->step, r->text);
+        m->margin_hot = hot;
         return;
     }
     if (r->what == HERD_TRACE_END) {
@@ -289,7 +296,7 @@ static void draw_rec(herd_sbuf *b, msc *m, size_t i)
 
 static void heads(herd_sbuf *b, const msc *m)
 {
-    herd_sbuf_puts(b, "  { rank=same; wh [shape=plaintext, label=\"world\", fontcolor=\"#777777\", fontsize=11]; ");
+    herd_sbuf_puts(b, "  { rank=same; wh [shape=plaintext, style=solid, label=\"world\", fontcolor=\"#777777\", fontsize=11]; ");
     for (int c = 0; c < col_count(m); c++) herd_sbuf_printf(b, "h%d; ", c);
     herd_sbuf_puts(b, "}\n  wh -> h0 [style=invis];\n");
     for (int c = 0; c < col_count(m); c++) {
@@ -335,9 +342,9 @@ int herd_msc_dot(herd_sbuf *b, const char *trace_path, char *err, size_t err_len
     m = (msc){.t = &t, .n = t.n < MSC_RECS_MAX ? t.n : MSC_RECS_MAX};
     find_lifelines(&m);
     match_sends(&m);
-    herd_sbuf_puts(b, "digraph msc {\n  graph [rankdir=TB, nodesep=0.35, ranksep=0.16, newrank=true, "
+    herd_sbuf_puts(b, "digraph msc {\n  graph [rankdir=TB, nodesep=0.9, ranksep=0.16, newrank=true, splines=line, forcelabels=true, "
                       "fontname=\"Helvetica,Arial,sans-serif\", outputorder=edgesfirst];\n"
-                      "  node [shape=point, width=0.02, height=0.02, label=\"\", fontname=\"Helvetica,Arial,sans-serif\"];\n"
+                      "  node [shape=point, width=0.01, height=0.01, style=invis, label=\"\", fontname=\"Helvetica,Arial,sans-serif\"];\n"
                       "  edge [fontname=\"Helvetica,Arial,sans-serif\", fontsize=10, arrowsize=0.7];\n");
     title(b, &m, trace_path);
     if (col_count(&m) == 0) {

@@ -245,7 +245,7 @@ static double legend_entry(herd_sbuf *b, double x, double y, const char *colour,
 
 static void legend(herd_sbuf *b, const panel_spec *p, const view *v, double y)
 {
-    double x = PLOT_X0 + 7.6 * (double)strlen(p->title) + 24;
+    double x = PLOT_X0 + 8.3 * (double)strlen(p->title) + 20;
     if (x > PLOT_X1 - 260) x = PLOT_X1 - 260; /* long titles: the legend overlaps nothing below */
     for (int k = 0; k < p->n && !v->compare; k++) {
         const series_spec *s = &p->s[k];

@@ -3,6 +3,7 @@
  *
  *   herd render RUN_DIR --out report.html            the report of one run
  *   herd render RUN_A RUN_B ... --out compare.html   runs overlaid on the same axes
+ *   herd render RUN_DIR... --format svg --out t.svg  the timeline alone, standalone SVG
  *   herd render TRACE --format dot|svg|perfetto [--out FILE]
  *   herd render --states DIR                         state diagrams of the core machines
  *
@@ -36,15 +37,16 @@ typedef struct render_args {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: herd render RUN_DIR [RUN_DIR...] [--out FILE.html]\n"
+    fprintf(f, "usage: herd render RUN_DIR [RUN_DIR...] [--format html|svg] [--out FILE]\n"
                "       herd render TRACE --format dot|svg|perfetto [--out FILE]\n"
                "       herd render --states DIR\n\n"
-               "RUN_DIR is a directory written by 'herd run --out'; one gives a report, several (up to %d)\n"
-               "are overlaid on the same axes. TRACE is a trace file (docs/trace-format.md), drawn as a\n"
-               "message-sequence chart (dot, or svg through Graphviz) or as Chrome trace-event JSON for\n"
-               "ui.perfetto.dev. --states writes the core machines' state diagrams (client, session)\n"
-               "as .dot and .svg into DIR. Without --out the output goes to stdout. How to read the\n"
-               "charts: docs/rendering.md.\n", RUNS_MAX);
+               "RUN_DIR is a directory written by 'herd run --out'; one gives a report, several (up\n"
+               "to %d) are overlaid on the same axes; --format svg writes the timeline alone. TRACE is\n"
+               "a trace file (docs/trace-format.md), drawn as a message-sequence chart (dot, or svg\n"
+               "through Graphviz) or as Chrome trace-event JSON for ui.perfetto.dev. --states writes\n"
+               "the core machines' state diagrams (client, session) as .dot and .svg into DIR.\n"
+               "Without --out the output goes to stdout. How to read the charts: docs/rendering.md.\n",
+            RUNS_MAX);
 }
 
 static int parse(int argc, char **argv, render_args *a)
@@ -171,7 +173,8 @@ static int write_out(const herd_sbuf *b, const char *path)
     return 0;
 }
 
-static int render_runs(const render_args *a)
+/* html: the report; svg: the timeline alone, a standalone SVG file (for docs, issues). */
+static int render_runs(const render_args *a, bool svg)
 {
     static herd_run runs[RUNS_MAX]; /* large: kept off the stack */
     const herd_run *ptrs[RUNS_MAX];
@@ -187,7 +190,12 @@ static int render_runs(const render_args *a)
     if (rc == 0) {
         herd_sbuf b;
         herd_sbuf_init(&b);
-        herd_report_html(&b, ptrs, a->n);
+        if (svg) {
+            herd_sbuf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+            herd_timeline_svg(&b, ptrs, a->n);
+        } else {
+            herd_report_html(&b, ptrs, a->n);
+        }
         rc = emit(&b, a->out, false);
         herd_sbuf_free(&b);
     }
@@ -254,6 +262,7 @@ int herd_cmd_render(int argc, char **argv)
     if (!format) /* a file is a trace (a chart by default), a directory a run */
         format = stat(a.inputs[0], &st) == 0 && S_ISREG(st.st_mode) ? "dot" : "html";
     a.format = format;
-    if (strcmp(format, "html") == 0) return render_runs(&a);
+    bool dir = stat(a.inputs[0], &st) == 0 && S_ISDIR(st.st_mode);
+    if (strcmp(format, "html") == 0 || (dir && strcmp(format, "svg") == 0)) return render_runs(&a, strcmp(format, "svg") == 0);
     return render_trace(&a);
 }

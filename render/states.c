@@ -56,7 +56,7 @@ static void edge(herd_sbuf *b, const machine *m, int from, int to)
 
 static void machine_dot(herd_sbuf *b, const machine *m)
 {
-    herd_sbuf_puts(b, "digraph herd_states {\n  graph [rankdir=LR, nodesep=0.5, ranksep=0.9, fontname=\"Helvetica,"
+    herd_sbuf_puts(b, "digraph herd_states {\n  graph [rankdir=TB, nodesep=0.6, ranksep=0.7, fontname=\"Helvetica,"
                       "Arial,sans-serif\", labelloc=t, fontsize=16, label=\"");
     herd_sbuf_dotstr(b, m->title);
     herd_sbuf_puts(b, "\"];\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", color=\"#0072B2\", "

@@ -3,7 +3,7 @@
 # missing packages are named and the script stops. redis-server, postgresql and their
 # client libraries are for the tests against real servers (tests/real, scripts/services.sh).
 herd_packages=(build-essential cmake pkg-config clang libyaml-dev libxxhash-dev
-               libcriterion-dev libfiu-dev fiu-utils lcov graphviz
+               libcriterion-dev libfiu-dev fiu-utils lcov graphviz libxml2-utils chromium
                redis-server libhiredis-dev postgresql libpq-dev)
 
 herd_missing_packages() {

@@ -49,14 +49,16 @@ typedef struct panel_spec {
 } panel_spec;
 
 static const panel_spec single_panels[] = {
-    {"Connection attempts against accept capacity (per second)", 170, 3,
+    {"Connection attempts against accept capacity (per second)", 170, 4,
      {{HERD_S_ATTEMPTS, true, false, "attempts/s", OI_BLUE, ""},
+      {HERD_S_REFUSED, true, false, "refused/s", OI_ORANGE, "2 2"},
       {HERD_S_ACCEPTS, true, false, "accepted/s", OI_GREEN, ""},
       {HERD_S_CAPACITY, false, false, "accept capacity", OI_BLACK, "7 4"}}},
-    {"Wasted work at the accept path (per second)", 120, 3,
+    /* Refusals stay out of this panel: a refused SYN costs the accept path nothing, and
+     * their spike would flatten the wasted handshakes that do. */
+    {"Wasted work at the accept path (per second)", 120, 2,
      {{HERD_S_SYN_DROPS, true, false, "SYN drops/s", OI_VERMILLION, ""},
-      {HERD_S_WASTED, true, false, "wasted handshakes/s", OI_PURPLE, "5 2"},
-      {HERD_S_REFUSED, true, false, "refused/s (server down)", OI_ORANGE, "2 2"}}},
+      {HERD_S_WASTED, true, false, "wasted handshakes/s", OI_PURPLE, "5 2"}}},
     {"Connected clients (LIVE)", 120, 1, {{HERD_S_CONNECTED, false, true, "connected", OI_BLUE, ""}}},
     {"Accept queues (SYNs waiting for a worker, all servers)", 90, 1,
      {{HERD_S_ACCEPT_QUEUE, false, true, "accept queue", OI_VERMILLION, ""}}},
@@ -251,12 +253,30 @@ static void legend(herd_sbuf *b, const panel_spec *p, const view *v, double y)
         const series_spec *s = &p->s[k];
         const herd_run *r = v->runs[0];
         const char *note = !r->col[s->col] ? "(not in this run)" : series_max(r, s) == 0 ? "(0 throughout)" : NULL;
-        if (s->col == HERD_S_CAPACITY && r->col[s->col] && !r->capacity_measured) note = "(from scenario.yaml)";
+        if (s->col == HERD_S_CAPACITY && r->col[s->col] && !r->capacity_measured) note = "(derived)";
         x = legend_entry(b, x, y, s->colour, s->dash, s->area, s->label, note);
     }
+    /* A comparison names its runs once, above the panels; a panel only says which are flat. */
+    bool first = true;
     for (size_t r = 0; v->compare && r < v->n; r++) {
-        const char *note = series_max(v->runs[r], &p->s[0]) == 0 ? "(0 throughout)" : NULL;
-        x = legend_entry(b, x, y, herd_run_colour(r), herd_run_dash(r), false, v->runs[r]->name, note);
+        if (series_max(v->runs[r], &p->s[0]) != 0 && v->runs[r]->col[p->s[0].col]) continue;
+        herd_sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"legend muted\">%s", x, y, first ? "0 throughout: " : "");
+        herd_sbuf_xml(b, v->runs[r]->name);
+        herd_sbuf_puts(b, "</text>\n");
+        x += 6.4 * (double)(strlen(v->runs[r]->name) + (first ? 14 : 0)) + 14;
+        first = false;
+    }
+}
+
+/* The runs of a comparison, once, above the panels. */
+static void run_legend(herd_sbuf *b, const view *v, double y)
+{
+    double x = PLOT_X0;
+    for (size_t r = 0; r < v->n; r++) {
+        char note[200];
+        snprintf(note, sizeof note, "(%s)", v->runs[r]->policy);
+        x = legend_entry(b, x, y, herd_run_colour(r), herd_run_dash(r), false, v->runs[r]->name,
+                         v->runs[r]->policy[0] ? note : NULL);
     }
 }
 
@@ -330,10 +350,11 @@ void herd_timeline_svg(herd_sbuf *b, const herd_run *const *runs, size_t n)
     if (!(v.t_max > 0)) v.t_max = 1;
     const panel_spec *ps = v.compare ? compare_panels : single_panels;
     size_t np = v.compare ? sizeof compare_panels / sizeof compare_panels[0] : sizeof single_panels / sizeof single_panels[0];
-    double height = 8 + AXIS_H - PANEL_GAP;
+    double y = v.compare ? 30 : 8; /* a comparison's run legend goes first */
+    double height = y + AXIS_H - PANEL_GAP;
     for (size_t i = 0; i < np; i++) height += PANEL_HEAD + ps[i].height + PANEL_GAP;
     svg_head(b, height);
-    double y = 8;
+    if (v.compare) run_legend(b, &v, 20);
     herd_progress_begin("drawing the timeline", np);
     for (size_t i = 0; i < np; i++) {
         y = panel(b, &ps[i], &v, y, i == 0, i + 1 == np);

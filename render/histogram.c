@@ -19,8 +19,8 @@
 
 static void fmt_ms(double ms, char *out, size_t size)
 {
-    if (ms < 1000) snprintf(out, size, "%g ms", ms);
-    else snprintf(out, size, "%g s", ms / 1000);
+    if (ms < 1000) snprintf(out, size, "%.3g ms", ms);
+    else snprintf(out, size, "%.3g s", ms / 1000);
 }
 
 static void head(herd_sbuf *b, const char *title)
@@ -87,11 +87,12 @@ static void bars(herd_sbuf *b, const herd_run *r)
         double x = H_X0 + bucket_pos(r, r->pct_ms[k]) * w;
         char v[32];
         fmt_ms(r->pct_ms[k], v, sizeof v);
+        bool left = x > H_X1 - 160; /* near the right edge the label goes left of its line */
         herd_sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s%s%s/>"
-                            "<text x=\"%.1f\" y=\"%d\" class=\"pct\" fill=\"%s\">%s %s%s</text>\n",
+                            "<text x=\"%.1f\" y=\"%d\" class=\"pct\" fill=\"%s\"%s>%s %s%s</text>\n",
                          x, x, H_Y0, H_Y1, colours[k], *dashes[k] ? " stroke-dasharray=\"" : "", dashes[k],
-                         *dashes[k] ? "\"" : "", x + 4, H_Y0 + 14 + 14 * k, colours[k], names[k], v,
-                         r->pct_given ? "" : " (est.)");
+                         *dashes[k] ? "\"" : "", left ? x - 4 : x + 4, H_Y0 + 14 + 14 * k, colours[k],
+                         left ? " text-anchor=\"end\"" : "", names[k], v, r->pct_given ? "" : " (est.)");
     }
 }
 

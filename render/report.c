@@ -90,7 +90,7 @@ static void header(herd_sbuf *b, const herd_run *r)
     card(b, r, "peak_attempts_per_s", "peak connection attempts per second", NULL);
     card(b, r, "syn_drops", "SYNs dropped (accept queue full)", NULL);
     card(b, r, "wasted_handshakes", "wasted handshakes (client had given up)", NULL);
-    card(b, r, "time_to_recover_s", "after the last fault healed, until every client was LIVE", " s");
+    card(b, r, "time_to_recover_s", "to recover: last heal to every client LIVE", " s");
     card(b, r, "lost", "messages lost (I1)", NULL);
     card(b, r, "duplicates", "messages duplicated (I2, I3)", NULL);
     herd_sbuf_puts(b, "</div>\n");

@@ -309,7 +309,7 @@ static void panel_series(herd_sbuf *b, const frame *f, const panel_spec *p, cons
 static double panel(herd_sbuf *b, const panel_spec *p, const view *v, double top, bool first, bool last)
 {
     frame f = {.t_max = v->t_max, .y0 = top + PANEL_HEAD, .y1 = top + PANEL_HEAD + p->height};
-    double m = panel_max(p, v), step = herd_nice_step(m > 0 ? m : 1, 4);
+    double m = panel_max(p, v), step = m > 0 ? herd_nice_step(m, 4) : 1; /* all zero: 0 and 1 */
     f.v_max = step * ceil((m > 0 ? m : 1) / step);
     herd_sbuf_printf(b, "<g class=\"panel\"><title>");
     herd_sbuf_xml(b, p->title);

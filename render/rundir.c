@@ -407,7 +407,7 @@ int herd_run_load(herd_run *r, const char *dir, char *err, size_t err_len)
     path_join(path, sizeof path, dir, "trace.jsonl");
     r->has_trace = stat(path, &st) == 0;
     default_name(r);
-    if (!r->duration_s) r->duration_s = r->col[HERD_S_T] ? r->col[HERD_S_T][r->rows - 1] : 0;
+    if (rc == 0 && !r->duration_s) r->duration_s = r->col[HERD_S_T][r->rows - 1]; /* rows > 0 once loaded */
     if (rc) herd_run_free(r);
     return rc;
 }

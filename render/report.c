@@ -115,6 +115,13 @@ static void data_notes(herd_sbuf *b, const herd_run *const *runs, size_t n)
                                  : "Hatched bands: faults as scheduled in scenario.yaml (start to heal). ");
     herd_sbuf_puts(b, "Counters are per second over each metrics interval; the dashed vertical line marks when every "
                       "client was LIVE again. See docs/rendering.md.</p>\n");
+    for (size_t i = 0; i < n; i++) {
+        if (!runs[i]->has_trace) continue;
+        herd_sbuf_puts(b, "<p class=\"note\">Sampled trace: <code>herd render ");
+        herd_sbuf_xml(b, runs[i]->dir);
+        herd_sbuf_puts(b, "/trace.jsonl --format svg</code> draws its message-sequence chart, <code>--format "
+                          "perfetto</code> opens it in ui.perfetto.dev.</p>\n");
+    }
 }
 
 static void timeline_section(herd_sbuf *b, const herd_run *const *runs, size_t n)

@@ -252,7 +252,7 @@ static void legend(herd_sbuf *b, const panel_spec *p, const view *v, double y)
     for (int k = 0; k < p->n && !v->compare; k++) {
         const series_spec *s = &p->s[k];
         const herd_run *r = v->runs[0];
-        const char *note = !r->col[s->col] ? "(not in this run)" : series_max(r, s) == 0 ? "(0 throughout)" : NULL;
+        const char *note = !r->col[s->col] ? "(absent)" : series_max(r, s) == 0 ? "(0 throughout)" : NULL;
         if (s->col == HERD_S_CAPACITY && r->col[s->col] && !r->capacity_measured) note = "(derived)";
         x = legend_entry(b, x, y, s->colour, s->dash, s->area, s->label, note);
     }

@@ -93,7 +93,7 @@ static void find_lifelines(msc *m)
         herd_actor a = herd_actor_parse(r->actor);
         if (a.kind == HERD_ACTOR_CLIENT) add_id(m->client_id, &m->clients, a.client);
         if (a.kind == HERD_ACTOR_SESSION || a.kind == HERD_ACTOR_SERVER) add_id(m->server_id, &m->servers, a.server);
-        if (a.kind == HERD_ACTOR_STORE) m->has_store = true;
+        if (a.kind == HERD_ACTOR_STORE || strcmp(r->name, "store") == 0) m->has_store = true; /* a request needs a lifeline even if never executed */
         if (a.kind == HERD_ACTOR_SESSION && strcmp(r->name, "open") == 0) m->has_lb = true;
         if (strcmp(r->name, "connect") == 0) m->has_lb = true;
         if (r->what == HERD_TRACE_END) m->has_end = true;
@@ -342,7 +342,7 @@ int herd_msc_dot(herd_sbuf *b, const char *trace_path, char *err, size_t err_len
     m = (msc){.t = &t, .n = t.n < MSC_RECS_MAX ? t.n : MSC_RECS_MAX};
     find_lifelines(&m);
     match_sends(&m);
-    herd_sbuf_puts(b, "digraph msc {\n  graph [rankdir=TB, nodesep=0.9, ranksep=0.16, newrank=true, splines=line, forcelabels=true, "
+    herd_sbuf_puts(b, "digraph msc {\n  graph [rankdir=TB, nodesep=0.9, ranksep=0.22, newrank=true, splines=line, forcelabels=true, "
                       "fontname=\"Helvetica,Arial,sans-serif\", outputorder=edgesfirst];\n"
                       "  node [shape=point, width=0.01, height=0.01, style=invis, label=\"\", fontname=\"Helvetica,Arial,sans-serif\"];\n"
                       "  edge [fontname=\"Helvetica,Arial,sans-serif\", fontsize=10, arrowsize=0.7];\n");

@@ -1,119 +1,152 @@
-/* explore.c — breadth-first search with fingerprints, parent links and bounded liveness
- * (see explore.h). The hot path allocates nothing: children are built in one scratch
- * world, and the frontier and parent arrays grow by doubling, with every size checked
- * against the memory bound before it is allocated. */
+/* explore.c — breadth-first search over canonical encodings, with one fingerprint table,
+ * compact parent links and memoised bounded liveness (see explore.h).
+ *
+ * The hot path allocates nothing: each frontier state is decoded once into `base`, each
+ * enabled transition runs on a copy of it in `child`, and the child's canonical encoding
+ * is both hashed and, when new, appended to the next level's byte arena. Arenas and
+ * parent arrays grow by doubling, every size checked against the memory bound first. */
 #define _POSIX_C_SOURCE 200809L
 #include "explore.h"
 
 #include "canon.h"
 #include "fpset.h"
+#include "path.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-typedef struct parent_link {
-    uint32_t parent; /* UINT32_MAX for the initial state */
-    hm_label label;
-} parent_link;
+#include <xxhash.h>
 
 typedef struct level {
-    unsigned char *worlds;
-    uint32_t *index;
-    uint64_t n, cap;
+    unsigned char *buf;   /* entries: u16 length, then the encoding */
+    size_t used, cap;
+    uint64_t n;
+    uint64_t first;       /* state index of the level's first entry */
 } level;
 
 typedef struct search {
-    const hm_config *cfg;
+    hm_config cfg;
     const hm_limits *lim;
     hm_result *res;
     size_t wb;
-    hm_fpset seen, good;  /* visited states; states L1 already proved */
-    parent_link *par;
+    hm_fpset seen;
+    uint32_t *par;        /* parent state index, UINT32_MAX for the initial state */
+    uint16_t *lab;        /* the transition from the parent, packed */
     uint64_t n_par, cap_par;
     level cur, next;
-    hm_world *child, *live;
+    hm_world *base, *child, *live;
     hm_label *live_path;
+    uint64_t *live_fp;
     uint32_t live_len;
+    double enc_total;
+    unsigned char enc[HM_ENC_MAX];
 } search;
 
 double hm_collision_probability(uint64_t states)
 {
     double n = (double)states;
-    return fmin(1.0, n * n / ldexp(1.0, 65));
+    return fmin(1.0, n * n / ldexp(1.0, 63));
 }
+
+static uint16_t label_pack(hm_label l) { return (uint16_t)(l.kind | (l.a & 63u) << 4 | (l.b & 63u) << 10); }
+static hm_label label_unpack(uint16_t v) { return (hm_label){(uint8_t)(v & 15u), (uint8_t)(v >> 4 & 63u), (uint8_t)(v >> 10), 0}; }
 
 static size_t used_bytes(const search *s)
 {
-    return hm_fpset_bytes(&s->seen) + hm_fpset_bytes(&s->good) + s->cap_par * sizeof(parent_link) +
-           (s->cur.cap + s->next.cap) * (s->wb + sizeof(uint32_t));
+    return hm_fpset_bytes(&s->seen) + s->cap_par * (sizeof(uint32_t) + sizeof(uint16_t)) + s->cur.cap + s->next.cap;
 }
 
-static bool level_push(search *s, level *l, const hm_world *w, uint32_t idx)
+static bool level_push(search *s, level *l, const unsigned char *enc, size_t len)
 {
-    if (l->n == l->cap) {
-        uint64_t cap = l->cap ? l->cap * 2u : 1024u;
-        size_t add = (size_t)(cap - l->cap) * (s->wb + sizeof(uint32_t));
-        if (used_bytes(s) + add > s->lim->max_memory || cap > SIZE_MAX / s->wb) return false;
-        unsigned char *nw = realloc(l->worlds, (size_t)cap * s->wb);
-        if (nw == NULL) return false;
-        l->worlds = nw;
-        uint32_t *ni = realloc(l->index, (size_t)cap * sizeof(uint32_t));
-        if (ni == NULL) return false;
-        l->index = ni;
+    if (l->used + len + 2u > l->cap) {
+        size_t cap = l->cap ? l->cap * 2u : 1u << 16;
+        while (cap < l->used + len + 2u) cap *= 2u;
+        if (used_bytes(s) + (cap - l->cap) > s->lim->max_memory) return false;
+        unsigned char *nb = realloc(l->buf, cap);
+        if (nb == NULL) return false;
+        l->buf = nb;
         l->cap = cap;
     }
-    memcpy(l->worlds + (size_t)l->n * s->wb, w, s->wb);
-    l->index[l->n++] = idx;
+    l->buf[l->used] = (unsigned char)(len & 0xffu);
+    l->buf[l->used + 1] = (unsigned char)(len >> 8);
+    memcpy(l->buf + l->used + 2, enc, len);
+    l->used += len + 2u;
+    l->n++;
     return true;
 }
 
 static bool add_parent(search *s, uint32_t parent, hm_label label)
 {
-    if (s->n_par == UINT32_MAX) return false;
+    if (s->n_par >= UINT32_MAX - 1u) return false;
     if (s->n_par == s->cap_par) {
         uint64_t cap = s->cap_par ? s->cap_par * 2u : 4096u;
-        if (used_bytes(s) + (size_t)(cap - s->cap_par) * sizeof(parent_link) > s->lim->max_memory) return false;
-        parent_link *np = realloc(s->par, (size_t)cap * sizeof(parent_link));
+        size_t add = (size_t)(cap - s->cap_par) * (sizeof(uint32_t) + sizeof(uint16_t));
+        if (used_bytes(s) + add > s->lim->max_memory) return false;
+        uint32_t *np = realloc(s->par, (size_t)cap * sizeof(uint32_t));
         if (np == NULL) return false;
         s->par = np;
+        uint16_t *nl = realloc(s->lab, (size_t)cap * sizeof(uint16_t));
+        if (nl == NULL) return false;
+        s->lab = nl;
         s->cap_par = cap;
     }
-    s->par[s->n_par++] = (parent_link){parent, label};
+    s->par[s->n_par] = parent;
+    s->lab[s->n_par] = label_pack(label);
+    s->n_par++;
     return true;
 }
 
-/* The path to state idx, then L1's schedule if any. */
-static void build_path(search *s, uint32_t idx)
+/* The path: the parent chain to state idx, then `last` (when its kind is not 0), then
+ * L1's schedule; translated to concrete transitions (path.c). */
+static void build_path(search *s, uint32_t idx, hm_label last, int property)
 {
     uint32_t len = 0;
-    for (uint32_t i = idx; s->par[i].parent != UINT32_MAX; i = s->par[i].parent) len++;
+    for (uint32_t i = idx; i != UINT32_MAX && s->par[i] != UINT32_MAX; i = s->par[i]) len++;
+    uint32_t extra = last.kind ? 1u : 0u;
+    uint32_t n = len + extra + s->live_len;
+    hm_label *canon = calloc((size_t)n + 1u, sizeof(hm_label));
     hm_result *r = s->res;
-    r->path = calloc((size_t)len + s->live_len + 1u, sizeof(hm_label));
-    if (r->path == NULL) return;
+    r->path = calloc((size_t)n + 1u, sizeof(hm_label));
+    if (canon == NULL || r->path == NULL) { free(canon); return; }
     uint32_t k = len;
-    for (uint32_t i = idx; s->par[i].parent != UINT32_MAX; i = s->par[i].parent) r->path[--k] = s->par[i].label;
-    memcpy(r->path + len, s->live_path, s->live_len * sizeof(hm_label));
-    r->path_len = len + s->live_len;
+    for (uint32_t i = idx; i != UINT32_MAX && s->par[i] != UINT32_MAX; i = s->par[i]) canon[--k] = label_unpack(s->lab[i]);
+    if (extra) canon[len] = last;
+    memcpy(canon + len + extra, s->live_path, s->live_len * sizeof(hm_label));
+    if (hm_path_concretise(&s->cfg, s->lim->symmetry, canon, n, s->live_len, property, r->path) != 0) {
+        r->verdict = HM_V_ERROR;
+        snprintf(r->message, sizeof r->message,
+                 "%s found, but its path does not replay on concrete worlds (a canonicalisation bug)",
+                 hm_prop_name(property));
+    }
+    r->path_len = n;
     r->live_suffix = s->live_len;
+    free(canon);
+}
+
+static uint64_t fp_of(search *s, const hm_world *w, size_t *len)
+{
+    *len = hm_canon_encode(w, &s->cfg, s->lim->symmetry, s->enc);
+    uint64_t h = XXH3_64bits(s->enc, *len);
+    return h ? h : 1u;
 }
 
 /* L1: from w, the fault-free deterministic schedule reaches a quiescent world where every
  * retry queue is empty and every ACKed message was delivered, within liveness_steps.
- * States already proved (s->good) end the run early. Returns HM_P_NONE or the property. */
+ * States already proved (HM_FP_LIVE) end the run early; a successful run marks all of
+ * its states. Returns HM_P_NONE or the property. */
 static int live_check(search *s, const hm_world *w)
 {
-    const hm_config *cfg = s->cfg;
+    const hm_config *cfg = &s->cfg;
     memcpy(s->live, w, s->wb);
     s->live_len = 0;
-    static uint64_t fps[100001];
     uint32_t n_fp = 0;
     for (;;) {
-        uint64_t fp = hm_fingerprint(s->live, cfg, s->lim->symmetry);
-        if (hm_fpset_contains(&s->good, fp)) break;
-        fps[n_fp++] = fp;
+        size_t len;
+        uint64_t fp = fp_of(s, s->live, &len);
+        if (hm_fpset_flags(&s->seen, fp) & HM_FP_LIVE) break;
+        s->live_fp[n_fp++] = fp;
         hm_label l;
         if (!hm_world_progress(s->live, cfg, &l)) {
             int p = hm_props_quiescent(s->live, cfg);
@@ -128,68 +161,94 @@ static int live_check(search *s, const hm_world *w)
          * shortest depth; this run proves nothing and caches nothing. */
         if (hm_props_check(s->live, cfg) != HM_P_NONE) { s->live_len = 0; return HM_P_NONE; }
     }
-    for (uint32_t i = 0; i < n_fp; i++)
-        if (hm_fpset_insert(&s->good, fps[i]) == HM_FPSET_FULL) break; /* only a cache */
+    for (uint32_t i = 0; i < n_fp; i++) {
+        uint64_t *slot = hm_fpset_slot(&s->seen, s->live_fp[i]);
+        if (slot == NULL) break; /* only a cache: stop marking at the memory bound */
+        *slot |= HM_FP_LIVE;
+    }
     s->live_len = 0;
     return HM_P_NONE;
 }
 
-/* A new state: record it, check it, queue it. Returns false when the search ends. */
-static bool visit(search *s, uint32_t parent, hm_label l, const hm_world *w)
+static bool limit(search *s, const char *why)
+{
+    s->res->verdict = HM_V_LIMIT;
+    snprintf(s->res->message, sizeof s->res->message, "%s: the search is incomplete", why);
+    return false;
+}
+
+static bool violation(search *s, uint32_t idx, hm_label last, int p)
 {
     hm_result *r = s->res;
-    int p = hm_props_check(w, s->cfg);
-    uint64_t fp = hm_fingerprint(w, s->cfg, s->lim->symmetry);
-    int in = hm_fpset_insert(&s->seen, fp);
-    if (in == HM_FPSET_FULL) {
-        r->verdict = HM_V_LIMIT;
-        snprintf(r->message, sizeof r->message, "memory bound hit (%zu bytes for the visited set): the search is incomplete",
-                 hm_fpset_bytes(&s->seen));
-        return false;
-    }
-    if (in == HM_FPSET_PRESENT && p == HM_P_NONE) return true;
-    if (!add_parent(s, parent, l)) {
-        r->verdict = HM_V_LIMIT;
-        snprintf(r->message, sizeof r->message, "memory bound hit (parent links): the search is incomplete");
-        return false;
-    }
+    r->verdict = p == HM_P_INTERNAL ? HM_V_ERROR : HM_V_VIOLATION;
+    r->property = p;
+    if (p == HM_P_INTERNAL) snprintf(r->message, sizeof r->message, "a machine returned a fatal error");
+    build_path(s, idx, last, p);
+    return false;
+}
+
+/* A child of state `parent` by l: check it, and record and queue it when new. Returns
+ * false when the search ends. */
+static bool visit(search *s, uint32_t parent, hm_label l, const hm_world *w)
+{
+    int p = hm_props_check(w, &s->cfg);
+    size_t len;
+    uint64_t fp = fp_of(s, w, &len);
+    uint64_t *slot = hm_fpset_slot(&s->seen, fp);
+    if (slot == NULL) return limit(s, "memory bound hit (fingerprint table)");
+    if (p != HM_P_NONE) { s->live_len = 0; return violation(s, parent, l, p); }
+    if (*slot & HM_FP_SEEN) return true;
+    bool proved = (*slot & HM_FP_LIVE) != 0;
+    *slot |= HM_FP_SEEN;
+    s->res->states++;
+    if (!add_parent(s, parent, l)) return limit(s, "memory bound hit (parent links)");
     uint32_t idx = (uint32_t)(s->n_par - 1u);
-    r->states = s->seen.count;
-    if (p == HM_P_NONE && s->lim->liveness && (s->cfg->props_mask & ((1u << HM_P_L1) | (1u << HM_P_I1))))
+    s->enc_total += (double)len;
+    if (!level_push(s, &s->next, s->enc, len)) {
+        char why[160];
+        snprintf(why, sizeof why, "memory bound hit (frontier of %llu states)", (unsigned long long)s->next.n);
+        return limit(s, why);
+    }
+    if (!proved && s->lim->liveness && (s->cfg.props_mask & ((1u << HM_P_L1) | (1u << HM_P_I1)))) {
         p = live_check(s, w);
-    if (p != HM_P_NONE) {
-        r->verdict = p == HM_P_INTERNAL ? HM_V_ERROR : HM_V_VIOLATION;
-        r->property = p;
-        if (p == HM_P_INTERNAL) snprintf(r->message, sizeof r->message, "a machine returned a fatal error");
-        build_path(s, idx);
-        return false;
+        if (p != HM_P_NONE) return violation(s, idx, (hm_label){0}, p);
     }
-    if (s->lim->max_states && r->states >= s->lim->max_states) {
-        r->verdict = HM_V_LIMIT;
-        snprintf(r->message, sizeof r->message, "state bound hit (--max-states %llu): the search is incomplete",
-                 (unsigned long long)s->lim->max_states);
-        return false;
-    }
-    if (!level_push(s, &s->next, w, idx)) {
-        r->verdict = HM_V_LIMIT;
-        snprintf(r->message, sizeof r->message, "memory bound hit (frontier of %llu worlds of %zu bytes): the search is incomplete",
-                 (unsigned long long)s->next.n, s->wb);
-        return false;
+    if (s->lim->max_states && s->res->states >= s->lim->max_states) {
+        char why[160];
+        snprintf(why, sizeof why, "state bound hit (--max-states %llu)", (unsigned long long)s->lim->max_states);
+        return limit(s, why);
     }
     return true;
+}
+
+/* Decode one frontier entry into base (and, for tests, check it encodes back the same). */
+static bool load(search *s, const unsigned char *e, size_t len)
+{
+    if (hm_canon_decode(s->base, &s->cfg, e, len) != 0) return false;
+    if (!s->lim->selfcheck) return true;
+    size_t len2 = hm_canon_encode(s->base, &s->cfg, s->lim->symmetry, s->enc);
+    return len2 == len && memcmp(s->enc, e, len) == 0;
 }
 
 static bool expand_level(search *s)
 {
     hm_label labels[HM_LABELS_MAX];
+    size_t off = 0;
     for (uint64_t i = 0; i < s->cur.n; i++) {
-        const hm_world *w = (const hm_world *)(void *)(s->cur.worlds + (size_t)i * s->wb);
-        uint32_t n = hm_world_enabled(w, s->cfg, labels, true);
+        size_t len = (size_t)s->cur.buf[off] | (size_t)s->cur.buf[off + 1] << 8;
+        if (!load(s, s->cur.buf + off + 2, len)) {
+            s->res->verdict = HM_V_ERROR;
+            snprintf(s->res->message, sizeof s->res->message, "a frontier state did not decode (canon.c bug)");
+            return false;
+        }
+        off += len + 2u;
+        uint32_t parent = (uint32_t)(s->cur.first + i);
+        uint32_t n = hm_world_enabled(s->base, &s->cfg, labels, true);
         for (uint32_t k = 0; k < n; k++) {
-            memcpy(s->child, w, s->wb);
-            hm_world_apply(s->child, s->cfg, labels[k], NULL);
+            memcpy(s->child, s->base, s->wb);
+            hm_world_apply(s->child, &s->cfg, labels[k], NULL);
             s->res->transitions++;
-            if (!visit(s, s->cur.index[i], labels[k], s->child)) return false;
+            if (!visit(s, parent, labels[k], s->child)) return false;
         }
     }
     return true;
@@ -198,15 +257,15 @@ static bool expand_level(search *s)
 static void search_free(search *s)
 {
     hm_fpset_free(&s->seen);
-    hm_fpset_free(&s->good);
     free(s->par);
-    free(s->cur.worlds);
-    free(s->cur.index);
-    free(s->next.worlds);
-    free(s->next.index);
+    free(s->lab);
+    free(s->cur.buf);
+    free(s->next.buf);
+    free(s->base);
     free(s->child);
     free(s->live);
     free(s->live_path);
+    free(s->live_fp);
 }
 
 static double now_s(void)
@@ -219,24 +278,29 @@ static double now_s(void)
 static void run(search *s)
 {
     hm_result *r = s->res;
-    if (hm_world_init(s->child, s->cfg, NULL) != 0) {
+    if (hm_world_init(s->child, &s->cfg, NULL) != 0) {
         r->verdict = HM_V_ERROR;
         snprintf(r->message, sizeof r->message, "the initial world could not be built");
         return;
     }
-    r->encoded_bytes = hm_encoded_bytes(s->child, s->cfg);
+    memcpy(s->base, s->child, s->wb); /* constants for decoding */
+    memcpy(s->live, s->child, s->wb);
+    r->encoded_bytes = hm_encoded_bytes(s->child, &s->cfg);
     if (!visit(s, UINT32_MAX, (hm_label){0}, s->child)) return;
     while (s->next.n > 0) {
         level t = s->cur;
         s->cur = s->next;
         s->next = t;
         s->next.n = 0;
+        s->next.used = 0;
+        s->next.first = s->cur.first + s->cur.n;
         if (s->lim->max_depth && r->depth >= s->lim->max_depth) {
-            r->verdict = HM_V_LIMIT;
-            snprintf(r->message, sizeof r->message, "depth bound hit (%u): the search is incomplete", s->lim->max_depth);
+            char why[96];
+            snprintf(why, sizeof why, "depth bound hit (%u)", s->lim->max_depth);
+            limit(s, why);
             return;
         }
-        size_t fb = (size_t)(s->cur.n + s->next.n) * s->wb;
+        size_t fb = s->cur.cap + s->next.cap;
         if (fb > r->frontier_peak_bytes) r->frontier_peak_bytes = fb;
         if (!expand_level(s)) return;
         if (s->next.n > 0) r->depth++;
@@ -247,30 +311,36 @@ static void run(search *s)
 int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res)
 {
     memset(res, 0, sizeof *res);
-    search s;
-    memset(&s, 0, sizeof s);
-    s.cfg = cfg;
-    s.lim = lim;
-    s.res = res;
-    s.wb = hm_world_bytes(cfg);
-    res->world_bytes = s.wb;
-    s.child = calloc(1, s.wb);
-    s.live = calloc(1, s.wb);
-    s.live_path = calloc(cfg->liveness_steps + 1u, sizeof(hm_label));
-    if (!s.child || !s.live || !s.live_path || hm_fpset_init(&s.seen, 16, lim->max_memory / 2) != 0 ||
-        hm_fpset_init(&s.good, 16, lim->max_memory / 4) != 0) {
-        search_free(&s);
+    search *s = calloc(1, sizeof *s);
+    if (s == NULL) return -1;
+    s->cfg = *cfg;
+    hm_config_derive(&s->cfg); /* the budget may have changed since hm_config_check */
+    s->lim = lim;
+    s->res = res;
+    s->wb = hm_world_bytes(cfg);
+    res->world_bytes = s->wb;
+    s->base = calloc(1, s->wb);
+    s->child = calloc(1, s->wb);
+    s->live = calloc(1, s->wb);
+    s->live_path = calloc(cfg->liveness_steps + 1u, sizeof(hm_label));
+    s->live_fp = calloc(cfg->liveness_steps + 2u, sizeof(uint64_t));
+    if (!s->base || !s->child || !s->live || !s->live_path || !s->live_fp ||
+        hm_fpset_init(&s->seen, 16, lim->max_memory / 2) != 0) {
+        search_free(s);
+        free(s);
         res->verdict = HM_V_ERROR;
         snprintf(res->message, sizeof res->message, "out of memory at start");
         return -1;
     }
     double t0 = now_s();
-    run(&s);
+    run(s);
     res->seconds = now_s() - t0;
-    res->states = s.seen.count;
-    res->visited_bytes = hm_fpset_bytes(&s.seen);
-    res->parent_bytes = (size_t)s.n_par * sizeof(parent_link);
-    search_free(&s);
+    res->table_entries = s->seen.count;
+    res->visited_bytes = hm_fpset_bytes(&s->seen);
+    res->parent_bytes = (size_t)s->n_par * (sizeof(uint32_t) + sizeof(uint16_t));
+    res->encoded_mean = res->states ? s->enc_total / (double)res->states : 0.0;
+    search_free(s);
+    free(s);
     return 0;
 }
 

@@ -2,11 +2,17 @@
  *
  * Breadth-first, so the first violation found is at the smallest depth: a shortest
  * counterexample (for safety properties; an L1 counterexample is a shortest path to a
- * state from which the fault-free schedule fails, followed by that schedule). Visited
- * states are 64-bit fingerprints (fpset.h); each state also keeps its parent's index and
- * the transition that reached it (8 bytes) to rebuild the path. The frontier holds whole
- * worlds, one BFS level at a time. Bounds: states, depth, memory; hitting one ends the
- * search with HM_V_LIMIT and a message saying which. */
+ * state from which the fault-free schedule fails, followed by that schedule).
+ *
+ * Memory per visited state: one 8-byte slot of the fingerprint table (fpset.h, at most
+ * 80 % full) and a 6-byte parent link (parent index, packed transition) for rebuilding
+ * the path. The frontier holds canonical encodings (canon.h), one BFS level at a time,
+ * decoded once per expanded state. A path is rebuilt in two passes: the canonical chain
+ * (decode, apply, encode, as the search did) gives each step's fingerprint; then, from
+ * the concrete initial world, each step takes a transition whose child has that
+ * fingerprint, so the path replays on real machines with real ids and clocks.
+ * Bounds: states, depth, memory; hitting one ends the search with HM_V_LIMIT and a
+ * message saying which. */
 #ifndef HERD_MODEL_EXPLORE_H
 #define HERD_MODEL_EXPLORE_H
 
@@ -20,6 +26,7 @@ typedef struct hm_limits {
     uint64_t max_memory;      /* bytes for the visited set, parents and frontier */
     bool symmetry;
     bool liveness;            /* run L1 from every state */
+    bool selfcheck;           /* re-encode every decoded state and compare (tests) */
 } hm_limits;
 
 typedef struct hm_result {
@@ -28,22 +35,25 @@ typedef struct hm_result {
     uint64_t states;          /* distinct states (after symmetry) */
     uint64_t transitions;     /* transitions executed by the search (L1 runs not included) */
     uint64_t live_steps;      /* transitions executed by L1's schedules */
+    uint64_t table_entries;   /* fingerprints held: states + those only L1 runs reached */
     uint32_t depth;           /* deepest level reached */
     double seconds;
-    size_t world_bytes;       /* one full world in the frontier */
-    size_t encoded_bytes;     /* its canonical encoding (hashed) */
+    size_t world_bytes;       /* one decoded world */
+    size_t encoded_bytes;     /* the initial state's canonical encoding */
+    double encoded_mean;      /* mean encoding bytes over the states */
     size_t visited_bytes;     /* fingerprint table */
-    size_t parent_bytes;      /* parent links */
+    size_t parent_bytes;      /* parent links (6 bytes per state) */
     size_t frontier_peak_bytes;
     uint32_t path_len;        /* labels in path */
     uint32_t live_suffix;     /* of which the last live_suffix are L1's fault-free schedule */
-    hm_label *path;           /* malloc'd; free with hm_result_free */
+    hm_label *path;           /* concrete transitions from the initial world; free with hm_result_free */
     char message[256];        /* why a limit or error ended the search */
 } hm_result;
 
 int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res);
 void hm_result_free(hm_result *res);
-/* Probability that a fingerprint collision hid at least one state: about n^2 / 2^65. */
+/* Probability that a fingerprint collision hid at least one state: about n^2 / 2^63
+ * (62-bit fingerprints). */
 double hm_collision_probability(uint64_t states);
 
 #endif

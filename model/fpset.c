@@ -1,9 +1,11 @@
 /* fpset.c — the visited set (see fpset.h). Slots are addressed by the fingerprint's own
- * high bits: XXH3 output is already uniform, so no further mixing is needed. */
+ * bits: XXH3 output is already uniform, so a cheap fold is enough. */
 #include "fpset.h"
 
 #include <assert.h>
 #include <stdlib.h>
+
+#define KEY(fp) (((fp) & ~(uint64_t)HM_FP_FLAGS) ? ((fp) & ~(uint64_t)HM_FP_FLAGS) : 4u)
 
 int hm_fpset_init(hm_fpset *s, uint64_t slots_log2, size_t max_bytes)
 {
@@ -25,13 +27,7 @@ void hm_fpset_free(hm_fpset *s)
 
 size_t hm_fpset_bytes(const hm_fpset *s) { return (size_t)(s->mask + 1u) * sizeof(uint64_t); }
 
-static uint64_t home(const hm_fpset *s, uint64_t fp) { return (fp >> 17 ^ fp) & s->mask; }
-
-static void put(uint64_t *slot, uint64_t mask, uint64_t fp, uint64_t i)
-{
-    while (slot[i] != 0) i = (i + 1u) & mask; /* terminates: the table is at most half full */
-    slot[i] = fp;
-}
+static uint64_t home(uint64_t mask, uint64_t key) { return (key >> 29 ^ key >> 2) & mask; }
 
 static int grow(hm_fpset *s)
 {
@@ -39,36 +35,39 @@ static int grow(hm_fpset *s)
     if (slots > SIZE_MAX / sizeof(uint64_t) || slots * sizeof(uint64_t) > s->max_bytes) return -1;
     uint64_t *n = calloc(slots, sizeof(uint64_t));
     if (n == NULL) return -1;
-    uint64_t old_slots = s->mask + 1u;
-    uint64_t *old = s->slot;
+    uint64_t old_slots = s->mask + 1u, mask = slots - 1u;
+    for (uint64_t i = 0; i < old_slots; i++) {
+        uint64_t v = s->slot[i];
+        if (v == 0) continue;
+        uint64_t j = home(mask, v & ~(uint64_t)HM_FP_FLAGS);
+        while (n[j] != 0) j = (j + 1u) & mask; /* terminates: at most 40 % full */
+        n[j] = v;
+    }
+    free(s->slot);
     s->slot = n;
-    s->mask = slots - 1u;
-    for (uint64_t i = 0; i < old_slots; i++)
-        if (old[i]) put(n, s->mask, old[i], home(s, old[i]));
-    free(old);
+    s->mask = mask;
     return 0;
 }
 
-int hm_fpset_contains(const hm_fpset *s, uint64_t fp)
+uint64_t *hm_fpset_slot(hm_fpset *s, uint64_t fp)
 {
-    for (uint64_t i = home(s, fp);; i = (i + 1u) & s->mask) {
-        if (s->slot[i] == fp) return 1;
-        if (s->slot[i] == 0) return 0;
+    uint64_t key = KEY(fp);
+    uint64_t i = home(s->mask, key);
+    for (; s->slot[i] != 0; i = (i + 1u) & s->mask)
+        if ((s->slot[i] & ~(uint64_t)HM_FP_FLAGS) == key) return &s->slot[i];
+    if ((s->count + 1u) * 5u > (s->mask + 1u) * 4u) { /* past 80 %: grow first */
+        if (grow(s) != 0) return NULL;
+        for (i = home(s->mask, key); s->slot[i] != 0;) i = (i + 1u) & s->mask;
     }
+    s->slot[i] = key;
+    s->count++;
+    return &s->slot[i];
 }
 
-int hm_fpset_insert(hm_fpset *s, uint64_t fp)
+uint32_t hm_fpset_flags(const hm_fpset *s, uint64_t fp)
 {
-    assert(fp != 0);
-    uint64_t i = home(s, fp);
-    for (; s->slot[i] != 0; i = (i + 1u) & s->mask)
-        if (s->slot[i] == fp) return HM_FPSET_PRESENT;
-    if ((s->count + 1u) * 2u > s->mask + 1u) {
-        if (grow(s) != 0) return HM_FPSET_FULL;
-        put(s->slot, s->mask, fp, home(s, fp));
-    } else {
-        s->slot[i] = fp;
-    }
-    s->count++;
-    return HM_FPSET_ADDED;
+    uint64_t key = KEY(fp);
+    for (uint64_t i = home(s->mask, key); s->slot[i] != 0; i = (i + 1u) & s->mask)
+        if ((s->slot[i] & ~(uint64_t)HM_FP_FLAGS) == key) return (uint32_t)(s->slot[i] & HM_FP_FLAGS);
+    return 0;
 }

@@ -1,29 +1,34 @@
-/* fpset.h — the visited set: 64-bit state fingerprints in one open-addressing table.
+/* fpset.h — the visited set: 64-bit state fingerprints in one open-addressing table,
+ * 8 bytes per slot, with two flag bits per state.
  *
- * Linear probing over a power-of-two array of uint64_t; 0 marks an empty slot (the
- * fingerprint function never returns 0). The table doubles when half full, so a visited
- * state costs 16 bytes at worst and 8 at best. Growth is bounded by max_bytes: insert
- * fails (HM_FPSET_FULL) rather than exceed it, and the explorer reports the bound. */
+ * A slot holds the fingerprint with its two low bits replaced by flags (HM_FP_SEEN: the
+ * search visited the state; HM_FP_LIVE: L1's fault-free schedule is proved from it), so
+ * one table serves both sets and a state costs one slot: 62 bits of fingerprint, which
+ * the collision bound accounts for. Linear probing over a power-of-two array, grown by
+ * doubling at 80 % load (between 10 and 20 bytes per state). 0 marks an empty slot.
+ * Growth is bounded by max_bytes: hm_fpset_slot fails rather than exceed it. */
 #ifndef HERD_MODEL_FPSET_H
 #define HERD_MODEL_FPSET_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-enum { HM_FPSET_PRESENT = 0, HM_FPSET_ADDED = 1, HM_FPSET_FULL = -1 };
+enum { HM_FP_SEEN = 1u, HM_FP_LIVE = 2u, HM_FP_FLAGS = 3u };
 
 typedef struct hm_fpset {
     uint64_t *slot;
     uint64_t mask;      /* slots - 1 */
-    uint64_t count;
+    uint64_t count;     /* fingerprints held */
     size_t max_bytes;
 } hm_fpset;
 
 int hm_fpset_init(hm_fpset *s, uint64_t slots_log2, size_t max_bytes); /* 0 or -1 */
 void hm_fpset_free(hm_fpset *s);
-/* HM_FPSET_ADDED, HM_FPSET_PRESENT, or HM_FPSET_FULL (memory bound). fp != 0. */
-int hm_fpset_insert(hm_fpset *s, uint64_t fp);
-int hm_fpset_contains(const hm_fpset *s, uint64_t fp);
+/* The slot of fp, added without flags when absent; NULL when growing would pass the
+ * memory bound. The pointer is valid until the next call. */
+uint64_t *hm_fpset_slot(hm_fpset *s, uint64_t fp);
+/* The flags of fp, or 0 when absent. */
+uint32_t hm_fpset_flags(const hm_fpset *s, uint64_t fp);
 size_t hm_fpset_bytes(const hm_fpset *s);
 
 #endif

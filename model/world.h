@@ -77,6 +77,9 @@ typedef struct hm_config {
     herd_server_config server;
     uint32_t local_capacity;         /* dedup_local: records per server cache */
     herd_time local_window_us;
+    /* Derived by hm_config_check (canon.c's abstractions; docs/model-checking.md): */
+    uint8_t attempts_free;           /* the backoff never reads attempt, tokens, rng, live_since */
+    uint8_t time_free;               /* only the order of stream ids depends on the clock */
 } hm_config;
 
 enum hm_item_kind { HM_IT_C2S = 1, HM_IT_S2C, HM_IT_SREQ, HM_IT_SRES, HM_IT_FAN };
@@ -179,6 +182,9 @@ const herd_dedup *hm_world_local_c(const hm_world *w, const hm_config *cfg, uint
 
 /* Validate ranges and fill derived fields; HERD_OK or HERD_EINVAL with *why set. */
 int hm_config_check(hm_config *cfg, const char **why);
+/* Fill the derived fields (attempts_free, time_free); hm_config_check calls it, and so
+ * does the explorer, in case a caller changed the budget after the check. */
+void hm_config_derive(hm_config *cfg);
 /* Defaults for everything a model file may leave out. */
 void hm_config_defaults(hm_config *cfg);
 

@@ -62,7 +62,28 @@ int hm_config_check(hm_config *cfg, const char **why)
     if (cfg->client.queue_max == 0) cfg->client.queue_max = cfg->messages;
     if (herd_client_config_validate(&cfg->client) != HERD_OK) *why = "client configuration out of range";
     else if (herd_server_config_validate(&cfg->server) != HERD_OK) *why = "server configuration out of range";
-    return *why ? HERD_EINVAL : HERD_OK;
+    if (*why) return HERD_EINVAL;
+    hm_config_derive(cfg);
+    return HERD_OK;
+}
+
+/* Which of canon.c's abstractions are sound for this configuration.
+ * attempts_free: a fixed backoff with no attempt limit and no token bucket computes every
+ * delay from the constant per-client base, so the attempt counter, the tokens, the last
+ * failure's kind, the generator (drawn at most once, at init) and live_since (it only
+ * resets the attempt counter) never change what happens next.
+ * time_free: with that, no dedup time window and no write a crash can lose (so no stream
+ * id is ever handed out twice), the clock's only effect is the value of new stream ids,
+ * which every machine and the oracle only compare (order, equality) with other ids. */
+void hm_config_derive(hm_config *cfg)
+{
+    const herd_backoff_policy *b = &cfg->client.backoff;
+    cfg->attempts_free = b->kind == HERD_BACKOFF_FIXED && b->max_attempts == 0 && b->token_capacity == 0;
+    bool no_window = cfg->store.dedup_window_us == 0 &&
+                     (cfg->proto.dedup_mode != HERD_DEDUP_LOCAL || cfg->local_window_us == 0);
+    bool no_loss = cfg->budget[HM_F_STORE_CRASH] == 0 || cfg->store.durability == HERD_DURABLE_AOF_ALWAYS ||
+                   cfg->store.durability == HERD_DURABLE_PG_SYNC;
+    cfg->time_free = cfg->attempts_free && no_window && no_loss;
 }
 
 static int fatal(hm_world *w, int rc)

@@ -2,20 +2,33 @@
  *
  * A render of a long run (millions of metric rows, a large trace) can take seconds; a
  * person at a terminal should see it move. Output goes to stderr as one line redrawn with
- * \r, at most once per percent, and only when stderr is a terminal, so scripts and CI
- * logs never see it. One progress line at a time (renders are sequential). */
+ * \r, at most once per percent, only when stderr is a terminal (scripts and CI logs never
+ * see it) and only once the stage has run for PROGRESS_AFTER_S, so quick renders stay
+ * quiet. One progress line at a time (renders are sequential). The clock read here is
+ * for the person watching; nothing rendered depends on it. */
 #define _POSIX_C_SOURCE 200809L /* fileno, strtok_r, isatty */
 #include "render.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
+
+#define PROGRESS_AFTER_S 0.3
 
 static struct {
     bool on;
     const char *what;
     uint64_t total;
     int shown; /* last percent drawn, -1 none */
+    double start_s;
 } progress;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 void herd_progress_begin(const char *what, uint64_t total)
 {
@@ -23,7 +36,7 @@ void herd_progress_begin(const char *what, uint64_t total)
     progress.what = what;
     progress.total = total;
     progress.shown = -1;
-    herd_progress_step(0);
+    progress.start_s = progress.on ? now_s() : 0;
 }
 
 void herd_progress_step(uint64_t done)
@@ -32,6 +45,7 @@ void herd_progress_step(uint64_t done)
     if (done > progress.total) done = progress.total;
     int pct = (int)(done * 100 / progress.total);
     if (pct == progress.shown) return;
+    if (progress.shown < 0 && now_s() - progress.start_s < PROGRESS_AFTER_S) return; /* quick: stay quiet */
     progress.shown = pct;
     fprintf(stderr, "\rherd render: %s %3d%%", progress.what, pct);
     fflush(stderr);
@@ -40,7 +54,9 @@ void herd_progress_step(uint64_t done)
 void herd_progress_end(void)
 {
     if (!progress.on) return;
-    herd_progress_step(progress.total);
-    fputs("\n", stderr);
+    if (progress.shown >= 0) { /* finish only a line that was started */
+        herd_progress_step(progress.total);
+        fputs("\n", stderr);
+    }
     progress.on = false;
 }

@@ -166,7 +166,8 @@ static void y_axis(herd_sbuf *b, const frame *f, double step)
 
 static void x_grid(herd_sbuf *b, const frame *f, bool labels)
 {
-    double step = herd_nice_step(f->t_max, 12);
+    /* Runs longer than 20 minutes are labelled in minutes: 36 000 s reads badly. */
+    double unit = f->t_max > 1200 ? 60 : 1, step = herd_nice_step(f->t_max / unit, 12) * unit;
     for (int k = 0; k * step <= f->t_max * 1.0001 && k <= 24; k++) {
         double x = px_x(f, k * step);
         herd_sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eeeeee\"/>\n", x, x, f->y0,
@@ -175,11 +176,11 @@ static void x_grid(herd_sbuf *b, const frame *f, bool labels)
                          f->y1 + 4);
         if (labels)
             herd_sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">%g</text>\n", x,
-                             f->y1 + 17, k * step);
+                             f->y1 + 17, k * step / unit);
     }
     if (labels)
         herd_sbuf_printf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"middle\" class=\"axis\">time since the run "
-                            "started (s)</text>\n", (PLOT_X0 + PLOT_X1) / 2, f->y1 + 36);
+                            "started (%s)</text>\n", (PLOT_X0 + PLOT_X1) / 2, f->y1 + 36, unit > 1 ? "min" : "s");
 }
 
 typedef struct view {

@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_names[HERD_FAULT_KIND_COUNT] = {
+/* Index 0 is no kind; the list ends with NULL so herd_fault_kind_names() can be
+ * handed to herd_cfg_enum as a NULL-terminated list. */
+static const char *const kind_names[HERD_FAULT_KIND_COUNT + 1] = {
     NULL, "crash", "graceful_restart", "rolling_deploy", "lb_restart", "partition",
-    "net_burst", "store_crash", "offline",
+    "net_burst", "store_crash", "offline", NULL,
 };
 
 const char *herd_fault_kind_name(int kind)
@@ -117,7 +119,7 @@ static void clients_offline(herd_world *w, const herd_fault *f, bool off)
     uint32_t lo, hi;
     range_of(w, f, w->cfg.clients, &lo, &hi);
     for (uint32_t i = lo; i < hi; i++) {
-        herd_sim_client *sc = &w->sc[i];
+        herd_sim_client *sc = herd_world_sim(w, i);
         if (!off) {
             if (sc->flags & HERD_SC_OFFLINE) w->offline_count--;
             sc->flags &= (uint8_t)~HERD_SC_OFFLINE;
@@ -129,7 +131,7 @@ static void clients_offline(herd_world *w, const herd_fault *f, bool off)
         /* The phone loses its network: the socket errors at once on the client; the
          * server hears nothing and drops the session when its keepalive gives up. */
         if (sc->session) herd_servers_close_session(w, sc->session - 1, false, 0, 0);
-        herd_world_push(w, w->now, HERD_EV_CLIENT_CLOSE, i, w->clients[i].conn | (uint64_t)HERD_CLOSE_ABNORMAL << 32);
+        herd_world_push(w, w->now, HERD_EV_CLIENT_CLOSE, i, herd_world_client(w, i)->conn | (uint64_t)HERD_CLOSE_ABNORMAL << 32);
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include "atomic_file.h"
 #include "cex.h"
+#include "check_junit.h"
 #include "exitcode.h"
 #include "explore.h"
 #include "json.h"
@@ -18,6 +19,7 @@
 typedef struct check_args {
     const char *model;
     const char *out_dir;
+    const char *junit;
     bool json, symmetry, liveness;
     uint64_t max_states, max_memory_mib;
     uint32_t max_depth;
@@ -26,7 +28,7 @@ typedef struct check_args {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: herd check MODEL.yaml [--json] [--max-states N] [--max-depth N] [--max-memory MIB]\n"
-               "                  [--out DIR] [--no-symmetry] [--no-liveness]\n");
+               "                  [--out DIR] [--no-symmetry] [--no-liveness] [--junit FILE]\n");
 }
 
 static int parse_args(int argc, char **argv, check_args *a)
@@ -40,6 +42,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         else if (!strcmp(s, "--no-liveness")) a->liveness = false;
         else if (!strcmp(s, "--help") || !strcmp(s, "-h")) { usage(stdout); exit(0); }
         else if (!strcmp(s, "--out") && has_val) a->out_dir = argv[++i];
+        else if (!strcmp(s, "--junit") && has_val) a->junit = argv[++i];
         else if (!strcmp(s, "--max-states") && has_val) a->max_states = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(s, "--max-depth") && has_val) a->max_depth = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(s, "--max-memory") && has_val) a->max_memory_mib = strtoull(argv[++i], NULL, 10);
@@ -184,6 +187,11 @@ int herd_cmd_check(int argc, char **argv)
     if (have_cex && !a.out_dir && !a.json) hm_cex_write(&cfg, a.model, r.property, r.path, r.path_len, r.live_suffix, NULL, stdout);
     else if (cex_path[0] && !a.json) printf("trace      %s (and .txt beside it); replay: herd replay %s\n", cex_path, cex_path);
     int code = r.verdict == HM_V_ERROR ? HERD_EXIT_SOFTWARE : expectation_met(&r, &ex) ? HERD_EXIT_OK : HERD_EXIT_FAIL;
+    int jrc = a.junit ? hm_check_junit_write(a.junit, a.model, &cfg, &r, &ex, cex_path[0] ? cex_path : NULL, a.liveness) : 0;
+    if (jrc != 0) {
+        fprintf(stderr, "herd check: cannot write %s: %s\n", a.junit, strerror(-jrc));
+        code = HERD_EXIT_IOERR;
+    }
     hm_result_free(&r);
     return code;
 }

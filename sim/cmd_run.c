@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "exitcode.h"
 #include "report.h"
+#include "run_junit.h"
 
 #include "atomic_file.h"
 #include "error.h"
@@ -28,6 +29,7 @@
 typedef struct run_args {
     const char *scenario;
     const char *out_dir;
+    const char *junit;
     const char *sets[SETS_MAX];
     size_t nsets;
     uint64_t seed;
@@ -38,7 +40,7 @@ typedef struct run_args {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: herd run SCENARIO [--seed N] [--set key=value ...] [--out DIR] [--json]\n"
-               "                         [--swarm] [--check-determinism]\n"
+               "                         [--swarm] [--check-determinism] [--junit FILE]\n"
                "Runs a scenario file in the simulator and checks its expect: block.\n"
                "Exit: 0 met, 1 not met, 64 usage, 65 invalid scenario, 70 internal, 74 I/O.\n");
 }
@@ -64,6 +66,7 @@ static int parse_args(int argc, char **argv, run_args *a)
             if (a->nsets == SETS_MAX) return HERD_EXIT_USAGE;
             a->sets[a->nsets++] = argv[++i];
         } else if (strcmp(s, "--out") == 0 && has_val) a->out_dir = argv[++i];
+        else if (strcmp(s, "--junit") == 0 && has_val) a->junit = argv[++i];
         else if (strcmp(s, "--queue") == 0 && has_val) {
             i++;
             a->queue = strcmp(argv[i], "heap") == 0 ? HERD_QUEUE_HEAP : strcmp(argv[i], "wheel") == 0 ? HERD_QUEUE_WHEEL : -2;
@@ -126,12 +129,18 @@ static int run_once(const herd_world_config *cfg, const herd_expect *e, herd_rep
     return 0;
 }
 
+static void replay_cmd(const run_args *a, uint64_t seed, char *buf, size_t n)
+{
+    size_t k = (size_t)snprintf(buf, n, "herd run %s --seed %" PRIu64, a->scenario, seed);
+    for (size_t i = 0; i < a->nsets && k < n; i++) k += (size_t)snprintf(buf + k, n - k, " --set '%s'", a->sets[i]);
+    if (a->swarm && k < n) snprintf(buf + k, n - k, " --swarm");
+}
+
 static void print_replay(const run_args *a, uint64_t seed)
 {
-    fprintf(stderr, "replay: herd run %s --seed %" PRIu64, a->scenario, seed);
-    for (size_t i = 0; i < a->nsets; i++) fprintf(stderr, " --set '%s'", a->sets[i]);
-    if (a->swarm) fprintf(stderr, " --swarm");
-    fprintf(stderr, "\n");
+    char cmd[8192];
+    replay_cmd(a, seed, cmd, sizeof cmd);
+    fprintf(stderr, "replay: %s\n", cmd);
 }
 
 static int finish(const run_args *a, herd_report *r, herd_world *w, const herd_scenario *sc)
@@ -145,6 +154,14 @@ static int finish(const run_args *a, herd_report *r, herd_world *w, const herd_s
     if (a->out_dir && herd_report_write_dir(r, w, sc, a->out_dir) != 0) {
         fprintf(stderr, "herd run: cannot write %s\n", a->out_dir);
         status = HERD_EXIT_IOERR;
+    }
+    if (a->junit) {
+        char cmd[8192];
+        replay_cmd(a, r->seed, cmd, sizeof cmd);
+        if (herd_run_junit_write(a->junit, a->scenario, r, cmd) != 0) {
+            fprintf(stderr, "herd run: cannot write %s\n", a->junit);
+            status = HERD_EXIT_IOERR;
+        }
     }
     if (!r->pass) {
         if (r->first_violation[0]) fprintf(stderr, "herd run: %s\n", r->first_violation);

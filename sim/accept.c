@@ -52,8 +52,8 @@ static void start_handshakes(herd_world *w, uint32_t server)
 
 static bool attempt_alive(const herd_world *w, uint32_t client, uint32_t conn)
 {
-    const herd_client *c = &w->clients[client];
-    return c->conn == conn && c->state == HERD_CLIENT_CONNECTING && !(w->sc[client].flags & HERD_SC_OFFLINE);
+    const herd_client *c = herd_world_client(w, client);
+    return c->conn == conn && c->state == HERD_CLIENT_CONNECTING && !(herd_world_sim(w, client)->flags & HERD_SC_OFFLINE);
 }
 
 int herd_accept_syn(herd_world *w, uint32_t client, uint32_t conn, uint32_t tries)

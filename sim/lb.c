@@ -95,13 +95,15 @@ int herd_lb_pick(herd_world *w, uint32_t client, uint32_t conn, bool *rate_limit
         return -1;
     }
     herd_rng r;
-    herd_rng_derive(&r, w->cfg.seed, client, HERD_RNG_LB | (uint64_t)conn << 8);
     switch (w->cfg.lb_policy) {
     case HERD_LB_STICKY: return pick_sticky(w, client);
     case HERD_LB_ROUND_ROBIN: return nth_eligible(w, w->rr_next++ % n);
     case HERD_LB_LEAST_CONN: return pick_least(w);
-    case HERD_LB_RANDOM: return nth_eligible(w, herd_rng_below(&r, n));
+    case HERD_LB_RANDOM:
+        herd_rng_derive(&r, w->cfg.seed, client, HERD_RNG_LB | (uint64_t)conn << 8);
+        return nth_eligible(w, herd_rng_below(&r, n));
     case HERD_LB_P2C: {
+        herd_rng_derive(&r, w->cfg.seed, client, HERD_RNG_LB | (uint64_t)conn << 8);
         int a = nth_eligible(w, herd_rng_below(&r, n)), b = nth_eligible(w, herd_rng_below(&r, n));
         return load(w, (uint32_t)b) < load(w, (uint32_t)a) ? b : a;
     }

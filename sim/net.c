@@ -81,14 +81,14 @@ static herd_time segment_arrival(herd_world *w, uint32_t client, uint32_t server
 
 herd_time herd_net_session_arrival(herd_world *w, herd_sim_session *ss, bool up)
 {
-    return segment_arrival(w, ss->client, ss->server, up, up ? &ss->to_server_at : &ss->to_client_at);
+    return segment_arrival(w, ss->s.client, ss->server, up, up ? &ss->to_server_at : &ss->to_client_at);
 }
 
 int herd_net_to_session(herd_world *w, uint32_t slot, const herd_frame *f)
 {
     herd_sim_session *ss = herd_pool_at(&w->sessions, slot);
     if (!ss->in_use) return HERD_OK;
-    herd_time at = segment_arrival(w, ss->client, ss->server, true, &ss->to_server_at);
+    herd_time at = segment_arrival(w, ss->s.client, ss->server, true, &ss->to_server_at);
     if (at == HERD_TIME_NEVER) return HERD_OK;
     uint32_t gen = ss->gen;
     uint32_t p = herd_pool_alloc(&w->frames);
@@ -104,9 +104,9 @@ int herd_net_to_client(herd_world *w, uint32_t slot, uint32_t conn, const herd_f
 {
     herd_sim_session *ss = herd_pool_at(&w->sessions, slot);
     assert(ss->in_use);
-    herd_time at = segment_arrival(w, ss->client, ss->server, false, &ss->to_client_at);
+    herd_time at = segment_arrival(w, ss->s.client, ss->server, false, &ss->to_client_at);
     if (at == HERD_TIME_NEVER) return HERD_OK;
-    uint32_t client = ss->client;
+    uint32_t client = ss->s.client;
     uint32_t p = herd_pool_alloc(&w->frames);
     if (p == HERD_POOL_NONE) return HERD_ENOSPACE;
     herd_frame_parcel *fp = herd_pool_at(&w->frames, p);
@@ -119,9 +119,9 @@ int herd_net_to_client(herd_world *w, uint32_t slot, uint32_t conn, const herd_f
 /* A close (FIN or RST) on the connection reaches the client after the data before it. */
 void herd_net_close_to_client(herd_world *w, herd_sim_session *ss, uint16_t code, uint32_t retry_after_ms)
 {
-    herd_time at = segment_arrival(w, ss->client, ss->server, false, &ss->to_client_at);
+    herd_time at = segment_arrival(w, ss->s.client, ss->server, false, &ss->to_client_at);
     if (at == HERD_TIME_NEVER) return;
     if (retry_after_ms > UINT16_MAX) retry_after_ms = UINT16_MAX;
-    herd_world_push(w, at, HERD_EV_CLIENT_CLOSE, ss->client,
+    herd_world_push(w, at, HERD_EV_CLIENT_CLOSE, ss->s.client,
                     ss->s.conn | (uint64_t)code << 32 | (uint64_t)retry_after_ms << 48);
 }

@@ -25,13 +25,33 @@ static const char *const inv_titles[HERD_INV_COUNT] = {
 const char *herd_invariant_name(int inv) { return inv >= 0 && inv < HERD_INV_COUNT ? inv_names[inv] : "?"; }
 const char *herd_invariant_title(int inv) { return inv >= 0 && inv < HERD_INV_COUNT ? inv_titles[inv] : "?"; }
 
+static herd_sid *last_of(const herd_oracle *o, uint32_t client)
+{
+    return (herd_sid *)(void *)(o->last + (size_t)client * o->last_stride);
+}
+
 int herd_oracle_init(herd_oracle *o, uint32_t clients, uint32_t capacity)
+{
+    void *last = calloc(clients ? clients : 1, sizeof(herd_sid));
+    if (!last) return HERD_ENOSPACE;
+    int rc = herd_oracle_init_strided(o, clients, capacity, last, sizeof(herd_sid));
+    o->last_owned = true;
+    if (rc != HERD_OK) herd_oracle_free(o);
+    return rc;
+}
+
+int herd_oracle_init_strided(herd_oracle *o, uint32_t clients, uint32_t capacity, void *last,
+                             size_t stride)
 {
     *o = (herd_oracle){0};
     o->first_inv = -1;
     o->clients = clients;
-    o->last = calloc(clients ? clients : 1, sizeof *o->last);
-    o->ack_cap = clients < 4096 ? 4096 : clients > HERD_ORACLE_ACKS_MAX ? HERD_ORACLE_ACKS_MAX : clients;
+    o->last = last;
+    o->last_stride = stride;
+    /* The ring of not-yet-durable ACKs starts small and doubles (up to the bound) when
+     * a broken variant fills it: the correct protocol never uses it. */
+    o->ack_max = clients < 4096 ? 4096 : clients > HERD_ORACLE_ACKS_MAX ? HERD_ORACLE_ACKS_MAX : clients;
+    o->ack_cap = 1024;
     o->acks = malloc(sizeof *o->acks * o->ack_cap);
     if (capacity == 0) capacity = 1;
     o->appended_bytes = herd_dedup_bytes(capacity);
@@ -51,7 +71,7 @@ int herd_oracle_init(herd_oracle *o, uint32_t clients, uint32_t capacity)
 
 void herd_oracle_free(herd_oracle *o)
 {
-    free(o->last);
+    if (o->last_owned) free(o->last);
     free(o->acks);
     free(o->appended);
     o->last = NULL;
@@ -61,7 +81,7 @@ void herd_oracle_free(herd_oracle *o)
 
 size_t herd_oracle_bytes(const herd_oracle *o)
 {
-    return (size_t)o->clients * sizeof *o->last + o->appended_bytes +
+    return (o->last_owned ? (size_t)o->clients * sizeof(herd_sid) : 0) + o->appended_bytes +
            sizeof *o->acks * o->ack_cap;
 }
 
@@ -79,6 +99,21 @@ void herd_oracle_violate(herd_oracle *o, int inv, herd_time now, const char *fmt
     va_start(ap, fmt);
     vsnprintf(o->first_msg + n, sizeof o->first_msg - (size_t)n, fmt, ap);
     va_end(ap);
+}
+
+/* Double the ACK ring (oldest first again) up to ack_max; on failure it
+ * stays full and the oldest record is dropped (counted as unchecked). */
+static void ack_grow(herd_oracle *o)
+{
+    if (o->ack_cap >= o->ack_max) return;
+    uint32_t cap = o->ack_cap * 2 > o->ack_max ? o->ack_max : o->ack_cap * 2;
+    herd_ack_record *n = malloc(sizeof *n * cap);
+    if (!n) return;
+    for (uint32_t k = 0; k < o->ack_len; k++) n[k] = o->acks[(o->ack_head + k) % o->ack_cap];
+    free(o->acks);
+    o->acks = n;
+    o->ack_cap = cap;
+    o->ack_head = 0;
 }
 
 #define SID_FMT "%" PRIu64 "-%" PRIu64
@@ -103,6 +138,7 @@ void herd_oracle_on_ack(herd_oracle *o, const herd_store *s, herd_time now, uint
         herd_oracle_violate(o, HERD_INV_I5, now, "ACK of msg %08x:%u (sid " SID_FMT ", lsn %" PRIu64
                             ") sent before its write is durable (durable lsn %" PRIu64 ")",
                             herd_msg_client(msg), herd_msg_seq(msg), SID_ARG(sid), e->lsn, s->durable_lsn);
+        if (o->ack_len == o->ack_cap) ack_grow(o);
         if (o->ack_len == o->ack_cap) {
             o->unchecked++; /* the oldest record is dropped: its I1 check is skipped */
             o->ack_head = (o->ack_head + 1) % o->ack_cap;
@@ -133,7 +169,7 @@ void herd_oracle_on_deliver(herd_oracle *o, const herd_store *s, herd_time now, 
 {
     assert(client < o->clients);
     o->deliveries++;
-    herd_sid last = o->last[client];
+    herd_sid last = *last_of(o, client);
     int c = herd_sid_cmp(sid, last);
     if (c == 0) {
         o->duplicates++;
@@ -165,14 +201,14 @@ void herd_oracle_on_deliver(herd_oracle *o, const herd_store *s, herd_time now, 
     } else if (herd_sid_cmp(info.max_deleted, sid) >= 0) {
         o->unchecked++; /* both ends already trimmed: what lay between is unknowable */
     }
-    o->last[client] = sid;
+    *last_of(o, client) = sid;
 }
 
 void herd_oracle_on_gap(herd_oracle *o, uint32_t client, herd_sid prev, herd_sid sid)
 {
     assert(client < o->clients);
     o->gaps++;
-    if (herd_sid_cmp(sid, o->last[client]) > 0) o->last[client] = sid;
+    if (herd_sid_cmp(sid, *last_of(o, client)) > 0) *last_of(o, client) = sid;
 }
 
 void herd_oracle_on_fsync(herd_oracle *o, const herd_store *s)
@@ -211,7 +247,7 @@ bool herd_oracle_caught_up(const herd_oracle *o, const herd_store *s, uint32_t c
 {
     const herd_store_stream *st = herd_store_stream_info(s, room);
     if (!st || st->len == 0) return true;
-    return herd_sid_cmp(o->last[client], st->top) >= 0;
+    return herd_sid_cmp(*last_of(o, client), st->top) >= 0;
 }
 
 bool herd_oracle_safe_counts(const uint64_t count[HERD_INV_COUNT])

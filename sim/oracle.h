@@ -14,7 +14,8 @@
  *      queue drains and every subscriber catches up with its room's stream.
  *
  * Memory is lean on purpose: per subscriber only the last delivered stream id (16
- * bytes); per message only what is in flight or recent: the appended-id index (I2, a
+ * bytes, which the simulator keeps in its client slot: herd_oracle_init_strided);
+ * per message only what is in flight or recent: the appended-id index (I2, a
  * herd_dedup of oracle_capacity records) and the ACKs not yet durable (I1 at a crash).
  * I6 asks the store itself what lies between two deliveries, so no shadow stream is kept. */
 #ifndef HERD_SIM_ORACLE_H
@@ -42,11 +43,14 @@ typedef struct herd_ack_record {
 
 typedef struct herd_oracle {
     uint32_t clients;
-    herd_sid *last;            /* per subscriber: last delivered id (or end of a GAP) */
+    uint8_t *last;             /* per subscriber: last delivered id (or end of a GAP) */
+    size_t last_stride;        /* bytes between two subscribers' ids */
+    bool last_owned;           /* allocated here (else it lives in the caller's slots) */
     herd_dedup *appended;      /* I2: message ids appended */
     size_t appended_bytes;
     herd_ack_record *acks;     /* I1: ACKed, not yet durable (ring, oldest first) */
     uint32_t ack_cap, ack_head, ack_len;
+    uint32_t ack_max;          /* the ring doubles up to this many records */
     uint64_t count[HERD_INV_COUNT];
     uint64_t lost, duplicates, reordered; /* the JSON figures */
     uint64_t acks_sent, appends, deliveries, gaps;
@@ -58,6 +62,10 @@ typedef struct herd_oracle {
 
 /* HERD_OK or HERD_ENOSPACE. capacity: appended ids remembered (count window). */
 int herd_oracle_init(herd_oracle *o, uint32_t clients, uint32_t capacity);
+/* The same, with the per-subscriber ids kept by the caller: subscriber i's at
+ * last + i * stride (zeroed by the caller, alive as long as the oracle). */
+int herd_oracle_init_strided(herd_oracle *o, uint32_t clients, uint32_t capacity, void *last,
+                             size_t stride);
 void herd_oracle_free(herd_oracle *o);
 size_t herd_oracle_bytes(const herd_oracle *o);
 const char *herd_invariant_name(int inv);

@@ -49,14 +49,14 @@ int herd_servers_open_session(herd_world *w, uint32_t server, uint32_t client, u
     }
     herd_sim_session *ss = sess(w, slot);
     herd_session_open(&ss->s, conn, w->now);
-    ss->client = client;
+    ss->s.client = client; /* the core sets the same id again at RESUME */
     ss->server = (uint16_t)server;
     ss->gen = ++w->session_gen;
     ss->in_use = 1;
     ss->to_client_at = ss->to_server_at = ss->store_at = w->now;
     w->servers[server].conns++;
-    w->sc[client].session = slot + 1;
-    w->sc[client].server = (uint16_t)server;
+    herd_world_sim(w, client)->session = slot + 1;
+    herd_world_sim(w, client)->server = (uint16_t)server;
     herd_time at = herd_net_session_arrival(w, ss, false);
     if (at != HERD_TIME_NEVER) herd_world_push(w, at, HERD_EV_CLIENT_OPEN, client, conn);
     return HERD_OK;
@@ -72,7 +72,7 @@ void herd_servers_close_session(herd_world *w, uint32_t slot, bool tell_client, 
     room_unlink(w, slot);
     assert(w->servers[ss->server].conns > 0);
     w->servers[ss->server].conns--;
-    if (w->sc[ss->client].session == slot + 1) w->sc[ss->client].session = 0;
+    if (herd_world_sim(w, ss->s.client)->session == slot + 1) herd_world_sim(w, ss->s.client)->session = 0;
     ss->in_use = 0;
     herd_pool_release(&w->sessions, slot);
 }
@@ -203,7 +203,7 @@ static void drain_one(herd_world *w, uint32_t slot, void *vctx)
 {
     const drain_ctx *d = vctx;
     herd_sim_session *ss = sess(w, slot);
-    herd_time at = w->now + herd_world_draw(w, ss->client, HERD_RNG_SERVER | (w->now << 8), d->drain_us + 1);
+    herd_time at = w->now + herd_world_draw(w, ss->s.client, HERD_RNG_SERVER | (w->now << 8), d->drain_us + 1);
     uint32_t hint = d->hint_ms > UINT16_MAX ? UINT16_MAX : d->hint_ms;
     herd_world_push(w, at, HERD_EV_SERVER_CLOSE, slot, ss->gen | (uint64_t)d->code << 32 | (uint64_t)hint << 48);
 }

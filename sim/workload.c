@@ -21,7 +21,7 @@ void herd_workload_init(herd_world *w)
 {
     if (w->cfg.publish_interval_us == 0) return;
     for (uint32_t i = 0; i < w->cfg.clients; i++) {
-        if (!(w->sc[i].flags & HERD_SC_PUBLISHER)) continue;
+        if (!(herd_world_sim(w, i)->flags & HERD_SC_PUBLISHER)) continue;
         herd_time at = herd_time_add(w->cfg.workload_start_us, next_gap(w, i));
         if (at < w->cfg.workload_stop_us) herd_world_push(w, at, HERD_EV_PUBLISH, i, 0);
     }
@@ -29,7 +29,7 @@ void herd_workload_init(herd_world *w)
 
 int herd_workload_publish(herd_world *w, uint32_t client)
 {
-    herd_client *c = &w->clients[client];
+    herd_client *c = herd_world_client(w, client);
     if (c->state == HERD_CLIENT_STOPPED) return HERD_OK;
     uint8_t st;
     uint32_t q;

@@ -91,12 +91,140 @@ uint64_t herd_world_draw(const herd_world *w, uint64_t entity, uint64_t purpose,
     return herd_rng_below(&r, n);
 }
 
+/* ---- the event order: the queue, the look-ahead and the early heap ----
+ *
+ * The loop keeps up to HERD_LOOKAHEAD events popped from the queue before it runs them
+ * (w->ahead, a ring), and prefetches what each will touch as it enters. An event pushed
+ * meanwhile at a time before the last popped one (ahead_floor) cannot go to the queue
+ * (its contract forbids a push before the last pop) and must still run before the
+ * look-ahead events that are later than it: it goes to the early heap, ordered by
+ * (time, push order). The next event is the earlier of the look-ahead front and the
+ * early-heap top, the look-ahead winning ties: it was pushed first. Every early event is
+ * earlier than anything still in the queue (it was earlier than ahead_floor, and the
+ * queue holds nothing before ahead_floor), so this is exactly the order the queue alone
+ * would give: (time, push order). */
+
+static bool early_less(const herd_event *a, const herd_event *b)
+{
+    return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+static int early_push(herd_world *w, herd_time at, uint32_t kind, uint32_t target, uint64_t arg)
+{
+    if (w->early_len == w->early_cap) {
+        if (w->early_cap >= HERD_EARLY_MAX) return HERD_EFULL;
+        uint32_t cap = w->early_cap ? w->early_cap * 2 : 256;
+        herd_event *n = realloc(w->early, sizeof *n * cap);
+        if (!n) return HERD_ENOSPACE;
+        w->early = n;
+        w->early_cap = cap;
+    }
+    herd_event ev = {.at = at, .seq = w->early_seq++, .kind = kind, .target = target, .arg = arg};
+    uint32_t i = w->early_len++;
+    while (i > 0) { /* sift up: at most log2(HERD_EARLY_MAX) steps */
+        uint32_t up = (i - 1) / 2;
+        if (!early_less(&ev, &w->early[up])) break;
+        w->early[i] = w->early[up];
+        i = up;
+    }
+    w->early[i] = ev;
+    return HERD_OK;
+}
+
+static void early_pop(herd_world *w, herd_event *out)
+{
+    *out = w->early[0];
+    herd_event last = w->early[--w->early_len];
+    uint32_t i = 0, n = w->early_len;
+    for (;;) { /* sift down: at most log2(HERD_EARLY_MAX) steps */
+        uint32_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && early_less(&w->early[c + 1], &w->early[c])) c++;
+        if (!early_less(&w->early[c], &last)) break;
+        w->early[i] = w->early[c];
+        i = c;
+    }
+    if (n) w->early[i] = last;
+}
+
 int herd_world_push(herd_world *w, herd_time at, uint32_t kind, uint32_t target, uint64_t arg)
 {
     if (at < w->now) at = w->now;
-    int rc = herd_queue_push(w->q, at, kind, target, arg);
+    int rc = at < w->ahead_floor ? early_push(w, at, kind, target, arg)
+                                 : herd_queue_push(w->q, at, kind, target, arg);
     assert(rc == HERD_OK);
     return rc;
+}
+
+/* gcc 12 treats a function whose only statements are __builtin_prefetch as free of side
+ * effects and deletes calls to it (ipa-pure-const), so the x86-64 prefetch is written as
+ * a volatile asm statement, which it keeps. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PREFETCH(p) __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)(p)))
+#else
+#define PREFETCH(p) __builtin_prefetch((p), 1, 3)
+#endif
+
+static inline void prefetch_slot(const herd_world *w, uint32_t id)
+{
+    const char *p = (const char *)&w->slots[id];
+    PREFETCH(p);
+    PREFETCH(p + 64);
+}
+
+/* Bring in what the event will touch first, HERD_LOOKAHEAD events before it runs. */
+static void prefetch_event(const herd_world *w, const herd_event *ev)
+{
+    switch (ev->kind & 0xffu) {
+    case HERD_EV_CLIENT_FRAME:
+        PREFETCH(herd_pool_at(&w->frames, (uint32_t)ev->arg));
+        prefetch_slot(w, ev->target);
+        break;
+    case HERD_EV_CLIENT_START:
+    case HERD_EV_CLIENT_TIMER:
+    case HERD_EV_CLIENT_CLOSE:
+    case HERD_EV_CLIENT_OPEN:
+    case HERD_EV_PUBLISH:
+    case HERD_EV_SYN: prefetch_slot(w, ev->target); break;
+    case HERD_EV_HANDSHAKE_DONE: prefetch_slot(w, (uint32_t)ev->arg); break;
+    case HERD_EV_SESSION_FRAME:
+        PREFETCH(herd_pool_at(&w->frames, (uint32_t)ev->arg));
+        PREFETCH(herd_pool_at(&w->sessions, ev->target));
+        break;
+    case HERD_EV_SESSION_FIN:
+    case HERD_EV_SERVER_CLOSE: PREFETCH(herd_pool_at(&w->sessions, ev->target)); break;
+    case HERD_EV_STORE_RESULT:
+        PREFETCH(herd_pool_at(&w->sessions, ev->target));
+        PREFETCH(herd_pool_at(&w->store_ops, (uint32_t)ev->arg));
+        break;
+    case HERD_EV_STORE_EXEC:
+    case HERD_EV_FANOUT: PREFETCH(herd_pool_at(ev->kind == HERD_EV_FANOUT ? &w->frames : &w->store_ops,
+                                                         (uint32_t)ev->arg));
+        break;
+    default: break;
+    }
+}
+
+/* The next event in (time, push order); false when there is none. */
+static bool next_event(herd_world *w, herd_event *ev)
+{
+    while (w->ahead_len < HERD_LOOKAHEAD) { /* at most HERD_LOOKAHEAD pops */
+        herd_event *slot = &w->ahead[(w->ahead_head + w->ahead_len) % HERD_LOOKAHEAD];
+        if (!herd_queue_pop(w->q, slot)) break;
+        w->ahead_len++;
+        w->ahead_floor = slot->at;
+        prefetch_event(w, slot);
+    }
+    const herd_event *front = w->ahead_len ? &w->ahead[w->ahead_head] : NULL;
+    if (w->early_len && (!front || w->early[0].at < front->at)) {
+        early_pop(w, ev);
+        return true;
+    }
+    if (!front) return false;
+    *ev = *front;
+    w->ahead_head = (w->ahead_head + 1) % HERD_LOOKAHEAD;
+    w->ahead_len--;
+    return true;
 }
 
 /* ---- trace hash: fields little-endian into a buffer, XXH3 when it fills ---- */
@@ -110,7 +238,11 @@ static void hash_flush(herd_world *w)
 static inline void hash_u64(herd_world *w, uint64_t v)
 {
     if (w->hbuf_len + 8 > sizeof w->hbuf) hash_flush(w);
-    for (int i = 0; i < 8; i++) w->hbuf[w->hbuf_len++] = (uint8_t)(v >> (8 * i));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v); /* the hashed bytes are little-endian on every host */
+#endif
+    memcpy(w->hbuf + w->hbuf_len, &v, 8);
+    w->hbuf_len += 8;
 }
 
 void herd_world_hash_effect(herd_world *w, const herd_effect *e)
@@ -132,24 +264,27 @@ void herd_world_trace_hex(herd_world *w, char out[33])
 static int alloc_arrays(herd_world *w)
 {
     const herd_world_config *c = &w->cfg;
-    w->clients = calloc(c->clients, sizeof *w->clients);
-    w->sc = calloc(c->clients, sizeof *w->sc);
+    w->slots = herd_big_alloc((size_t)c->clients * sizeof *w->slots); /* clients <= 2e7: no overflow */
     w->servers = calloc(c->servers, sizeof *w->servers);
     w->accept = calloc((size_t)c->servers * c->backlog, sizeof *w->accept);
     w->room_head = calloc(c->rooms, sizeof *w->room_head);
     w->store_bytes = herd_store_bytes(&c->store);
     w->store = w->store_bytes ? malloc(w->store_bytes) : NULL;
-    if (!w->clients || !w->sc || !w->servers || !w->accept || !w->room_head || !w->store)
+    if (!w->slots || !w->servers || !w->accept || !w->room_head || !w->store)
         return HERD_ENOSPACE;
     uint32_t sess_max = c->clients > UINT32_MAX / 4 ? UINT32_MAX : c->clients * 2u + 1024u;
-    if (herd_pool_init(&w->sessions, sizeof(herd_sim_session), 1024, sess_max) != HERD_OK ||
-        herd_pool_init(&w->frames, sizeof(herd_frame_parcel), 4096, UINT32_MAX - 1) != HERD_OK ||
-        herd_pool_init(&w->store_ops, sizeof(herd_store_parcel), 1024, UINT32_MAX - 1) != HERD_OK)
-        return HERD_ENOSPACE;
     size_t qcap = (size_t)c->clients * 8u + 1000000u;
+    /* Every frame and store parcel belongs to one pending event: the queue's bound. */
+    uint32_t parcels_max = (uint32_t)qcap;
+    if (herd_pool_init(&w->sessions, sizeof(herd_sim_session), sess_max) != HERD_OK ||
+        herd_pool_init(&w->frames, sizeof(herd_frame_parcel), parcels_max) != HERD_OK ||
+        herd_pool_init(&w->store_ops, sizeof(herd_store_parcel), parcels_max) != HERD_OK)
+        return HERD_ENOSPACE;
     w->q = herd_queue_new(c->queue_kind, qcap);
     if (!w->q) return HERD_ENOSPACE;
-    if (herd_oracle_init(&w->oracle, c->clients, c->oracle_capacity) != HERD_OK) return HERD_ENOSPACE;
+    if (herd_oracle_init_strided(&w->oracle, c->clients, c->oracle_capacity, &w->slots[0].seen,
+                                 sizeof *w->slots) != HERD_OK)
+        return HERD_ENOSPACE;
     return herd_metrics_init(&w->metrics, c->duration_us, c->metrics_interval_us);
 }
 
@@ -172,10 +307,10 @@ static void init_clients(herd_world *w)
     for (uint32_t i = 0; i < c->clients; i++) {
         herd_rng r;
         herd_rng_derive(&r, c->seed, i, HERD_RNG_BACKOFF);
-        herd_client_init(&w->clients[i], &c->client, i, i % c->rooms, &r);
-        w->sc[i] = (herd_sim_client){.timer_at = HERD_TIME_NEVER};
+        herd_client_init(herd_world_client(w, i), &c->client, i, i % c->rooms, &r);
+        *herd_world_sim(w, i) = (herd_sim_client){.timer_at = HERD_TIME_NEVER};
         if (herd_world_draw(w, i, HERD_PURPOSE_ROLE, 1000000) < c->publishers_ppm)
-            w->sc[i].flags |= HERD_SC_PUBLISHER;
+            herd_world_sim(w, i)->flags |= HERD_SC_PUBLISHER;
         herd_time at = herd_world_draw(w, i, HERD_PURPOSE_START, c->start_spread_us + 1);
         herd_world_push(w, at, HERD_EV_CLIENT_START, i, 0);
     }
@@ -214,8 +349,8 @@ void herd_world_free(herd_world *w)
 {
     if (w->servers)
         for (uint32_t s = 0; s < w->cfg.servers; s++) free(w->servers[s].local);
-    free(w->clients);
-    free(w->sc);
+    herd_big_free(w->slots, (size_t)w->cfg.clients * sizeof *w->slots);
+    free(w->early);
     free(w->servers);
     free(w->accept);
     free(w->room_head);
@@ -227,14 +362,15 @@ void herd_world_free(herd_world *w)
     herd_oracle_free(&w->oracle);
     herd_metrics_free(&w->metrics);
     w->q = NULL;
-    w->clients = NULL;
+    w->slots = NULL;
+    w->early = NULL;
     w->servers = NULL;
 }
 
 size_t herd_world_bytes(const herd_world *w)
 {
     const herd_world_config *c = &w->cfg;
-    size_t b = sizeof *w + (size_t)c->clients * (sizeof *w->clients + sizeof *w->sc);
+    size_t b = sizeof *w + (size_t)c->clients * sizeof *w->slots + (size_t)w->early_cap * sizeof *w->early;
     b += (size_t)c->servers * (sizeof *w->servers + (size_t)c->backlog * sizeof *w->accept);
     b += (size_t)c->rooms * sizeof *w->room_head + w->store_bytes;
     b += herd_pool_bytes(&w->sessions) + herd_pool_bytes(&w->frames) + herd_pool_bytes(&w->store_ops);
@@ -248,14 +384,21 @@ static void client_rng(const herd_world *w, uint32_t id, herd_rng *r)
 {
     /* One stream per (client, connection generation): the draws of one connection's
      * loss do not depend on anything any other client did. */
-    herd_rng_derive(r, w->cfg.seed, id, HERD_RNG_BACKOFF | (uint64_t)w->clients[id].conn << 8);
+    herd_rng_derive(r, w->cfg.seed, id, HERD_RNG_BACKOFF | (uint64_t)herd_world_client(w, id)->conn << 8);
+}
+
+/* herd_client_queue_len without its popcount call in the common case of no ACK
+ * received out of order (acked_bits holds only ACKs above the oldest unACKed seq). */
+static inline uint32_t queue_len(const herd_client *c)
+{
+    return c->acked_bits ? herd_client_queue_len(c) : c->next_seq - c->unacked_base;
 }
 
 void herd_world_client_begin(herd_world *w, uint32_t id, uint8_t *state, uint32_t *queued)
 {
     herd_outbox_clear(&w->out);
-    *state = w->clients[id].state;
-    *queued = herd_client_queue_len(&w->clients[id]);
+    *state = herd_world_client(w, id)->state;
+    *queued = queue_len(herd_world_client(w, id));
 }
 
 static void check_recovered(herd_world *w)
@@ -268,8 +411,8 @@ void herd_world_note_heal(herd_world *w) { check_recovered(w); }
 
 static void arm_client_timer(herd_world *w, uint32_t id)
 {
-    herd_time d = herd_client_deadline(&w->clients[id]);
-    herd_sim_client *sc = &w->sc[id];
+    herd_time d = herd_client_deadline(herd_world_client(w, id));
+    herd_sim_client *sc = herd_world_sim(w, id);
     if (d == HERD_TIME_NEVER || d == sc->timer_at) return;
     /* An earlier pending event stays in the queue and is ignored when popped (lazy
      * cancellation): only the event whose time equals timer_at fires. */
@@ -283,13 +426,13 @@ int herd_world_client_end(herd_world *w, uint32_t id, uint8_t state, uint32_t qu
         fprintf(stderr, "herd: client %u: %s\n", id, herd_strerror(rc));
         return rc;
     }
-    const herd_client *c = &w->clients[id];
+    const herd_client *c = herd_world_client(w, id);
     if (c->state != state) {
         w->state_count[state]--;
         w->state_count[c->state]++;
         if (c->state == HERD_CLIENT_LIVE) check_recovered(w);
     }
-    uint32_t q = herd_client_queue_len(c);
+    uint32_t q = queue_len(c);
     w->queued_total = w->queued_total + q - queued;
     herd_oracle_check_bound(&w->oracle, w->now, "a client's retry queue", q, w->cfg.client.queue_max);
     arm_client_timer(w, id);
@@ -299,7 +442,7 @@ int herd_world_client_end(herd_world *w, uint32_t id, uint8_t state, uint32_t qu
 static void client_effect_connect(herd_world *w, uint32_t id, const herd_effect *e)
 {
     herd_metrics_attempt(&w->metrics, w->now);
-    if (w->sc[id].flags & HERD_SC_OFFLINE) {
+    if (herd_world_sim(w, id)->flags & HERD_SC_OFFLINE) {
         /* No network at all: the connect fails at once (ENETUNREACH), as on a phone. */
         herd_world_push(w, w->now + HERD_US_PER_MS, HERD_EV_CLIENT_CLOSE, id,
                         e->conn | (uint64_t)HERD_CLOSE_ABNORMAL << 32);
@@ -311,12 +454,12 @@ static void client_effect_connect(herd_world *w, uint32_t id, const herd_effect 
 
 static void client_effect_close(herd_world *w, uint32_t id)
 {
-    herd_sim_client *sc = &w->sc[id];
+    herd_sim_client *sc = herd_world_sim(w, id);
     if (!sc->session) return; /* still connecting: the pending handshake goes stale */
     uint32_t slot = sc->session - 1;
     sc->session = 0;
     herd_sim_session *ss = herd_pool_at(&w->sessions, slot);
-    if (!ss->in_use || ss->client != id) return;
+    if (!ss->in_use || ss->s.client != id) return;
     herd_time lat = herd_net_latency(w, id, 0x10);
     herd_time at = herd_time_add(w->now, lat);
     herd_group cg = {HERD_GROUP_CLIENTS, id, 1}, sg = {HERD_GROUP_SERVERS, ss->server, 1};
@@ -330,14 +473,14 @@ static void client_effect_close(herd_world *w, uint32_t id)
 
 int herd_world_client_drain(herd_world *w, uint32_t id)
 {
-    const herd_client *c = &w->clients[id];
+    const herd_client *c = herd_world_client(w, id);
     for (uint32_t i = 0; i < w->out.count; i++) {
         const herd_effect *e = &w->out.fx[i];
         herd_world_hash_effect(w, e);
         switch (e->kind) {
         case HERD_FX_CONNECT: client_effect_connect(w, id, e); break;
         case HERD_FX_SEND:
-            if (w->sc[id].session) herd_net_to_session(w, w->sc[id].session - 1, &e->frame);
+            if (herd_world_sim(w, id)->session) herd_net_to_session(w, herd_world_sim(w, id)->session - 1, &e->frame);
             break;
         case HERD_FX_CLOSE: client_effect_close(w, id); break;
         case HERD_FX_DELIVER:
@@ -362,27 +505,30 @@ int herd_world_client_drain(herd_world *w, uint32_t id)
 static int client_event(herd_world *w, const herd_event *ev)
 {
     uint32_t id = ev->target;
-    herd_client *c = &w->clients[id];
+    herd_client *c = herd_world_client(w, id);
     const herd_client_config *cc = &w->cfg.client;
     uint8_t st;
     uint32_t q;
-    herd_rng r;
+    herd_rng r = {{0}}; /* derived only for the inputs that can draw */
     int rc = HERD_OK;
     if (ev->kind == HERD_EV_CLIENT_TIMER) {
-        if (ev->at != w->sc[id].timer_at) return HERD_OK; /* cancelled lazily */
-        w->sc[id].timer_at = HERD_TIME_NEVER;
+        if (ev->at != herd_world_sim(w, id)->timer_at) return HERD_OK; /* cancelled lazily */
+        herd_world_sim(w, id)->timer_at = HERD_TIME_NEVER;
     }
     herd_world_client_begin(w, id, &st, &q);
-    client_rng(w, id, &r);
     switch (ev->kind) {
     case HERD_EV_CLIENT_START: rc = herd_client_start(c, cc, w->now, &w->out); break;
-    case HERD_EV_CLIENT_TIMER: rc = herd_client_on_timer(c, cc, &r, w->now, &w->out); break;
+    case HERD_EV_CLIENT_TIMER:
+        client_rng(w, id, &r);
+        rc = herd_client_on_timer(c, cc, &r, w->now, &w->out);
+        break;
     case HERD_EV_CLIENT_OPEN: rc = herd_client_on_open(c, cc, (uint32_t)ev->arg, w->now, &w->out); break;
     case HERD_EV_CLIENT_CLOSE: {
         uint32_t conn = (uint32_t)ev->arg;
         uint16_t code = (uint16_t)(ev->arg >> 32);
         uint32_t hint = (uint32_t)(ev->arg >> 48);
-        if (conn == c->conn) w->sc[id].session = 0;
+        if (conn == c->conn) herd_world_sim(w, id)->session = 0;
+        client_rng(w, id, &r);
         rc = herd_client_on_close(c, cc, conn, code, hint, &r, w->now, &w->out);
         break;
     }
@@ -391,6 +537,8 @@ static int client_event(herd_world *w, const herd_event *ev)
         herd_frame f = p->f;
         uint32_t conn = p->gen;
         herd_pool_release(&w->frames, (uint32_t)ev->arg);
+        /* Only a CLOSE frame draws (the backoff delay): derive the stream for it alone. */
+        if (f.type == HERD_FRAME_CLOSE) client_rng(w, id, &r);
         rc = herd_client_on_frame(c, cc, conn, &f, &r, w->now, &w->out);
         break;
     }
@@ -450,7 +598,7 @@ static int dispatch(herd_world *w, const herd_event *ev)
 int herd_world_run(herd_world *w)
 {
     herd_event ev;
-    while (herd_queue_pop(w->q, &ev)) {
+    while (next_event(w, &ev)) {
         if (ev.at > w->cfg.duration_us) break;
         assert(ev.at >= w->now);
         w->now = ev.at;
@@ -473,5 +621,5 @@ void herd_world_liveness(const herd_world *w, herd_world_liveness_figures *f)
     f->stopped = w->state_count[HERD_CLIENT_STOPPED];
     f->queued = w->queued_total;
     for (uint32_t i = 0; i < w->cfg.clients; i++)
-        if (!herd_oracle_caught_up(&w->oracle, w->store, i, w->clients[i].room)) f->behind++;
+        if (!herd_oracle_caught_up(&w->oracle, w->store, i, herd_world_client(w, i)->room)) f->behind++;
 }

@@ -8,11 +8,19 @@
  * STORE a store operation after store latency, FANOUT a delivery to every session
  * subscribed to the room. The oracle (oracle.h) watches every ACK, append, DELIVER and GAP.
  *
- * Memory: clients live in one flat array of herd_client plus a 16-byte herd_sim_client;
- * the oracle keeps 16 bytes more per client. Sessions, in-flight frames and store
- * operations come from pools (pool.h) that grow by doubling up to stated maxima. Nothing is
- * allocated per client. Randomness is drawn from generators derived per input from
- * (seed, entity, purpose ^ counter) (common random numbers), never from a shared stream.
+ * Memory: each client is one 128-byte, 128-aligned slot (herd_client_slot): the core
+ * herd_client, the oracle's last delivered id for it and the 16-byte herd_sim_client, so
+ * an event that visits a client touches one aligned pair of cache lines. Sessions,
+ * in-flight frames and store operations come from pools (pool.h) of fixed-size blocks
+ * up to stated maxima. Nothing is allocated per client. Randomness is drawn from streams
+ * derived from (seed, entity, purpose ^ counter) (common random numbers), never from a
+ * shared stream.
+ *
+ * Speed: the loop pops HERD_LOOKAHEAD events ahead of the one it runs and prefetches
+ * what each will touch (client slot, session, parcel), so the cache misses of a random
+ * client overlap instead of queueing one behind the other. Events pushed earlier than
+ * the last popped one wait in a small side heap; the order of events is exactly the
+ * queue's (time, push order), as if there were no look-ahead (see world.c).
  *
  * The sub-models live in files named for what they hold: net.c, accept.c, lb.c,
  * servers.c, store_node.c, workload.c, faults.c, oracle.c, metrics.c. This header is
@@ -37,6 +45,8 @@
 #define HERD_BACKLOG_MAX (1u << 20)
 #define HERD_WORKERS_MAX 1024u
 #define HERD_SYN_RETRIES_MAX 12u
+#define HERD_LOOKAHEAD 16u        /* events popped ahead of the one running (prefetch) */
+#define HERD_EARLY_MAX (1u << 28) /* side-heap bound: events pushed behind the look-ahead */
 
 enum herd_lb_policy {
     HERD_LB_STICKY = 0, /* consistent hash on the client id (affinity) */
@@ -142,12 +152,25 @@ typedef struct herd_sim_client {
 
 enum { HERD_SC_OFFLINE = 1, HERD_SC_PUBLISHER = 2, HERD_SC_LIVE_COUNTED = 4 };
 
+/* Everything the world keeps per client, in one slot of two cache lines: the core
+ * machine (88 B), the oracle's last delivered id (16 B, oracle.h) and the sim record
+ * (16 B). 8 bytes are spare. Aligned to 128 so the pair of lines is one unit for the
+ * CPU's adjacent-line prefetcher. */
+typedef struct herd_client_slot {
+    _Alignas(128) herd_client c;
+    herd_sid seen;       /* the oracle's: last id delivered to this subscriber */
+    herd_sim_client sim;
+} herd_client_slot;
+
+_Static_assert(sizeof(herd_client_slot) == 128, "one client = two cache lines");
+
+/* A server session: 80 bytes. Its client is s.client, set at open (the core sets the
+ * same id again when RESUME arrives). */
 typedef struct herd_sim_session {
     herd_session s;
     herd_time to_client_at; /* last frame arrival at the client: TCP keeps order */
     herd_time to_server_at;
     herd_time store_at;     /* last store result: results come back in issue order */
-    uint32_t client;
     uint32_t gen;           /* slot generation; events for an older use are stale */
     uint32_t room_next;     /* room subscriber list, slot + 1; also the free list */
     uint32_t room_prev;
@@ -155,6 +178,8 @@ typedef struct herd_sim_session {
     uint8_t subscribed;
     uint8_t in_use;
 } herd_sim_session;
+
+_Static_assert(sizeof(herd_sim_session) <= 80, "session budget");
 
 typedef struct herd_pending_syn {
     uint32_t client;
@@ -219,8 +244,7 @@ typedef struct herd_world {
     herd_world_config cfg;
     herd_time now;
     herd_queue *q;
-    herd_client *clients;
-    herd_sim_client *sc;
+    herd_client_slot *slots;      /* clients, one 128-byte slot each */
     herd_sim_server *servers;
     herd_pending_syn *accept;     /* servers * backlog */
     herd_pool sessions;           /* herd_sim_session */
@@ -244,6 +268,13 @@ typedef struct herd_world {
     herd_outbox out;              /* scratch outbox, drained after every input */
     herd_store_result read_res;   /* scratch for reads */
     uint64_t events;
+    /* look-ahead (world.c): events popped from q, not yet run, in order */
+    herd_event ahead[HERD_LOOKAHEAD];
+    uint32_t ahead_head, ahead_len;
+    herd_time ahead_floor;        /* time of the last event popped from q */
+    herd_event *early;            /* min-heap on (at, seq) of pushes earlier than ahead_floor */
+    uint32_t early_len, early_cap;
+    uint64_t early_seq;
     uint32_t session_gen;         /* last session generation handed out */
     uint32_t hbuf_len;
     uint8_t hbuf[1024];           /* trace hash input, flushed to hash when full */
@@ -258,6 +289,9 @@ typedef struct herd_world {
     void (*progress)(const struct herd_world *w, void *ctx);
     void *progress_ctx;
 } herd_world;
+
+static inline herd_client *herd_world_client(const herd_world *w, uint32_t id) { return &w->slots[id].c; }
+static inline herd_sim_client *herd_world_sim(const herd_world *w, uint32_t id) { return &w->slots[id].sim; }
 
 /* world.c */
 int herd_world_config_defaults(herd_world_config *cfg);

@@ -74,7 +74,7 @@ Test(accept, syn_retransmissions_at_1_3_7_15_31_s)
         n++;
     }
     cr_expect_eq(n, 6);
-    cr_expect_eq(w.clients[2].state, HERD_CLIENT_CONNECTING, "no app timeout: still connecting");
+    cr_expect_eq(herd_world_client(&w, 2)->state, HERD_CLIENT_CONNECTING, "no app timeout: still connecting");
     herd_world_free(&w);
 }
 
@@ -147,12 +147,12 @@ Test(lb, sticky_brings_a_client_back_to_its_server)
     w.cfg.duration_us = 4 * (herd_time)HERD_US_PER_S;
     cr_assert_eq(herd_world_run(&w), HERD_OK);
     uint16_t before[400];
-    for (int i = 0; i < 400; i++) before[i] = w.sc[i].server;
+    for (int i = 0; i < 400; i++) before[i] = herd_world_sim(&w, i)->server;
     w.cfg.duration_us = 30 * (herd_time)HERD_US_PER_S;
     cr_assert_eq(herd_world_run(&w), HERD_OK);
     cr_expect_eq(w.state_count[HERD_CLIENT_LIVE], 400);
-    cr_expect_geq(w.clients[0].conn, 2, "every client reconnected after the LB restart");
-    for (int i = 0; i < 400; i++) cr_expect_eq(w.sc[i].server, before[i], "client %d moved", i);
+    cr_expect_geq(herd_world_client(&w, 0)->conn, 2, "every client reconnected after the LB restart");
+    for (int i = 0; i < 400; i++) cr_expect_eq(herd_world_sim(&w, i)->server, before[i], "client %d moved", i);
     herd_world_free(&w);
 }
 
@@ -224,7 +224,7 @@ Test(net, one_way_partition_in_a_run_stops_acks_not_publishes)
     herd_world w;
     run(&w, &c);
     cr_expect(herd_oracle_safe(&w.oracle), "%s", w.oracle.first_msg);
-    cr_expect_gt(w.clients[0].conn, 1, "ACK timeouts made clients reconnect");
+    cr_expect_gt(herd_world_client(&w, 0)->conn, 1, "ACK timeouts made clients reconnect");
     cr_expect_eq(w.metrics.total[HERD_M_ACKED], w.metrics.total[HERD_M_PUBLISHED]);
     herd_world_free(&w);
 }

@@ -79,8 +79,15 @@ static int pick_sticky(const herd_world *w, uint32_t client)
 static int pick_least(const herd_world *w)
 {
     int best = -1;
-    for (uint32_t s = 0; s < w->cfg.servers; s++)
-        if (eligible(w, s) && (best < 0 || load(w, s) < load(w, (uint32_t)best))) best = (int)s;
+    uint64_t best_load = 0;
+    for (uint32_t s = 0; s < w->cfg.servers; s++) {
+        if (!eligible(w, s)) continue;
+        uint64_t l = load(w, s);
+        if (best < 0 || l < best_load) {
+            best = (int)s;
+            best_load = l;
+        }
+    }
     return best;
 }
 

@@ -205,6 +205,40 @@ static void prefetch_event(const herd_world *w, const herd_event *ev)
     }
 }
 
+/* Second stage, half the look-ahead later: what the first stage's lines point to (by
+ * now in cache): a client's session, the session a store parcel answers, the room
+ * stream a read will scan, the free session a handshake will take. */
+static void prefetch_deep(const herd_world *w, const herd_event *ev)
+{
+    switch (ev->kind & 0xffu) {
+    case HERD_EV_CLIENT_OPEN:
+    case HERD_EV_CLIENT_FRAME:
+    case HERD_EV_CLIENT_TIMER:
+    case HERD_EV_PUBLISH: {
+        uint32_t sess = w->slots[ev->target].sim.session;
+        if (sess) PREFETCH(herd_pool_at(&w->sessions, sess - 1));
+        break;
+    }
+    case HERD_EV_HANDSHAKE_DONE:
+        if (w->sessions.free_head != HERD_POOL_NONE) PREFETCH(herd_pool_at(&w->sessions, w->sessions.free_head));
+        break;
+    case HERD_EV_STORE_EXEC: {
+        const herd_store_parcel *p = herd_pool_at(&w->store_ops, (uint32_t)ev->arg);
+        const herd_store_stream *st = herd_store_stream_info(w->store, p->req.room);
+        PREFETCH(herd_pool_at(&w->sessions, p->slot));
+        if (st) PREFETCH(st);
+        break;
+    }
+    case HERD_EV_STORE_RESULT: {
+        const herd_store_parcel *p = herd_pool_at(&w->store_ops, (uint32_t)ev->arg);
+        const herd_store_stream *st = herd_store_stream_info(w->store, p->req.room);
+        if (p->req.op == HERD_STORE_OP_READ && st) PREFETCH(st);
+        break;
+    }
+    default: break;
+    }
+}
+
 /* The next event in (time, push order); false when there is none. */
 static bool next_event(herd_world *w, herd_event *ev)
 {
@@ -215,6 +249,8 @@ static bool next_event(herd_world *w, herd_event *ev)
         w->ahead_floor = slot->at;
         prefetch_event(w, slot);
     }
+    if (w->ahead_len > HERD_LOOKAHEAD / 2)
+        prefetch_deep(w, &w->ahead[(w->ahead_head + HERD_LOOKAHEAD / 2) % HERD_LOOKAHEAD]);
     const herd_event *front = w->ahead_len ? &w->ahead[w->ahead_head] : NULL;
     if (w->early_len && (!front || w->early[0].at < front->at)) {
         early_pop(w, ev);
@@ -409,13 +445,17 @@ static void check_recovered(herd_world *w)
 
 void herd_world_note_heal(herd_world *w) { check_recovered(w); }
 
+/* Keep one live timer event per client at or before its deadline. A deadline later than
+ * the pending event (connect timeout -> resume timeout) pushes nothing: the pending event
+ * fires first and re-arms for the deadline (client_event), and if the deadline has gone
+ * meanwhile (the resume succeeded) that was the only event instead of two. An earlier
+ * deadline pushes a new event; the pending one stays in the queue and is ignored when
+ * popped (lazy cancellation): only the event whose time equals timer_at is live. */
 static void arm_client_timer(herd_world *w, uint32_t id)
 {
     herd_time d = herd_client_deadline(herd_world_client(w, id));
     herd_sim_client *sc = herd_world_sim(w, id);
-    if (d == HERD_TIME_NEVER || d == sc->timer_at) return;
-    /* An earlier pending event stays in the queue and is ignored when popped (lazy
-     * cancellation): only the event whose time equals timer_at fires. */
+    if (d == HERD_TIME_NEVER || sc->timer_at <= d) return; /* timer_at is NEVER when none */
     sc->timer_at = d;
     herd_world_push(w, d, HERD_EV_CLIENT_TIMER, id, 0);
 }
@@ -514,6 +554,10 @@ static int client_event(herd_world *w, const herd_event *ev)
     if (ev->kind == HERD_EV_CLIENT_TIMER) {
         if (ev->at != herd_world_sim(w, id)->timer_at) return HERD_OK; /* cancelled lazily */
         herd_world_sim(w, id)->timer_at = HERD_TIME_NEVER;
+        if (herd_client_deadline(c) > w->now) { /* armed early (or no deadline left) */
+            arm_client_timer(w, id);
+            return HERD_OK;
+        }
     }
     herd_world_client_begin(w, id, &st, &q);
     switch (ev->kind) {

@@ -6,6 +6,7 @@
  * '}'. Every limit is explicit (line length, key and value length, header fields). */
 #include "trace.h"
 
+#include "fault.h"
 #include "json.h"
 #include "version.h"
 
@@ -117,11 +118,14 @@ const char *herd_trace_header_get(const herd_trace_header *h, const char *key)
     return NULL;
 }
 
+/* A line is built in the caller's fixed buffer (no allocation per record) and refused if
+ * longer than the reader accepts: the writer and the reader agree on HERD_TRACE_LINE_MAX. */
 static int finish_line(FILE *f, herd_json *j)
 {
     size_t len;
     const char *s = herd_json_buf(j, &len);
     int rc = herd_json_finish(j);
+    if (rc == 0 && len + 1 > HERD_TRACE_LINE_MAX) rc = -EOVERFLOW;
     if (rc == 0 && (fwrite(s, 1, len, f) != len || fputc('\n', f) == EOF)) rc = -EIO;
     herd_json_free(j);
     return rc;
@@ -130,7 +134,8 @@ static int finish_line(FILE *f, herd_json *j)
 int herd_trace_write_header(FILE *f, const herd_trace_header *h)
 {
     herd_json j;
-    herd_json_init_buf(&j);
+    char line[HERD_TRACE_LINE_MAX + 1];
+    herd_json_init_fixed(&j, line, sizeof line);
     herd_json_obj_begin(&j);
     for (uint32_t i = 0; i < h->n; i++) {
         if (h->num[i]) herd_json_kv_u64(&j, h->key[i], strtoull(h->val[i], NULL, 10));
@@ -145,8 +150,8 @@ static const char *const what_names[] = {"?", "input", "effect", "transition", "
 int herd_trace_write_rec(FILE *f, const herd_trace_rec *r)
 {
     herd_json j;
-    char b[48];
-    herd_json_init_buf(&j);
+    char b[48], line[HERD_TRACE_LINE_MAX + 1];
+    herd_json_init_fixed(&j, line, sizeof line);
     herd_json_obj_begin(&j);
     herd_json_kv_u64(&j, "step", r->step);
     herd_json_kv_str(&j, "actor", r->actor);
@@ -189,8 +194,20 @@ int herd_trace_open(herd_trace_reader *r, const char *path)
 {
     memset(r, 0, sizeof *r);
     r->name = path;
+    if (HERD_FAULT(HERD_FP_TRACE_OPEN)) {
+        errno = r->io_errno = EACCES;
+        return -EACCES;
+    }
     r->f = fopen(path, "r");
+    if (!r->f) r->io_errno = errno;
     return r->f ? 0 : -errno;
+}
+
+void herd_trace_open_stream(herd_trace_reader *r, FILE *f, const char *name)
+{
+    memset(r, 0, sizeof *r);
+    r->name = name;
+    r->f = f;
 }
 
 void herd_trace_close(herd_trace_reader *r)
@@ -207,14 +224,16 @@ static int fail(herd_trace_reader *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(r->error, sizeof r->error, "%s:%u: %s", r->name, r->line, msg);
+    snprintf(r->error, sizeof r->error, "%s:%u:%u: %s", r->name, r->line ? r->line : 1, r->col ? r->col : 1, msg);
     return -1;
 }
 
 typedef struct kv {
+    uint32_t col; /* 1-based column of the key, for messages */
     char key[HERD_TRACE_KEY_MAX];
     char val[HERD_TRACE_VALUE_MAX];
-    bool num;
+    bool num; /* an unsigned integer */
+    bool str; /* a string (else a number or a boolean) */
 } kv;
 
 #define KV_MAX 32
@@ -225,14 +244,23 @@ static const char *skip_ws(const char *p)
     return p;
 }
 
-/* A JSON string into out (json.h's escapes: \" \\ \/ \b \f \n \r \t \u00XX). */
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* A JSON string into out (json.h's escapes: \" \\ \/ \b \f \n \r \t \u00XX). Only what
+ * the writer can produce: no raw control characters, no \u0000, valid UTF-8. */
 static const char *parse_str(const char *p, char *out, size_t size)
 {
     if (*p++ != '"') return NULL;
     size_t n = 0;
     while (*p != '"') {
         char c = *p++;
-        if (c == 0) return NULL;
+        if ((unsigned char)c < 0x20) return NULL;
         if (c == '\\') {
             c = *p++;
             switch (c) {
@@ -243,9 +271,15 @@ static const char *parse_str(const char *p, char *out, size_t size)
             case 'r': c = '\r'; break;
             case 't': c = '\t'; break;
             case 'u': {
-                unsigned v;
-                if (sscanf(p, "%4x", &v) != 1 || v > 0x7f) return NULL;
-                p += 4;
+                /* Exactly four hex digits: sscanf("%4x") would take fewer, or a sign,
+                 * and skipping four bytes then runs past the end of the line. */
+                unsigned v = 0;
+                for (int i = 0; i < 4; i++, p++) {
+                    int d = hex_digit(*p);
+                    if (d < 0) return NULL;
+                    v = v << 4 | (unsigned)d;
+                }
+                if (v == 0 || v > 0x7f) return NULL;
                 c = (char)v;
                 break;
             }
@@ -256,12 +290,19 @@ static const char *parse_str(const char *p, char *out, size_t size)
         out[n++] = c;
     }
     out[n] = 0;
-    return p + 1;
+    return herd_json_utf8_valid(out, n) ? p + 1 : NULL;
+}
+
+/* Points messages at p (1-based column in the current line). */
+static const char *at(herd_trace_reader *r, const char *p)
+{
+    r->col = (uint32_t)(p - r->buf) + 1u;
+    return p;
 }
 
 static int parse_line(herd_trace_reader *r, kv *kvs, uint32_t *n)
 {
-    const char *p = skip_ws(r->buf);
+    const char *p = at(r, skip_ws(r->buf));
     *n = 0;
     if (*p++ != '{') return fail(r, "expected '{' at the start of a record");
     p = skip_ws(p);
@@ -269,12 +310,17 @@ static int parse_line(herd_trace_reader *r, kv *kvs, uint32_t *n)
     for (;;) {
         if (*n >= KV_MAX) return fail(r, "more than %d fields", KV_MAX);
         kv *k = &kvs[(*n)++];
-        p = parse_str(skip_ws(p), k->key, sizeof k->key);
+        p = at(r, skip_ws(p));
+        k->col = r->col;
+        p = parse_str(p, k->key, sizeof k->key);
         if (p == NULL) return fail(r, "expected a key (a short string)");
-        p = skip_ws(p);
+        for (uint32_t i = 0; i + 1 < *n; i++) /* bounded by KV_MAX */
+            if (strcmp(kvs[i].key, k->key) == 0) return fail(r, "duplicate field \"%s\"", k->key);
+        p = at(r, skip_ws(p));
         if (*p++ != ':') return fail(r, "expected ':' after \"%s\"", k->key);
-        p = skip_ws(p);
+        p = at(r, skip_ws(p));
         k->num = false;
+        k->str = *p == '"';
         if (*p == '"') {
             p = parse_str(p, k->val, sizeof k->val);
             if (p == NULL) return fail(r, "bad string value for \"%s\"", k->key);
@@ -291,20 +337,32 @@ static int parse_line(herd_trace_reader *r, kv *kvs, uint32_t *n)
             if (!k->num && strcmp(k->val, "true") && strcmp(k->val, "false"))
                 return fail(r, "value of \"%s\" must be a string, an unsigned integer or a boolean", k->key);
         }
-        p = skip_ws(p);
+        p = at(r, skip_ws(p));
         if (*p == '}') break;
         if (*p++ != ',') return fail(r, "expected ',' or '}' after \"%s\"", k->key);
     }
-    p = skip_ws(p + 1);
+    p = at(r, skip_ws(p + 1));
     if (*p != 0 && *p != '\n' && *p != '\r') return fail(r, "trailing characters after the record");
     return 0;
+}
+
+/* A read error is not a malformed trace: it keeps errno in r->io_errno so the caller can
+ * exit 74 rather than 65. */
+static int read_error(herd_trace_reader *r, int err)
+{
+    r->io_errno = err ? err : EIO;
+    r->line++;
+    return fail(r, "read error: %s", strerror(r->io_errno));
 }
 
 static int read_line(herd_trace_reader *r)
 {
     for (;;) {
-        if (fgets(r->buf, sizeof r->buf, r->f) == NULL) return ferror(r->f) ? fail(r, "read error") : 0;
+        if (HERD_FAULT(HERD_FP_TRACE_READ)) return read_error(r, EIO);
+        errno = 0;
+        if (fgets(r->buf, sizeof r->buf, r->f) == NULL) return ferror(r->f) ? read_error(r, errno) : 0;
         r->line++;
+        r->col = 1;
         size_t len = strlen(r->buf);
         if (len > HERD_TRACE_LINE_MAX) return fail(r, "line longer than %d bytes", HERD_TRACE_LINE_MAX);
         if (strspn(r->buf, " \t\r\n") != len) return 1; /* blank lines are skipped */
@@ -322,45 +380,108 @@ int herd_trace_read_header(herd_trace_reader *r, herd_trace_header *h)
     for (uint32_t i = 0; i < n && i < HERD_TRACE_HEADER_MAX; i++) header_put(h, kvs[i].key, kvs[i].val, kvs[i].num);
     const char *fmt = herd_trace_header_get(h, "format");
     const char *ver = herd_trace_header_get(h, "version");
+    r->col = 1;
+    for (uint32_t i = 0; i < n; i++) /* point at the field that is wrong, if present */
+        if (!strcmp(kvs[i].key, fmt && !strcmp(fmt, "herd-trace") ? "version" : "format")) r->col = kvs[i].col;
     if (fmt == NULL || strcmp(fmt, "herd-trace") != 0) return fail(r, "not a herd trace (\"format\" is not \"herd-trace\")");
-    if (ver == NULL || strtoull(ver, NULL, 10) != HERD_TRACE_VERSION)
+    uint64_t v = ver ? strtoull(ver, NULL, 10) : 0;
+    if (ver && v > HERD_TRACE_VERSION)
+        return fail(r, "unsupported trace version %s: newer than this herd reads (version %d); upgrade herd",
+                    ver, HERD_TRACE_VERSION);
+    if (ver == NULL || v != HERD_TRACE_VERSION)
         return fail(r, "unsupported trace version %s (this herd reads version %d)", ver ? ver : "(none)", HERD_TRACE_VERSION);
+    return 0;
+}
+
+/* The numeric fields, their ranges and presence bits (0: "step", always present). */
+static const struct num_field {
+    const char *key;
+    uint64_t max;
+    uint32_t bit;
+} num_fields[] = {
+    {"step", UINT32_MAX, 0},           {"now_us", UINT64_MAX, HERD_TF_NOW},
+    {"conn", UINT32_MAX, HERD_TF_CONN}, {"op", UINT8_MAX, HERD_TF_OP},
+    {"code", UINT16_MAX, HERD_TF_CODE}, {"retry_after_ms", UINT32_MAX, HERD_TF_RETRY},
+    {"client", UINT32_MAX, HERD_TF_CLIENT}, {"room", UINT32_MAX, HERD_TF_ROOM},
+    {"limit", UINT16_MAX, HERD_TF_LIMIT},
+};
+
+static void set_num(herd_trace_rec *rec, uint32_t bit, uint64_t v)
+{
+    switch (bit) {
+    case 0: rec->step = (uint32_t)v; break;
+    case HERD_TF_NOW: rec->now = v; break;
+    case HERD_TF_CONN: rec->conn = (uint32_t)v; break;
+    case HERD_TF_OP: rec->op = (uint8_t)v; break;
+    case HERD_TF_CODE: rec->code = (uint16_t)v; break;
+    case HERD_TF_RETRY: rec->retry_after_ms = (uint32_t)v; break;
+    case HERD_TF_CLIENT: rec->client = (uint32_t)v; break;
+    case HERD_TF_ROOM: rec->room = (uint32_t)v; break;
+    default: rec->limit = (uint16_t)v; break;
+    }
+    rec->has |= bit;
+}
+
+/* 1 a numeric field stored, 0 not a numeric field, -1 bad (wrong type or out of range: a
+ * value the writer cannot have produced is refused rather than truncated). */
+static int rec_num(herd_trace_reader *r, herd_trace_rec *rec, const kv *k)
+{
+    for (size_t i = 0; i < sizeof num_fields / sizeof *num_fields; i++) {
+        if (strcmp(k->key, num_fields[i].key) != 0) continue;
+        if (!k->num) return fail(r, "\"%s\" must be an unsigned integer", k->key);
+        uint64_t v = strtoull(k->val, NULL, 10);
+        if (v > num_fields[i].max)
+            return fail(r, "\"%s\" is %s, more than %" PRIu64, k->key, k->val, num_fields[i].max);
+        set_num(rec, num_fields[i].bit, v);
+        return 1;
+    }
+    return 0;
+}
+
+static int copy_field(herd_trace_reader *r, char *dst, size_t size, const kv *k)
+{
+    if (strlen(k->val) >= size) return fail(r, "\"%s\" is longer than %zu bytes", k->key, size - 1);
+    copy_str(dst, size, k->val);
     return 0;
 }
 
 static int rec_field(herd_trace_reader *r, herd_trace_rec *rec, const kv *k)
 {
-    uint64_t v = strtoull(k->val, NULL, 10);
     const char *n = k->key;
-    if (!strcmp(n, "step")) rec->step = (uint32_t)v;
-    else if (!strcmp(n, "actor")) copy_str(rec->actor, sizeof rec->actor, k->val);
-    else if (!strcmp(n, "input") || !strcmp(n, "effect") || !strcmp(n, "transition") || !strcmp(n, "end")) {
+    int rc = rec_num(r, rec, k);
+    if (rc != 0) return rc < 0 ? -1 : 0;
+    if (!strcmp(n, "quiescent")) {
+        if (k->str || k->num) return fail(r, "\"quiescent\" must be true or false");
+        rec->quiescent = !strcmp(k->val, "true");
+        rec->has |= HERD_TF_QUIESCENT;
+        return 0;
+    }
+    if (!k->str) return fail(r, "\"%s\" must be a string", n);
+    if (!strcmp(n, "actor")) return copy_field(r, rec->actor, sizeof rec->actor, k);
+    if (!strcmp(n, "input") || !strcmp(n, "effect") || !strcmp(n, "transition") || !strcmp(n, "end")) {
+        if (rec->what != 0) return fail(r, "a record is one of input, effect, transition, end, not two");
         rec->what = !strcmp(n, "input") ? HERD_TRACE_INPUT : !strcmp(n, "effect") ? HERD_TRACE_EFFECT
                   : !strcmp(n, "transition") ? HERD_TRACE_STEP : HERD_TRACE_END;
-        copy_str(rec->name, sizeof rec->name, k->val);
-    } else if (!strcmp(n, "now_us")) { rec->now = v; rec->has |= HERD_TF_NOW; }
-    else if (!strcmp(n, "conn")) { rec->conn = (uint32_t)v; rec->has |= HERD_TF_CONN; }
-    else if (!strcmp(n, "frame")) {
+        return copy_field(r, rec->name, sizeof rec->name, k);
+    }
+    if (!strcmp(n, "frame")) {
         int t = herd_trace_frame_parse(k->val);
         if (t < 0) return fail(r, "unknown frame type \"%s\"", k->val);
         rec->frame = (uint8_t)t;
         rec->has |= HERD_TF_FRAME;
-    } else if (!strcmp(n, "op")) { rec->op = (uint8_t)v; rec->has |= HERD_TF_OP; }
-    else if (!strcmp(n, "code")) { rec->code = (uint16_t)v; rec->has |= HERD_TF_CODE; }
-    else if (!strcmp(n, "retry_after_ms")) { rec->retry_after_ms = (uint32_t)v; rec->has |= HERD_TF_RETRY; }
-    else if (!strcmp(n, "client")) { rec->client = (uint32_t)v; rec->has |= HERD_TF_CLIENT; }
-    else if (!strcmp(n, "room")) { rec->room = (uint32_t)v; rec->has |= HERD_TF_ROOM; }
-    else if (!strcmp(n, "limit")) { rec->limit = (uint16_t)v; rec->has |= HERD_TF_LIMIT; }
-    else if (!strcmp(n, "quiescent")) { rec->quiescent = !strcmp(k->val, "true"); rec->has |= HERD_TF_QUIESCENT; }
-    else if (!strcmp(n, "text")) { copy_str(rec->text, sizeof rec->text, k->val); rec->has |= HERD_TF_TEXT; }
-    else if (!strcmp(n, "msg")) {
+    } else if (!strcmp(n, "text")) {
+        rec->has |= HERD_TF_TEXT;
+        return copy_field(r, rec->text, sizeof rec->text, k);
+    } else if (!strcmp(n, "msg")) {
         if (!herd_trace_parse_msg(k->val, &rec->msg)) return fail(r, "bad message id \"%s\" (want client:seq)", k->val);
         rec->has |= HERD_TF_MSG;
     } else if (!strcmp(n, "sid") || !strcmp(n, "prev") || !strcmp(n, "after")) {
         herd_sid *dst = !strcmp(n, "sid") ? &rec->sid : !strcmp(n, "prev") ? &rec->prev : &rec->after;
         if (!herd_trace_parse_sid(k->val, dst)) return fail(r, "bad stream id \"%s\" (want ms-seq)", k->val);
         rec->has |= !strcmp(n, "sid") ? HERD_TF_SID : !strcmp(n, "prev") ? HERD_TF_PREV : HERD_TF_AFTER;
-    } else return fail(r, "unknown field \"%s\"", n);
+    } else {
+        return fail(r, "unknown field \"%s\"", n);
+    }
     return 0;
 }
 
@@ -374,9 +495,11 @@ int herd_trace_read_rec(herd_trace_reader *r, herd_trace_rec *rec)
     memset(rec, 0, sizeof *rec);
     bool has_step = false;
     for (uint32_t i = 0; i < n; i++) {
+        r->col = kvs[i].col;
         if (rec_field(r, rec, &kvs[i]) != 0) return -1;
         if (!strcmp(kvs[i].key, "step")) has_step = kvs[i].num;
     }
+    r->col = 1;
     if (!has_step) return fail(r, "record without a numeric \"step\"");
     if (rec->what == 0) return fail(r, "record is none of input, effect, transition, end");
     if (rec->actor[0] == 0 && rec->what != HERD_TRACE_END) return fail(r, "record without an \"actor\"");

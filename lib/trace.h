@@ -11,7 +11,7 @@
  *
  * This file owns writing and reading that format. The reader accepts exactly the subset
  * of JSON the writer emits (one flat object per line: string, unsigned integer and
- * boolean values; no nesting), and reports "file:line: message" on anything else; we do
+ * boolean values; no nesting), and reports "file:line:col: message" on anything else; we do
  * not pull in a general JSON parser for it (see docs/trace-format.md). */
 #ifndef HERD_TRACE_H
 #define HERD_TRACE_H
@@ -90,22 +90,28 @@ void herd_trace_header_str(herd_trace_header *h, const char *key, const char *v)
 void herd_trace_header_u64(herd_trace_header *h, const char *key, uint64_t v);
 const char *herd_trace_header_get(const herd_trace_header *h, const char *key); /* NULL if absent */
 
-/* Writing: returns 0 or -EIO. */
+/* Writing: returns 0, -EIO, or -EOVERFLOW for a line longer than HERD_TRACE_LINE_MAX (which
+ * the reader would refuse). Nothing is allocated. */
 int herd_trace_write_header(FILE *f, const herd_trace_header *h);
 int herd_trace_write_rec(FILE *f, const herd_trace_rec *r);
 /* One readable line for a record ("  client:0  <- frame DELIVER msg 0:1 sid 0-1"). */
 void herd_trace_format_rec(const herd_trace_rec *r, char *out, size_t size);
 
-/* Reading. The reader holds the file; errors are "file:line: message". */
+/* Reading. The reader holds the file; errors are "file:line:col: message". A failure to open
+ * or read (as opposed to a malformed trace) also sets io_errno: exit 74, not 65. */
 typedef struct herd_trace_reader {
     FILE *f;
     const char *name;
     uint32_t line;
+    uint32_t col;        /* 1-based column the last message points at */
+    int io_errno;        /* errno of an open or read failure, else 0 */
     char error[512];
     char buf[HERD_TRACE_LINE_MAX + 2];
 } herd_trace_reader;
 
 int herd_trace_open(herd_trace_reader *r, const char *path); /* 0, or -errno */
+/* Read an already open stream (tests, fuzzing); name is for messages. Close takes f. */
+void herd_trace_open_stream(herd_trace_reader *r, FILE *f, const char *name);
 void herd_trace_close(herd_trace_reader *r);
 /* 0 and *h filled, or -1 with r->error set. */
 int herd_trace_read_header(herd_trace_reader *r, herd_trace_header *h);

@@ -3,9 +3,16 @@
  * may produce before changing state. */
 #include "server.h"
 
+#include "client.h"
 #include "error.h"
 
 #include <assert.h>
+
+/* Found by the simulator (traces/scenarios/mobile-45s-full-queue.yaml): with the
+ * limit equal to the queue bound, a client resuming with a full queue needed one store
+ * operation more than the session allowed, was closed with 1013, and did it again forever. */
+_Static_assert(HERD_SESSION_INFLIGHT_MAX >= HERD_QUEUE_MAX + 1,
+               "a resume with a full retry queue must fit in a session");
 
 static const char *const session_state_names[HERD_SESSION_STATE_COUNT] = {
     "open", "resuming", "live", "closed",

@@ -37,7 +37,11 @@ enum herd_session_state {
     HERD_SESSION_STATE_COUNT
 };
 
-#define HERD_SESSION_INFLIGHT_MAX 64 /* store operations outstanding per session */
+/* Store operations outstanding per session. A client that keeps its queue bound sends at
+ * most HERD_QUEUE_MAX publishes per connection, and a session has at most one read in
+ * flight, so a well-behaved client never reaches this (server.c asserts it); only one
+ * that ignores its bound is answered with 1013. */
+#define HERD_SESSION_INFLIGHT_MAX 128
 
 typedef struct herd_server_config {
     herd_protocol proto;

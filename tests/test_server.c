@@ -2,6 +2,7 @@
  * resume from lastSeenId, publish with dedup, the broken variants, fan-out ordering
  * (src/server.c + src/store.c). Store operations are run by a tiny driver here, so each
  * test can also crash or trim the store between two steps. */
+#include "client.h"
 #include "error.h"
 #include "server.h"
 
@@ -335,4 +336,29 @@ Test(server, store_error_closes_with_1011)
     cr_assert_eq(out.fx[0].kind, HERD_FX_CLOSE);
     cr_assert_eq(out.fx[0].code, HERD_CLOSE_INTERNAL_ERROR);
     cr_assert_eq(s.state, HERD_SESSION_CLOSED);
+}
+
+Test(server, a_resume_with_a_full_retry_queue_is_not_refused)
+{
+    /* Regression: RESUME's read plus HERD_QUEUE_MAX resends used to exceed the session's
+     * in-flight limit, and the 1013 close repeated on every reconnect (a livelock). */
+    resume(HERD_SID_ZERO, 0);
+    for (uint32_t i = 1; i <= HERD_QUEUE_MAX; i++)
+        frame_in((herd_frame){.type = HERD_FRAME_PUBLISH, .room = 1, .msg = herd_msg_make(7, i)}, 0);
+    cr_assert_eq(count(HERD_FX_CLOSE, 0), 0);
+    cr_assert_eq(count(HERD_FX_STORE, 0), HERD_QUEUE_MAX + 1);
+    drain_store(0);
+    cr_assert_eq(count(HERD_FX_SEND, HERD_FRAME_ACK), HERD_QUEUE_MAX);
+    cr_assert_eq(s.state, HERD_SESSION_LIVE);
+}
+
+Test(server, a_client_past_its_bound_is_told_to_come_back_later)
+{
+    live();
+    for (uint32_t i = 1; i <= HERD_SESSION_INFLIGHT_MAX; i++)
+        frame_in((herd_frame){.type = HERD_FRAME_PUBLISH, .room = 1, .msg = herd_msg_make(7, i)}, 0);
+    cr_assert_eq(count(HERD_FX_CLOSE, 0), 0);
+    frame_in((herd_frame){.type = HERD_FRAME_PUBLISH, .room = 1, .msg = herd_msg_make(7, 999)}, 0);
+    cr_assert_eq(out.fx[out.count - 1].kind, HERD_FX_CLOSE);
+    cr_assert_eq(out.fx[out.count - 1].code, HERD_CLOSE_TRY_AGAIN_LATER);
 }

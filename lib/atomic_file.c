@@ -4,9 +4,17 @@
  * paths are written before the slot is published (used = 1) and which the signal handler
  * reads with nothing but unlink(2), which is async-signal-safe; so a SIGINT at any point
  * leaves no "*.tmp.<pid>" behind. A slot is published before the file is created (unlinking
- * a name that does not exist yet is harmless) and retired after the rename. */
-#define _POSIX_C_SOURCE 200809L
+ * a name that does not exist yet is harmless) and retired after the rename.
+ *
+ * The caller's FILE* is a stdio stream over our own write function (fopencookie), so each
+ * buffer stdio hands to write(2) passes the "herd/afile/write" fault point and its first
+ * error is kept for commit to report (stdio itself keeps only a flag). Every system call
+ * that can fail here carries a fault point (lib/fault.h) failing with the errno the real
+ * call gives in the common case: EACCES, ENOSPC, EIO. */
+#define _GNU_SOURCE /* fopencookie */
 #include "atomic_file.h"
+
+#include "fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +24,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static struct {
+typedef struct live_slot {
     volatile sig_atomic_t used;
     char tmp[HERD_AFILE_PATH_MAX];
-} live[HERD_AFILE_LIVE_MAX];
+    int fd;  /* the temporary's descriptor while open, else -1 */
+    int err; /* first write error (errno), 0 if none */
+} live_slot;
+
+static live_slot live[HERD_AFILE_LIVE_MAX];
 
 static int registry_take(const char *tmp)
 {
@@ -30,6 +42,8 @@ static int registry_take(const char *tmp)
     for (int i = 0; i < HERD_AFILE_LIVE_MAX; i++) {
         if (!live[i].used) {
             memcpy(live[i].tmp, tmp, strlen(tmp) + 1);
+            live[i].fd = -1;
+            live[i].err = 0;
             live[i].used = 1;
             return i;
         }
@@ -69,6 +83,10 @@ void herd_afile_install_signal_cleanup(void)
 
 static int create_tmp(const char *tmp)
 {
+    if (HERD_FAULT(HERD_FP_AFILE_OPEN)) {
+        errno = EACCES;
+        return -1;
+    }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 && errno == EEXIST) {
         /* Left by a dead process that had our pid (we are not writing it: see
@@ -77,6 +95,37 @@ static int create_tmp(const char *tmp)
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     }
     return fd;
+}
+
+/* stdio's write: all of buf or -1 (a short count would make stdio retry the rest anyway). */
+static ssize_t cookie_write(void *cookie, const char *buf, size_t n)
+{
+    live_slot *s = cookie;
+    if (HERD_FAULT(HERD_FP_AFILE_WRITE)) {
+        s->err = s->err ? s->err : ENOSPC;
+        errno = ENOSPC;
+        return -1;
+    }
+    for (size_t done = 0; done < n;) { /* bounded: each pass writes at least one byte */
+        ssize_t w = write(s->fd, buf + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            s->err = s->err ? s->err : (w < 0 ? errno : EIO);
+            errno = s->err;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)n;
+}
+
+static int cookie_close(void *cookie)
+{
+    live_slot *s = cookie;
+    int rc = close(s->fd);
+    s->fd = -1;
+    return rc;
 }
 
 FILE *herd_afile_open(herd_afile *af, const char *path)
@@ -104,7 +153,9 @@ FILE *herd_afile_open(herd_afile *af, const char *path)
         errno = err;
         return NULL;
     }
-    af->f = fdopen(fd, "w");
+    live[slot].fd = fd;
+    af->f = fopencookie(&live[slot], "w", (cookie_io_functions_t){.write = cookie_write,
+                                                                  .close = cookie_close});
     if (!af->f) {
         int err = errno;
         close(fd);
@@ -132,35 +183,58 @@ static int fsync_dir_of(const char *path)
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
+    if (HERD_FAULT(HERD_FP_AFILE_DIRSYNC)) {
+        close(fd);
+        return -EIO;
+    }
     int rc = fsync(fd) == 0 || errno == EINVAL || errno == EROFS ? 0 : -errno;
     close(fd);
     return rc;
+}
+
+/* fsync the temporary: 0 or -errno (a file system that cannot sync is not an error). */
+static int fsync_tmp(int fd)
+{
+    if (HERD_FAULT(HERD_FP_AFILE_FSYNC))
+        return -EIO;
+    return fsync(fd) == 0 || errno == EINVAL || errno == EROFS ? 0 : -errno;
+}
+
+static int rename_tmp(const herd_afile *af)
+{
+    if (HERD_FAULT(HERD_FP_AFILE_RENAME))
+        return -EIO;
+    return rename(af->tmp, af->path) == 0 ? 0 : -errno;
 }
 
 int herd_afile_commit(herd_afile *af)
 {
     if (!af->f)
         return -EBADF;
+    live_slot *s = &live[af->slot];
     int rc = 0;
     if (fflush(af->f) != 0 || ferror(af->f))
-        rc = -(errno ? errno : EIO);
-    else if (fsync(fileno(af->f)) != 0 && errno != EINVAL && errno != EROFS)
-        rc = -errno;
+        rc = -(s->err ? s->err : EIO);
+    else
+        rc = fsync_tmp(s->fd);
     if (fclose(af->f) != 0 && rc == 0)
         rc = -(errno ? errno : EIO);
     af->f = NULL;
-    if (rc == 0 && rename(af->tmp, af->path) != 0)
-        rc = -errno;
+    if (rc == 0)
+        rc = rename_tmp(af);
     if (rc != 0)
         unlink(af->tmp);
     registry_drop(af);
     if (rc == 0)
         rc = fsync_dir_of(af->path);
+    if (rc != 0)
+        errno = -rc; /* so a caller's strerror(errno) names the real cause */
     return rc;
 }
 
 void herd_afile_abort(herd_afile *af)
 {
+    int saved = errno; /* callers abort on an error and then report errno */
     if (af->f) {
         fclose(af->f);
         af->f = NULL;
@@ -169,6 +243,7 @@ void herd_afile_abort(herd_afile *af)
         unlink(af->tmp);
         registry_drop(af);
     }
+    errno = saved;
 }
 
 int herd_mkdir_p(const char *dir)
@@ -188,6 +263,8 @@ int herd_mkdir_p(const char *dir)
             continue; /* "a//b" */
         char saved = buf[i];
         buf[i] = '\0';
+        if (HERD_FAULT(HERD_FP_AFILE_MKDIR))
+            return -EACCES;
         if (mkdir(buf, 0777) != 0 && errno != EEXIST)
             return -errno;
         struct stat st;

@@ -27,10 +27,12 @@ typedef struct herd_afile {
 /* Returns the stream, or NULL with errno set (ENAMETOOLONG, EMFILE when the registry is full,
  * EBUSY if this process already has path open, or open(2)'s errno). */
 FILE *herd_afile_open(herd_afile *af, const char *path);
-/* 0, or -errno (the temporary file is removed on failure). af is closed either way. */
+/* 0, or -errno, also left in errno (the temporary file is removed on failure). af is closed
+ * either way. A failure of the final directory fsync leaves the new file in place. */
 int herd_afile_commit(herd_afile *af);
-/* Close and unlink; harmless on an af whose open failed or that was committed or aborted
- * (but af must have been passed to herd_afile_open once: it is not zero-initialised). */
+/* Close and unlink, leaving errno as it was; harmless on an af whose open failed or that was
+ * committed or aborted (but af must have been passed to herd_afile_open once: it is not
+ * zero-initialised). */
 void herd_afile_abort(herd_afile *af);
 /* mkdir -p: 0 or -errno (-ENOTDIR if a component exists but is not a directory). */
 int herd_mkdir_p(const char *dir);

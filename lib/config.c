@@ -8,6 +8,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "config_internal.h"
 
+#include "alloc.h"
+#include "exitcode.h"
+#include "fault.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -20,7 +24,7 @@
 
 herd_cfg_node *herd_cfg_node_new(enum cfg_kind kind, int line, int col)
 {
-    herd_cfg_node *n = calloc(1, sizeof *n);
+    herd_cfg_node *n = herd_calloc(1, sizeof *n);
     if (n) {
         n->kind = kind;
         n->line = line;
@@ -46,7 +50,7 @@ bool herd_cfg_node_append(herd_cfg_node *parent, herd_cfg_node *child)
 {
     if (parent->n == parent->cap) {
         size_t cap = parent->cap ? parent->cap * 2 : 4;
-        herd_cfg_node **kids = realloc(parent->kids, cap * sizeof *kids);
+        herd_cfg_node **kids = herd_reallocarray(parent->kids, cap, sizeof *kids);
         if (!kids)
             return false;
         parent->kids = kids;
@@ -61,10 +65,10 @@ bool herd_cfg_node_append(herd_cfg_node *parent, herd_cfg_node *child)
 
 static herd_cfg_doc *doc_new(const char *name)
 {
-    herd_cfg_doc *d = calloc(1, sizeof *d);
+    herd_cfg_doc *d = herd_calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    d->name = strdup(name ? name : "<input>");
+    d->name = herd_strdup(name ? name : "<input>");
     if (!d->name) {
         free(d);
         return NULL;
@@ -128,7 +132,7 @@ static uint64_t dup_hash(const herd_cfg_node *map, const char *key, size_t len)
 static bool dup_grow(struct dup_set *s)
 {
     size_t cap = s->cap ? s->cap * 2 : 64;
-    const herd_cfg_node **keys = calloc(cap, sizeof *keys);
+    const herd_cfg_node **keys = herd_calloc(cap, sizeof *keys);
     if (!keys)
         return false;
     for (size_t i = 0; i < s->cap; i++) {
@@ -189,7 +193,7 @@ static void loader_parser_fail(struct loader *L)
     herd_cfg_doc *d = L->d;
     const char *problem = p->problem ? p->problem : "invalid YAML";
     if (p->error == YAML_MEMORY_ERROR) {
-        herd_cfg_fail_raw(d, 65, "%s: out of memory while parsing", d->name);
+        herd_cfg_fail_raw(d, HERD_EXIT_SOFTWARE, "%s: out of memory while parsing", d->name);
     } else if (p->error == YAML_READER_ERROR) {
         int line, col;
         offset_to_linecol(L->data, L->len, p->problem_offset, &line, &col);
@@ -249,7 +253,7 @@ static bool load_map_key(struct loader *L, yaml_event_t *ev, herd_cfg_node *map,
     bool oom = false;
     const herd_cfg_node *first = dup_insert(&L->dups, key, &oom);
     if (oom) {
-        herd_cfg_fail_raw(L->d, 65, "%s: out of memory", L->d->name);
+        herd_cfg_fail_raw(L->d, HERD_EXIT_SOFTWARE, "%s: out of memory", L->d->name);
         return false;
     }
     if (first) {
@@ -286,7 +290,7 @@ static herd_cfg_node *scalar_from_event(const yaml_event_t *ev)
     if (!n)
         return NULL;
     size_t len = ev->data.scalar.length;
-    n->text = malloc(len + 1);
+    n->text = herd_malloc(len + 1);
     if (!n->text) {
         free(n);
         return NULL;
@@ -346,7 +350,7 @@ static bool load_node(struct loader *L, yaml_event_t *ev, herd_cfg_node *parent,
     yaml_event_delete(ev);
     if (!n || (parent && !herd_cfg_node_append(parent, n))) {
         herd_cfg_node_free(n);
-        herd_cfg_fail_raw(L->d, 65, "%s: out of memory", L->d->name);
+        herd_cfg_fail_raw(L->d, HERD_EXIT_SOFTWARE, "%s: out of memory", L->d->name);
         return false;
     }
     if (!parent)
@@ -404,7 +408,7 @@ herd_cfg_doc *herd_cfg_load_buffer(const char *name, const char *data, size_t le
     }
     struct loader L = {.d = d, .data = (const unsigned char *)data, .len = len};
     if (!yaml_parser_initialize(&L.parser)) {
-        herd_cfg_fail_raw(d, 65, "%s: out of memory", d->name);
+        herd_cfg_fail_raw(d, HERD_EXIT_SOFTWARE, "%s: out of memory", d->name);
         return d;
     }
     yaml_parser_set_input_string(&L.parser, L.data, len);
@@ -427,17 +431,21 @@ herd_cfg_doc *herd_cfg_load_string(const char *name, const char *text)
 static char *read_bounded(FILE *f, size_t *len, int *err)
 {
     size_t cap = 64 * 1024, n = 0;
-    char *buf = malloc(cap);
+    char *buf = herd_malloc(cap);
     *err = buf ? 0 : ENOMEM;
     while (buf && n <= HERD_CFG_FILE_MAX) {
         if (n == cap) {
             cap *= 2;
-            char *b = realloc(buf, cap);
+            char *b = herd_realloc(buf, cap);
             if (!b) {
                 *err = ENOMEM;
                 break;
             }
             buf = b;
+        }
+        if (HERD_FAULT(HERD_FP_CONFIG_READ)) {
+            *err = EIO;
+            break;
         }
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
@@ -455,13 +463,22 @@ static char *read_bounded(FILE *f, size_t *len, int *err)
     return buf;
 }
 
+static FILE *open_input(const char *path)
+{
+    if (HERD_FAULT(HERD_FP_CONFIG_OPEN)) {
+        errno = EACCES;
+        return NULL;
+    }
+    return fopen(path, "rb");
+}
+
 herd_cfg_doc *herd_cfg_load_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = open_input(path);
     if (!f) {
         int err = errno;
         herd_cfg_doc *d = doc_new(path);
-        herd_cfg_fail_raw(d, 74, "%s: cannot open: %s", path, strerror(err));
+        herd_cfg_fail_raw(d, HERD_EXIT_IOERR, "%s: cannot open: %s", path, strerror(err));
         return d;
     }
     size_t len = 0;
@@ -470,7 +487,8 @@ herd_cfg_doc *herd_cfg_load_file(const char *path)
     fclose(f);
     if (!buf) {
         herd_cfg_doc *d = doc_new(path);
-        herd_cfg_fail_raw(d, err == ENOMEM ? 65 : 74, "%s: cannot read: %s", path, strerror(err));
+        herd_cfg_fail_raw(d, err == ENOMEM ? HERD_EXIT_SOFTWARE : HERD_EXIT_IOERR, "%s: cannot read: %s", path,
+                          strerror(err));
         return d;
     }
     herd_cfg_doc *d = herd_cfg_load_buffer(path, buf, len);

@@ -5,7 +5,8 @@
  * range checks, applying command-line overrides (--set a.b=c) and emitting the document as
  * resolved. Every problem is reported as "file:line:col: message"; the first error wins and
  * is kept in the document, so a driver reads everything, then checks herd_cfg_failed() once,
- * prints herd_cfg_error() and exits with herd_cfg_error_exit() (65, or 74 when unreadable).
+ * prints herd_cfg_error() and exits with herd_cfg_error_exit() (65; 74 when unreadable, 70 when
+ * out of memory).
  *
  * Limits: files over HERD_CFG_FILE_MAX bytes and nesting deeper than HERD_CFG_DEPTH_MAX are
  * refused; anchors and aliases are refused (a scenario should say what it means in place);
@@ -34,7 +35,8 @@ void herd_cfg_free(herd_cfg_doc *d);
 const herd_cfg_node *herd_cfg_root(const herd_cfg_doc *d); /* NULL if the file failed to parse */
 bool herd_cfg_failed(const herd_cfg_doc *d);
 const char *herd_cfg_error(const herd_cfg_doc *d); /* "file:line:col: message" or "" */
-int herd_cfg_error_exit(const herd_cfg_doc *d);    /* 0 if fine, 74 unreadable, 65 otherwise */
+int herd_cfg_error_exit(const herd_cfg_doc *d);    /* 0 if fine, 74 unreadable, 70 out of memory,
+                                                       65 otherwise */
 const char *herd_cfg_name(const herd_cfg_doc *d);  /* the file name given at load */
 
 /* Records "file:line:col: <message>" (or "--set a.b: <message>" for an overridden node,

@@ -25,7 +25,7 @@ struct herd_cfg_node {
 struct herd_cfg_doc {
     char *name;
     herd_cfg_node *root;
-    int exit;                    /* 0 while fine; 65 or 74 once failed */
+    int exit;                    /* 0 while fine; 65, 70 (out of memory) or 74 once failed */
     char error[HERD_CFG_ERROR_MAX];
 };
 

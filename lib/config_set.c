@@ -7,6 +7,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "config_internal.h"
 
+#include "alloc.h"
+#include "exitcode.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,9 +28,9 @@ static herd_cfg_node *set_new(struct set_ctx *c, enum cfg_kind kind, const char 
     herd_cfg_node *n = herd_cfg_node_new(kind, 0, 0);
     if (!n)
         return NULL;
-    n->origin = strdup(c->origin);
+    n->origin = herd_strdup(c->origin);
     if (text) {
-        n->text = strdup(text);
+        n->text = herd_strdup(text);
         n->text_len = text ? strlen(text) : 0;
     }
     if (!n->origin || (text && !n->text)) {
@@ -39,7 +42,7 @@ static herd_cfg_node *set_new(struct set_ctx *c, enum cfg_kind kind, const char 
 
 static bool set_oom(struct set_ctx *c)
 {
-    herd_cfg_fail_raw(c->d, 65, "--set %s: out of memory", c->assignment);
+    herd_cfg_fail_raw(c->d, HERD_EXIT_SOFTWARE, "--set %s: out of memory", c->assignment);
     return false;
 }
 
@@ -188,8 +191,8 @@ bool herd_cfg_set(herd_cfg_doc *d, const char *assignment)
         herd_cfg_fail_raw(d, 65, "--set %s: %s is not a mapping", assignment, d->name);
         return false;
     }
-    char *path = strndup(assignment, (size_t)(eq - assignment));
-    char *walk = path ? strdup(path) : NULL;
+    char *path = herd_strndup(assignment, (size_t)(eq - assignment));
+    char *walk = path ? herd_strdup(path) : NULL;
     struct set_ctx c = {.d = d, .assignment = assignment, .path = path, .value = eq + 1};
     bool ok = false;
     if (!path || !walk)

@@ -6,6 +6,8 @@
  * growable buffer or fwrite()s, and turns the first failure into a sticky error. */
 #include "json.h"
 
+#include "alloc.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -24,7 +26,11 @@ static void out(herd_json *w, const char *s, size_t n)
         size_t cap = w->cap ? w->cap : 256;
         while (cap < w->len + n + 1) /* bounded: doubles until it fits */
             cap *= 2;
-        char *b = realloc(w->buf, cap);
+        if (w->fixed) { /* the caller's buffer: a value that does not fit is an error */
+            w->error = -EOVERFLOW;
+            return;
+        }
+        char *b = herd_realloc(w->buf, cap);
         if (!b) {
             w->error = -ENOMEM;
             return;
@@ -55,6 +61,16 @@ static void init(herd_json *w, FILE *f)
 
 void herd_json_init_file(herd_json *w, FILE *f) { init(w, f); }
 void herd_json_init_buf(herd_json *w) { init(w, NULL); }
+
+void herd_json_init_fixed(herd_json *w, char *buf, size_t cap)
+{
+    init(w, NULL);
+    w->buf = buf;
+    w->cap = cap;
+    w->fixed = true;
+    if (cap)
+        buf[0] = '\0';
+}
 void herd_json_set_pretty(herd_json *w, bool pretty) { w->pretty = pretty; }
 
 const char *herd_json_buf(const herd_json *w, size_t *len)
@@ -75,7 +91,8 @@ int herd_json_finish(herd_json *w)
 
 void herd_json_free(herd_json *w)
 {
-    free(w->buf);
+    if (!w->fixed)
+        free(w->buf);
     w->buf = NULL;
     w->len = w->cap = 0;
 }
@@ -85,11 +102,12 @@ void herd_json_reset(herd_json *w)
     char *buf = w->buf;
     size_t cap = w->cap;
     FILE *f = w->f;
-    bool pretty = w->pretty;
+    bool pretty = w->pretty, fixed = w->fixed;
     init(w, f);
     w->buf = buf;
     w->cap = cap;
     w->pretty = pretty;
+    w->fixed = fixed;
     if (buf)
         buf[0] = '\0';
 }
@@ -183,6 +201,18 @@ static size_t utf8_len(const unsigned char *s, size_t n)
         (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return len;
+}
+
+bool herd_json_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) { /* bounded: each pass consumes at least one byte */
+        size_t len = utf8_len(p + i, n - i);
+        if (len == 0)
+            return false;
+        i += len;
+    }
+    return true;
 }
 
 static void write_string(herd_json *w, const char *s, size_t n)

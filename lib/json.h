@@ -28,10 +28,14 @@ typedef struct herd_json {
     bool first[HERD_JSON_DEPTH_MAX + 1];    /* nothing written yet at this depth */
     bool in_value;    /* a key was written; its value comes next */
     bool pretty;
+    bool fixed;       /* buf is the caller's (herd_json_init_fixed): never grown or freed */
 } herd_json;
 
 void herd_json_init_file(herd_json *w, FILE *f);
 void herd_json_init_buf(herd_json *w);
+/* Into the caller's buffer of cap bytes (NUL included): nothing is allocated, and output
+ * that does not fit is the sticky error -EOVERFLOW. herd_json_free leaves buf alone. */
+void herd_json_init_fixed(herd_json *w, char *buf, size_t cap);
 void herd_json_set_pretty(herd_json *w, bool pretty); /* 2-space indented output */
 /* The buffer so far, NUL-terminated (never NULL; "" on error); valid until the next write. */
 const char *herd_json_buf(const herd_json *w, size_t *len);
@@ -59,6 +63,10 @@ void herd_json_null(herd_json *w);
 void herd_json_bool(herd_json *w, bool v);
 /* A pre-formatted JSON value, written as is (the caller vouches for it). */
 void herd_json_raw(herd_json *w, const char *json);
+
+/* Whether s[0..n) is UTF-8 as this writer passes it through (no overlong forms, surrogates
+ * or code points past U+10FFFF): what a reader of herd's JSON can insist on. */
+bool herd_json_utf8_valid(const char *s, size_t n);
 
 /* key + value in one call. */
 void herd_json_kv_str(herd_json *w, const char *key, const char *s);

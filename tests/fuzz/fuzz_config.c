@@ -4,13 +4,9 @@
  * A successful one is walked whole with every getter (which must not crash whatever the
  * values are), overridden with one --set drawn from the input, then emitted; the emitted
  * text must load again and emit to exactly the same bytes (the resolved scenario a run
- * records must reproduce the run). Any other outcome aborts. Not part of the CMake build;
- * from the repository root:
- *
- *   clang -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -Ilib -Isrc \
- *         lib/config.c lib/config_value.c lib/config_set.c tests/fuzz/fuzz_config.c \
- *         -lyaml -lxxhash -o fuzz_config
- *   ./fuzz_config -max_total_time=60 -max_len=4096 */
+ * records must reproduce the run). Any other outcome aborts. Built by
+ * tests/fuzz/CMakeLists.txt (fuzz_config with -DHERD_FUZZ=ON; fuzz_config_replay in every
+ * build); running it: docs/reliability.md. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>

@@ -3,14 +3,9 @@
  * Decodes each input as one frame. On error the frame must be zeroed and the code a
  * HERD_EFRAME_* one; on success it must re-encode to exactly the input bytes, because the
  * wire form is canonical (one encoding per frame). Any other outcome aborts, which
- * libFuzzer reports as a crash. Not part of the CMake build (its name is not test_*.c);
- * build and run it by hand from the repository root:
- *
- *   clang -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *         src/frame.c src/error.c tests/fuzz/fuzz_frame.c -o fuzz_frame
- *   ./fuzz_frame -max_total_time=60 -max_len=80 tests/fuzz/corpus/frame
- *
- * (Point it at a scratch copy of the corpus to keep the seeds few and hand-picked.) */
+ * libFuzzer reports as a crash. Built by tests/fuzz/CMakeLists.txt (fuzz_frame with
+ * -DHERD_FUZZ=ON; fuzz_frame_replay, which replays corpus/frame and regress/frame, in every
+ * build); running it: docs/reliability.md. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 /* cmd_run.c — `herd run SCENARIO [--seed N] [--set key=value ...] [--out DIR] [--json]
- * [--swarm] [--check-determinism]`: load a scenario, run the world, judge the
- * expectations, report.
+ * [--swarm] [--check-determinism] [--trace-clients IDS]`: load a scenario, run the world,
+ * judge the expectations, report. With --out, DIR/trace.jsonl holds the sampled trace
+ * (trace_out.h) of the scenario's trace: clients, or of --trace-clients.
  *
  * Exit: 0 every expectation met, 1 one not met (or --check-determinism saw two trace
  * hashes), 64 bad command line, 65 invalid scenario, 70 internal error, 74 I/O error.
@@ -16,6 +17,7 @@
 #include "atomic_file.h"
 #include "error.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@ typedef struct run_args {
     const char *scenario;
     const char *out_dir;
     const char *junit;
+    const char *trace_clients;
     const char *sets[SETS_MAX];
     size_t nsets;
     uint64_t seed;
@@ -41,6 +44,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: herd run SCENARIO [--seed N] [--set key=value ...] [--out DIR] [--json]\n"
                "                         [--swarm] [--check-determinism] [--junit FILE]\n"
+               "                         [--trace-clients IDS]   (with --out: 0-9, 1,5,9-12 or none)\n"
                "Runs a scenario file in the simulator and checks its expect: block.\n"
                "Exit: 0 met, 1 not met, 64 usage, 65 invalid scenario, 70 internal, 74 I/O.\n");
 }
@@ -67,6 +71,7 @@ static int parse_args(int argc, char **argv, run_args *a)
             a->sets[a->nsets++] = argv[++i];
         } else if (strcmp(s, "--out") == 0 && has_val) a->out_dir = argv[++i];
         else if (strcmp(s, "--junit") == 0 && has_val) a->junit = argv[++i];
+        else if (strcmp(s, "--trace-clients") == 0 && has_val) a->trace_clients = argv[++i];
         else if (strcmp(s, "--queue") == 0 && has_val) {
             i++;
             a->queue = strcmp(argv[i], "heap") == 0 ? HERD_QUEUE_HEAP : strcmp(argv[i], "wheel") == 0 ? HERD_QUEUE_WHEEL : -2;
@@ -104,13 +109,32 @@ static uint64_t peak_rss_bytes(void)
     return (uint64_t)ru.ru_maxrss * 1024u;
 }
 
-/* Run once; fills the report. Returns 0 or an exit status (70). */
-static int run_once(const herd_world_config *cfg, const herd_expect *e, herd_report *r, herd_world *w, bool show)
+/* Where the run's trace goes (--out), or NULL. */
+typedef struct trace_req {
+    const herd_trace_sel *sel;
+    const char *dir;
+    const char *scenario;
+} trace_req;
+
+/* Run once; fills the report. Returns 0 or an exit status (70, 74). */
+static int run_once(const herd_world_config *cfg, const herd_expect *e, herd_report *r, herd_world *w, bool show,
+                    const trace_req *tr)
 {
     int rc = herd_world_init(w, cfg);
     if (rc != HERD_OK) {
         fprintf(stderr, "herd run: cannot build the world: %s\n", herd_strerror(rc));
         return HERD_EXIT_SOFTWARE;
+    }
+    static herd_sim_trace trace; /* ~1 KiB of server flags; one traced run per process */
+    char path[HERD_AFILE_PATH_MAX];
+    if (tr) {
+        int trc = herd_mkdir_p(tr->dir);
+        if (trc == 0 && (size_t)snprintf(path, sizeof path, "%s/trace.jsonl", tr->dir) >= sizeof path) trc = -ENAMETOOLONG;
+        if (trc == 0) trc = herd_sim_trace_open(&trace, w, tr->sel, path, tr->scenario);
+        if (trc != 0) {
+            fprintf(stderr, "herd run: cannot write %s/trace.jsonl: %s\n", tr->dir, strerror(-trc));
+            return HERD_EXIT_IOERR;
+        }
     }
     progress_ctx pc = {wall_us()};
     if (show && isatty(STDERR_FILENO)) {
@@ -119,6 +143,13 @@ static int run_once(const herd_world_config *cfg, const herd_expect *e, herd_rep
     }
     rc = herd_world_run(w);
     if (w->progress) fprintf(stderr, "\r%80s\r", "");
+    if (tr) {
+        int trc = herd_sim_trace_close(&trace, w, rc == HERD_OK);
+        if (trc != 0 && rc == HERD_OK) {
+            fprintf(stderr, "herd run: cannot write %s/trace.jsonl: %s\n", tr->dir, strerror(-trc));
+            return HERD_EXIT_IOERR;
+        }
+    }
     if (rc != HERD_OK) {
         fprintf(stderr, "herd run: the world stopped on an internal error: %s\n", herd_strerror(rc));
         return HERD_EXIT_SOFTWARE;
@@ -174,7 +205,7 @@ static int check_determinism(const herd_world_config *cfg, const herd_expect *e,
 {
     herd_world w2;
     herd_report r2 = {0};
-    int rc = run_once(cfg, e, &r2, &w2, false);
+    int rc = run_once(cfg, e, &r2, &w2, false, NULL);
     herd_world_free(&w2);
     if (rc) return rc;
     if (strcmp(first->trace_hash, r2.trace_hash) != 0 || first->events != r2.events) {
@@ -205,9 +236,20 @@ int herd_cmd_run(int argc, char **argv)
     if (a.seed_set) sc.world.seed = a.seed;
     if (a.queue >= 0) sc.world.queue_kind = (uint8_t)a.queue;
     if (a.swarm) herd_faults_swarm(&sc.world);
+    if (a.trace_clients) {
+        sc.trace.nclients = 0;
+        if (herd_trace_ranges_add(sc.trace.clients, &sc.trace.nclients, a.trace_clients) != 0) {
+            fprintf(stderr, "herd run: --trace-clients %s: want N, N-M, a comma list of them, or none\n",
+                    a.trace_clients);
+            herd_scenario_free(&sc);
+            return HERD_EXIT_USAGE;
+        }
+    }
     herd_world w;
     herd_report r = {0};
-    rc = run_once(&sc.world, &sc.expect, &r, &w, true);
+    trace_req tr = {&sc.trace, a.out_dir, a.scenario};
+    rc = run_once(&sc.world, &sc.expect, &r, &w, true, a.out_dir ? &tr : NULL);
+    r.scenario = a.scenario;
     if (rc == 0) {
         int det = a.determinism ? check_determinism(&sc.world, &sc.expect, &r) : 0;
         rc = finish(&a, &r, &w, &sc);

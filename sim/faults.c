@@ -9,6 +9,7 @@
 #include "world.h"
 
 #include "error.h"
+#include "outputs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,7 @@ int herd_faults_fire(herd_world *w, uint32_t index, uint64_t arg)
     uint32_t lo, hi;
     bool staged = f->kind == HERD_FAULT_GRACEFUL || f->kind == HERD_FAULT_ROLLING;
     bool healed = staged ? phase == 2 : phase == 1;
+    herd_outputs_fault_begin(w, index, arg);
     if (phase == 0 && !staged) herd_world_push(w, w->now + f->duration_us, HERD_EV_FAULT, index, 1);
     switch (f->kind) {
     case HERD_FAULT_CRASH:
@@ -198,9 +200,12 @@ int herd_faults_fire(herd_world *w, uint32_t index, uint64_t arg)
     case HERD_FAULT_OFFLINE: clients_offline(w, f, phase == 0); break;
     default: return HERD_EINVAL;
     }
+    herd_outputs_fault_end(w);
     if (healed) herd_world_note_heal(w);
     return HERD_OK;
 }
+
+herd_time herd_fault_heal_us(const herd_world *w, const herd_fault *f) { return heal_time(w, f); }
 
 /* --swarm: 1 to 4 faults drawn from the seed, all healed by 60 % of the run so the
  * liveness phase has time. Client and server ranges are drawn within the world. */

@@ -12,7 +12,7 @@ static const char *const counter_names[HERD_M_COUNTER_COUNT] = {
     "published", "backpressure", "acked", "delivered", "gaps",
 };
 static const char *const gauge_names[HERD_G_GAUGE_COUNT] = {
-    "connected", "queued", "accept_queue", "sessions",
+    "connected", "queued", "accept_queue", "sessions", "capacity_per_s",
 };
 
 const char *herd_metric_counter_name(int c) { return c >= 0 && c < HERD_M_COUNTER_COUNT ? counter_names[c] : "?"; }

@@ -30,6 +30,7 @@ enum herd_metric_gauge {
     HERD_G_QUEUED,        /* messages in the clients' retry queues */
     HERD_G_ACCEPT_QUEUE,  /* pending handshakes, all servers */
     HERD_G_SESSIONS,      /* server sessions open */
+    HERD_G_CAPACITY,      /* capacity_per_s over the interval (outputs.h) */
     HERD_G_GAUGE_COUNT
 };
 

@@ -3,6 +3,7 @@
 
 #include "atomic_file.h"
 #include "json.h"
+#include "outputs.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -130,6 +131,7 @@ int herd_report_json(const herd_report *r, FILE *f)
     herd_json_init_file(&j, f);
     herd_json_obj_begin(&j);
     herd_json_kv_str(&j, "verdict", r->pass ? "pass" : "fail");
+    if (r->scenario) herd_json_kv_str(&j, "scenario", r->scenario);
     herd_json_kv_u64(&j, "seed", r->seed);
     herd_json_kv_u64(&j, "clients", r->clients);
     herd_json_kv_u64(&j, "events", r->events);
@@ -258,6 +260,8 @@ static int out_csv(const out_ctx *c, FILE *f) { return write_csv(&c->w->metrics,
 static int out_series(const out_ctx *c, FILE *f) { return write_series_json(&c->w->metrics, f); }
 static int out_summary(const out_ctx *c, FILE *f) { return herd_report_json(c->r, f); }
 static int out_scenario(const out_ctx *c, FILE *f) { return herd_cfg_emit(c->sc->doc, f); }
+static int out_faults(const out_ctx *c, FILE *f) { return herd_outputs_faults_json(c->w, f); }
+static int out_delays(const out_ctx *c, FILE *f) { return herd_delays_write_json(&c->w->delays, f); }
 
 int herd_report_write_dir(const herd_report *r, const herd_world *w, const herd_scenario *sc, const char *dir)
 {
@@ -266,6 +270,8 @@ int herd_report_write_dir(const herd_report *r, const herd_world *w, const herd_
     if (rc == 0) rc = write_one(dir, "metrics.csv", out_csv, &ctx);
     if (rc == 0) rc = write_one(dir, "metrics.json", out_series, &ctx);
     if (rc == 0) rc = write_one(dir, "scenario.yaml", out_scenario, &ctx);
+    if (rc == 0) rc = write_one(dir, "faults.json", out_faults, &ctx);
+    if (rc == 0) rc = write_one(dir, "delays.json", out_delays, &ctx);
     if (rc == 0) rc = write_one(dir, "summary.json", out_summary, &ctx);
     return rc;
 }

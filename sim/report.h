@@ -15,6 +15,7 @@ typedef struct herd_expectation {
 } herd_expectation;
 
 typedef struct herd_report {
+    const char *scenario;       /* the scenario file's path (summary.json), or NULL */
     uint64_t seed;
     uint32_t clients;
     uint64_t events;
@@ -41,8 +42,8 @@ typedef struct herd_report {
 void herd_report_build(herd_report *r, herd_world *w, const herd_expect *e);
 int herd_report_json(const herd_report *r, FILE *f);
 void herd_report_text(const herd_report *r, FILE *f);
-/* --out DIR: metrics.csv, metrics.json, scenario.yaml, summary.json (atomic files).
- * 0 or -errno. */
+/* --out DIR: metrics.csv, metrics.json, scenario.yaml, summary.json, faults.json,
+ * delays.json (atomic files; trace.jsonl is cmd_run's). 0 or -errno. */
 int herd_report_write_dir(const herd_report *r, const herd_world *w, const herd_scenario *sc, const char *dir);
 
 #endif

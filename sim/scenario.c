@@ -324,13 +324,44 @@ static void read_expect(rd *r, herd_expect *e)
     herd_cfg_u64(r->d, m, "wasted_handshakes_max", false, 0, UINT64_MAX, UINT64_MAX, &e->wasted_max);
 }
 
+/* trace.clients / trace.rooms: "0-9", 7, "1,5,9-12", "none", or a list of those. */
+static void read_trace_ids(rd *r, const herd_cfg_node *m, const char *key, herd_trace_range *list, uint32_t *n)
+{
+    const herd_cfg_node *v = herd_cfg_get(m, key);
+    size_t items = herd_cfg_is_seq(v) ? herd_cfg_len(v) : 1;
+    for (size_t i = 0; i < items; i++) {
+        const herd_cfg_node *it = herd_cfg_is_seq(v) ? herd_cfg_at(v, i) : v;
+        const char *text = herd_cfg_scalar(it);
+        if (!text || herd_trace_ranges_add(list, n, text) != 0) {
+            char path[128];
+            herd_cfg_path(it, path, sizeof path);
+            herd_cfg_errorf(r->d, it, "%s: '%s' is not ids (N, N-M, a comma list or \"none\"; at most %d ranges)",
+                            path, text ? text : "(not a scalar)", HERD_TRACE_RANGES_MAX);
+            return;
+        }
+    }
+}
+
+static void read_trace(rd *r, herd_trace_sel *t)
+{
+    static const char *const keys[] = {"clients", "rooms", "max_records", NULL};
+    herd_trace_sel_default(t);
+    const herd_cfg_node *m = section(r, "trace", keys);
+    if (!m) return;
+    if (herd_cfg_get(m, "clients") || herd_cfg_get(m, "rooms")) t->nclients = 0; /* the key replaces the default */
+    if (herd_cfg_get(m, "clients")) read_trace_ids(r, m, "clients", t->clients, &t->nclients);
+    if (herd_cfg_get(m, "rooms")) read_trace_ids(r, m, "rooms", t->rooms, &t->nrooms);
+    herd_cfg_u64(r->d, m, "max_records", false, 1, HERD_TRACE_RECORDS_MAX, t->max_records, &t->max_records);
+}
+
 static int read_all(herd_scenario *sc, char *err, size_t err_len)
 {
     static const char *const top[] = {"run", "world", "network", "accept", "lb", "client", "server", "store",
-                                      "workload", "oracle", "faults", "expect", "protocol", NULL};
+                                      "workload", "oracle", "faults", "expect", "protocol", "trace", NULL};
     rd r = {sc->doc, herd_cfg_root(sc->doc)};
     herd_world_config *c = &sc->world;
     herd_world_config_defaults(c);
+    herd_trace_sel_default(&sc->trace);
     if (r.root && !herd_cfg_is_map(r.root)) herd_cfg_errorf(r.d, r.root, "a scenario is a mapping of sections");
     if (r.root && herd_cfg_is_map(r.root)) {
         herd_cfg_check_keys(r.d, r.root, "the scenario", top);
@@ -346,6 +377,7 @@ static int read_all(herd_scenario *sc, char *err, size_t err_len)
         read_oracle(&r, c);
         read_faults(&r, c);
         read_expect(&r, &sc->expect);
+        read_trace(&r, &sc->trace);
     }
     if (herd_cfg_failed(sc->doc)) {
         snprintf(err, err_len, "%s", herd_cfg_error(sc->doc));

@@ -9,6 +9,7 @@
 #define HERD_SIM_SCENARIO_H
 
 #include "config.h"
+#include "trace_out.h"
 #include "world.h"
 
 enum herd_safety_expect { HERD_EXPECT_HOLDS = 0, HERD_EXPECT_VIOLATED = 1 };
@@ -28,6 +29,7 @@ typedef struct herd_expect {
 typedef struct herd_scenario {
     herd_world_config world;
     herd_expect expect;
+    herd_trace_sel trace;    /* trace: what --out DIR/trace.jsonl holds (trace_out.h) */
     herd_cfg_doc *doc;       /* kept for --out (the resolved scenario) */
 } herd_scenario;
 

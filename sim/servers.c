@@ -11,6 +11,7 @@
 #include "world.h"
 
 #include "error.h"
+#include "trace_out.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -54,6 +55,7 @@ int herd_servers_open_session(herd_world *w, uint32_t server, uint32_t client, u
     ss->gen = ++w->session_gen;
     ss->in_use = 1;
     ss->to_client_at = ss->to_server_at = ss->store_at = w->now;
+    if (herd_trace_on(w, client)) herd_trace_session_open(w, slot);
     w->servers[server].conns++;
     herd_world_sim(w, client)->session = slot + 1;
     herd_world_sim(w, client)->server = (uint16_t)server;
@@ -67,6 +69,7 @@ void herd_servers_close_session(herd_world *w, uint32_t slot, bool tell_client, 
 {
     herd_sim_session *ss = sess(w, slot);
     if (!ss->in_use) return;
+    if (herd_trace_on(w, ss->s.client)) herd_trace_session_close(w, slot);
     if (tell_client) herd_net_close_to_client(w, ss, code, retry_after_ms);
     herd_session_close(&ss->s);
     room_unlink(w, slot);
@@ -92,6 +95,7 @@ int herd_world_session_drain(herd_world *w, uint32_t slot)
 {
     int rc = HERD_OK;
     int close_code = -1;
+    if (herd_trace_on(w, sess(w, slot)->s.client)) herd_trace_session_effects(w, slot);
     for (uint32_t i = 0; i < w->out.count && rc == HERD_OK; i++) {
         const herd_effect *e = &w->out.fx[i];
         herd_sim_session *ss = sess(w, slot);
@@ -134,6 +138,7 @@ int herd_servers_session_frame(herd_world *w, uint32_t slot, uint64_t parcel)
     herd_pool_release(&w->frames, (uint32_t)parcel);
     herd_sim_session *ss = sess(w, slot);
     if (!ss->in_use || ss->gen != gen) return HERD_OK; /* the session is gone: RST */
+    if (herd_trace_on(w, ss->s.client)) herd_trace_session_frame(w, slot, &f);
     herd_outbox_clear(&w->out);
     int rc = herd_session_on_frame(&ss->s, &w->cfg.server, w->servers[ss->server].local, &f, w->now, &w->out);
     return session_input_done(w, slot, rc);
@@ -144,6 +149,7 @@ int herd_servers_store_result(herd_world *w, herd_store_parcel *p, const herd_st
     uint32_t slot = p->slot;
     herd_sim_session *ss = sess(w, slot);
     if (!ss->in_use || ss->gen != p->gen) return HERD_OK;
+    if (herd_trace_on(w, ss->s.client)) herd_trace_session_store_result(w, slot, r);
     herd_outbox_clear(&w->out);
     int rc = herd_session_on_store_result(&ss->s, &w->cfg.server, w->servers[ss->server].local, r, w->now, &w->out);
     return session_input_done(w, slot, rc);
@@ -158,6 +164,7 @@ int herd_servers_fanout(herd_world *w, uint64_t parcel)
     while (next && rc == HERD_OK) { /* at most the room's sessions */
         uint32_t slot = next - 1;
         next = sess(w, slot)->room_next; /* read first: the visit may close the session */
+        if (herd_trace_on(w, sess(w, slot)->s.client)) herd_trace_session_fanout(w, slot, &f);
         herd_outbox_clear(&w->out);
         rc = herd_session_on_fanout(&sess(w, slot)->s, &w->cfg.server, f.room, f.sid, f.prev, f.msg, w->now, &w->out);
         rc = session_input_done(w, slot, rc);

@@ -14,6 +14,7 @@
 #include "world.h"
 
 #include "error.h"
+#include "trace_out.h"
 
 #include <assert.h>
 
@@ -41,6 +42,7 @@ int herd_store_node_exec(herd_world *w, uint64_t parcel)
     herd_store_parcel *sp = herd_pool_at(&w->store_ops, (uint32_t)parcel);
     herd_sim_session *ss = herd_pool_at(&w->sessions, sp->slot);
     bool alive = ss->in_use && ss->gen == sp->gen;
+    if (alive && herd_trace_on(w, ss->s.client)) herd_trace_store_execute(w, sp->slot, &sp->req);
     if (!store_reachable(w, alive ? ss->server : 0)) {
         sp->err = HERD_ESTATE;
     } else if (sp->req.op != HERD_STORE_OP_READ) {

@@ -10,6 +10,7 @@
 #include "world.h"
 
 #include "error.h"
+#include "trace_out.h"
 
 static herd_time next_gap(const herd_world *w, uint32_t client)
 {
@@ -35,6 +36,7 @@ int herd_workload_publish(herd_world *w, uint32_t client)
     uint32_t q;
     herd_msg_id msg = 0;
     herd_world_client_begin(w, client, &st, &q);
+    if (herd_trace_on(w, client)) herd_trace_publish(w, client);
     int rc = herd_client_publish(c, &w->cfg.client, w->now, &w->out, &msg);
     if (rc == HERD_EFULL) {
         herd_metrics_add(&w->metrics, HERD_M_BACKPRESSURE, 1);

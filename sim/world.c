@@ -8,6 +8,8 @@
 #include "world.h"
 
 #include "error.h"
+#include "outputs.h"
+#include "trace_out.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -363,6 +365,7 @@ int herd_world_init(herd_world *w, const herd_world_config *cfg)
     herd_hash_init(&w->hash, cfg->seed);
     int rc = alloc_arrays(w);
     if (rc == HERD_OK) rc = alloc_local_dedups(w);
+    if (rc == HERD_OK) rc = herd_delays_init(&w->delays, cfg->duration_us);
     if (rc != HERD_OK) {
         herd_world_free(w);
         return rc;
@@ -397,6 +400,7 @@ void herd_world_free(herd_world *w)
     herd_queue_free(w->q);
     herd_oracle_free(&w->oracle);
     herd_metrics_free(&w->metrics);
+    herd_delays_free(&w->delays);
     w->q = NULL;
     w->slots = NULL;
     w->early = NULL;
@@ -411,6 +415,7 @@ size_t herd_world_bytes(const herd_world *w)
     b += (size_t)c->rooms * sizeof *w->room_head + w->store_bytes;
     b += herd_pool_bytes(&w->sessions) + herd_pool_bytes(&w->frames) + herd_pool_bytes(&w->store_ops);
     b += herd_queue_bytes(w->q) + herd_oracle_bytes(&w->oracle) + herd_metrics_bytes(&w->metrics);
+    b += herd_delays_bytes(&w->delays);
     return b;
 }
 
@@ -471,6 +476,8 @@ int herd_world_client_end(herd_world *w, uint32_t id, uint8_t state, uint32_t qu
         w->state_count[state]--;
         w->state_count[c->state]++;
         if (c->state == HERD_CLIENT_LIVE) check_recovered(w);
+        if (state == HERD_CLIENT_LIVE) herd_delays_lost(&w->delays, &w->slots[id].lost_ms, w->now);
+        else if (c->state == HERD_CLIENT_LIVE) herd_delays_back(&w->delays, &w->slots[id].lost_ms, w->now);
     }
     uint32_t q = queue_len(c);
     w->queued_total = w->queued_total + q - queued;
@@ -514,6 +521,7 @@ static void client_effect_close(herd_world *w, uint32_t id)
 int herd_world_client_drain(herd_world *w, uint32_t id)
 {
     const herd_client *c = herd_world_client(w, id);
+    if (herd_trace_on(w, id)) herd_trace_client_effects(w, id);
     for (uint32_t i = 0; i < w->out.count; i++) {
         const herd_effect *e = &w->out.fx[i];
         herd_world_hash_effect(w, e);
@@ -560,6 +568,7 @@ static int client_event(herd_world *w, const herd_event *ev)
         }
     }
     herd_world_client_begin(w, id, &st, &q);
+    if (herd_trace_on(w, id)) herd_trace_client_input(w, id, ev);
     switch (ev->kind) {
     case HERD_EV_CLIENT_START: rc = herd_client_start(c, cc, w->now, &w->out); break;
     case HERD_EV_CLIENT_TIMER:
@@ -601,6 +610,7 @@ static void metrics_tick(herd_world *w)
     g[HERD_G_QUEUED] = w->queued_total;
     for (uint32_t s = 0; s < w->cfg.servers; s++) g[HERD_G_ACCEPT_QUEUE] += w->servers[s].q_len;
     g[HERD_G_SESSIONS] = w->sessions.live;
+    g[HERD_G_CAPACITY] = herd_outputs_capacity(w);
     herd_metrics_row_add(&w->metrics, w->now, g);
     herd_world_push(w, herd_time_add(w->now, w->cfg.metrics_interval_us), HERD_EV_METRICS, 0, 0);
 }

@@ -30,6 +30,7 @@
 
 #include "client.h"
 #include "dedup.h"
+#include "delays.h"
 #include "hash.h"
 #include "oracle.h"
 #include "metrics.h"
@@ -153,13 +154,14 @@ typedef struct herd_sim_client {
 enum { HERD_SC_OFFLINE = 1, HERD_SC_PUBLISHER = 2, HERD_SC_LIVE_COUNTED = 4 };
 
 /* Everything the world keeps per client, in one slot of two cache lines: the core
- * machine (88 B), the oracle's last delivered id (16 B, oracle.h) and the sim record
- * (16 B). 8 bytes are spare. Aligned to 128 so the pair of lines is one unit for the
- * CPU's adjacent-line prefetcher. */
+ * machine (88 B), the oracle's last delivered id (16 B, oracle.h), the sim record
+ * (16 B) and when the client lost LIVE (4 B, delays.h). 4 bytes are spare. Aligned to 128
+ * so the pair of lines is one unit for the CPU's adjacent-line prefetcher. */
 typedef struct herd_client_slot {
     _Alignas(128) herd_client c;
     herd_sid seen;       /* the oracle's: last id delivered to this subscriber */
     herd_sim_client sim;
+    uint32_t lost_ms;    /* delays.h: ms + 1 when LIVE was lost and is not back; else 0 */
 } herd_client_slot;
 
 _Static_assert(sizeof(herd_client_slot) == 128, "one client = two cache lines");
@@ -286,6 +288,12 @@ typedef struct herd_world {
     uint32_t state_count[HERD_CLIENT_STATE_COUNT];
     uint64_t queued_total;        /* sum of the clients' retry queues */
     uint32_t offline_count;
+    /* run outputs (delays.c, outputs.c, trace_out.c): they observe, never steer */
+    herd_delays delays;           /* reconnect delays */
+    herd_time cap_at;             /* capacity_per_s: server-up time summed up to here, */
+    uint64_t cap_up_us;           /* over this metrics interval (servers x us) */
+    struct herd_sim_trace *trace; /* the sampled trace, or NULL */
+    uint32_t trace_lo, trace_span; /* traced clients lie in [lo, lo + span); span 0: none */
     void (*progress)(const struct herd_world *w, void *ctx);
     void *progress_ctx;
 } herd_world;

@@ -11,6 +11,7 @@
 #include "canon.h"
 #include "fpset.h"
 #include "path.h"
+#include "por.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ typedef struct search {
     uint64_t n_par, cap_par;
     level cur, next;
     hm_world *base, *child, *live;
+    hm_world *amp[HM_LABELS_MAX]; /* children of an ample candidate (POR), allocated on demand */
+    bool por_cfg;
     hm_label *live_path;
     uint64_t *live_fp;
     uint32_t live_len;
@@ -230,6 +233,36 @@ static bool load(search *s, const unsigned char *e, size_t len)
     return len2 == len && memcmp(s->enc, e, len) == 0;
 }
 
+/* Partial-order reduction: the first actor whose candidate ample set passes every check
+ * (each child changes nothing another actor reads, and none was seen before: the cycle
+ * proviso) is expanded alone. Returns 1 when expanded, 0 for a full expansion, -1 when
+ * the search ends. */
+static int expand_ample(search *s, uint32_t parent, const hm_label *labels, uint32_t n)
+{
+    if (n < 2 || !hm_por_state_ok(s->base, &s->cfg)) return 0;
+    uint32_t sel[HM_LABELS_MAX];
+    for (uint32_t a = 0; a < HM_POR_ACTORS; a++) {
+        uint32_t m = hm_por_candidate(s->base, &s->cfg, a, labels, n, sel);
+        if (m == 0) continue;
+        bool ok = true;
+        for (uint32_t k = 0; k < m && ok; k++) {
+            if (s->amp[k] == NULL && (s->amp[k] = malloc(s->wb)) == NULL) return 0;
+            memcpy(s->amp[k], s->base, s->wb);
+            hm_world_apply(s->amp[k], &s->cfg, labels[sel[k]], NULL);
+            s->res->transitions++;
+            if (!hm_por_child_ok(s->base, s->amp[k], &s->cfg, a, labels[sel[k]])) { ok = false; break; }
+            size_t len;
+            if (hm_fpset_flags(&s->seen, fp_of(s, s->amp[k], &len)) & HM_FP_SEEN) { ok = false; s->res->proviso++; }
+        }
+        if (!ok) continue;
+        s->res->reduced++;
+        for (uint32_t k = 0; k < m; k++)
+            if (!visit(s, parent, labels[sel[k]], s->amp[k])) return -1;
+        return 1;
+    }
+    return 0;
+}
+
 static bool expand_level(search *s)
 {
     hm_label labels[HM_LABELS_MAX];
@@ -244,6 +277,9 @@ static bool expand_level(search *s)
         off += len + 2u;
         uint32_t parent = (uint32_t)(s->cur.first + i);
         uint32_t n = hm_world_enabled(s->base, &s->cfg, labels, true);
+        int r = s->por_cfg ? expand_ample(s, parent, labels, n) : 0;
+        if (r < 0) return false;
+        if (r > 0) continue;
         for (uint32_t k = 0; k < n; k++) {
             memcpy(s->child, s->base, s->wb);
             hm_world_apply(s->child, &s->cfg, labels[k], NULL);
@@ -266,6 +302,7 @@ static void search_free(search *s)
     free(s->live);
     free(s->live_path);
     free(s->live_fp);
+    for (uint32_t k = 0; k < HM_LABELS_MAX; k++) free(s->amp[k]);
 }
 
 static double now_s(void)
@@ -317,6 +354,7 @@ int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res)
     hm_config_derive(&s->cfg); /* the budget may have changed since hm_config_check */
     s->lim = lim;
     s->res = res;
+    s->por_cfg = lim->por && hm_por_config_ok(&s->cfg);
     s->wb = hm_world_bytes(cfg);
     res->world_bytes = s->wb;
     s->base = calloc(1, s->wb);

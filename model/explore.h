@@ -27,6 +27,7 @@ typedef struct hm_limits {
     bool symmetry;
     bool liveness;            /* run L1 from every state */
     bool selfcheck;           /* re-encode every decoded state and compare (tests) */
+    bool por;                 /* partial-order reduction (por.h) */
 } hm_limits;
 
 typedef struct hm_result {
@@ -35,6 +36,8 @@ typedef struct hm_result {
     uint64_t states;          /* distinct states (after symmetry) */
     uint64_t transitions;     /* transitions executed by the search (L1 runs not included) */
     uint64_t live_steps;      /* transitions executed by L1's schedules */
+    uint64_t reduced;         /* states expanded with an ample set smaller than the enabled set */
+    uint64_t proviso;         /* ample sets refused by the cycle proviso (a child already seen) */
     uint64_t table_entries;   /* fingerprints held: states + those only L1 runs reached */
     uint32_t depth;           /* deepest level reached */
     double seconds;

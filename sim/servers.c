@@ -195,7 +195,11 @@ void herd_servers_crash(herd_world *w, uint32_t server)
     for_server_sessions(w, server, crash_one, NULL);
     herd_accept_flush(w, server);
     s->up = 0;
-    s->draining = 0;
+    /* draining stays as it is: an operator's drain keeps the server out of the LB's
+     * rotation until it starts again (set_up). Clearing it here put a drained server back
+     * in rotation the moment it stopped, for as long as the health check still said up:
+     * its clients got RSTs, each one a failure that grew their backoff (swarm seeds 277,
+     * 908: a 30-60 s wait past the end of the run). */
     if (s->local) herd_dedup_clear(s->local); /* the local cache dies with the process */
     herd_lb_health_changed(w, server, false);
 }
@@ -235,6 +239,6 @@ void herd_servers_set_up(herd_world *w, uint32_t server, bool up)
     }
     if (s->up) return;
     s->up = 1;
-    s->draining = 0;
+    s->draining = 0; /* back in rotation once the health check sees it up */
     herd_lb_health_changed(w, server, true);
 }

@@ -191,7 +191,7 @@ typedef struct herd_pending_syn {
 typedef struct herd_sim_server {
     uint8_t up;            /* process running */
     uint8_t lb_up;         /* what the load balancer believes (lags by health_lag) */
-    uint8_t draining;      /* graceful shutdown: no new connections */
+    uint8_t draining;      /* graceful shutdown: no new connections, until it starts again */
     uint8_t pad;
     uint32_t epoch;        /* increments at every crash/stop: stale handshakes dropped */
     uint32_t conns;        /* open sessions */

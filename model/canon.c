@@ -467,7 +467,7 @@ static size_t encode(unsigned char *out, vmap *m, const hm_world *w, const perm 
     m->p = p;
     for (int f = 0; f < HM_F_COUNT; f++) wv(&o, w->budget[f]);
     uint32_t up = 0;
-    for (uint32_t s = 0; s < cfg->servers; s++) up |= (uint32_t)(w->server_up[s] != 0) << s;
+    for (uint32_t s = 0; s < cfg->servers && s < HM_SERVERS_MAX; s++) up |= (uint32_t)(w->server_up[s] != 0) << s;
     w8(&o, up);
     if (!cfg->time_free) wtime(&o, m, w->now);
     for (uint32_t j = 0; j < cfg->clients; j++) enc_client_part(&o, m, w, p->from[j]);

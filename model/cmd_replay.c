@@ -339,6 +339,28 @@ static int rp_input(rp *p, const herd_trace_rec *r)
     return rc;
 }
 
+/* 1-based column of field "key" in the line the reader last read, else of the record's
+ * first field: the place replay's own messages point at (file:line:col, as the reader's). */
+static unsigned field_col(const herd_trace_reader *rd, const char *key)
+{
+    char quoted[40];
+    const char *k = NULL;
+    if (key && (size_t)snprintf(quoted, sizeof quoted, "\"%s\"", key) < sizeof quoted) k = strstr(rd->buf, quoted);
+    if (!k) {
+        k = strchr(rd->buf, '{');
+        if (!k) return 1;
+        for (k++; *k == ' ' || *k == '\t'; k++) continue;
+    }
+    return (unsigned)(k - rd->buf) + 1u;
+}
+
+/* A reader failure: 74 when reading failed (io_errno), else 65 for a malformed trace. */
+static int reader_failed(const herd_trace_reader *rd)
+{
+    fprintf(stderr, "%s\n", rd->error);
+    return rd->io_errno ? HERD_EXIT_IOERR : HERD_EXIT_DATAERR;
+}
+
 static int replay_file(const char *path, rp *p, herd_trace_header *h, bool *rest, uint32_t *steps)
 {
     herd_trace_reader rd;
@@ -348,13 +370,13 @@ static int replay_file(const char *path, rp *p, herd_trace_header *h, bool *rest
     }
     char why[200];
     int code = HERD_EXIT_OK;
-    if (herd_trace_read_header(&rd, h) != 0) { fprintf(stderr, "%s\n", rd.error); code = HERD_EXIT_DATAERR; goto out; }
-    if (rp_setup(p, h, why, sizeof why) != 0) { fprintf(stderr, "%s:1: %s\n", path, why); code = HERD_EXIT_DATAERR; goto out; }
+    if (herd_trace_read_header(&rd, h) != 0) { code = reader_failed(&rd); goto out; }
+    if (rp_setup(p, h, why, sizeof why) != 0) { fprintf(stderr, "%s:1:1: %s\n", path, why); code = HERD_EXIT_DATAERR; goto out; }
     herd_trace_rec r;
     int got;
     uint32_t last_step = 0;
     while ((got = herd_trace_read_rec(&rd, &r)) == 1) {
-        if (r.step < last_step) { fprintf(stderr, "%s:%u: step numbers go backwards\n", path, rd.line); code = HERD_EXIT_DATAERR; goto out; }
+        if (r.step < last_step) { fprintf(stderr, "%s:%u:%u: step numbers go backwards\n", path, rd.line, field_col(&rd, "step")); code = HERD_EXIT_DATAERR; goto out; }
         if (r.step != last_step) after_step(p, last_step);
         last_step = r.step;
         if (r.what == HERD_TRACE_END) {
@@ -365,7 +387,7 @@ static int replay_file(const char *path, rp *p, herd_trace_header *h, bool *rest
         if (r.what != HERD_TRACE_INPUT) continue;
         int rc = rp_input(p, &r);
         if (rc == 1 || rc == 2) {
-            fprintf(stderr, "%s:%u: %s '%s' for actor '%s'\n", path, rd.line,
+            fprintf(stderr, "%s:%u:%u: %s '%s' for actor '%s'\n", path, rd.line, field_col(&rd, NULL),
                     rc == 1 ? "unknown input" : "input inconsistent with the trace so far:", r.name, r.actor);
             code = HERD_EXIT_DATAERR;
             goto out;
@@ -374,7 +396,7 @@ static int replay_file(const char *path, rp *p, herd_trace_header *h, bool *rest
             snprintf(p->violation, sizeof p->violation, "step %u: the machine returned a fatal error: %s", r.step, herd_strerror(rc));
         }
     }
-    if (got < 0) { fprintf(stderr, "%s\n", rd.error); code = HERD_EXIT_DATAERR; goto out; }
+    if (got < 0) { code = reader_failed(&rd); goto out; }
     after_step(p, last_step);
     *steps = last_step;
 out:

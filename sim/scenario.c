@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S_US ((uint64_t)HERD_US_PER_S)
 #define DUR_MAX (365ull * 24 * 3600 * S_US)
@@ -354,6 +355,89 @@ static void read_trace(rd *r, herd_trace_sel *t)
     herd_cfg_u64(r->d, m, "max_records", false, 1, HERD_TRACE_RECORDS_MAX, t->max_records, &t->max_records);
 }
 
+/* "N servers" / "N clients" for a range or group check against the world. */
+static void check_span(rd *r, const herd_cfg_node *at, uint64_t first, uint64_t count, uint32_t have,
+                       const char *what)
+{
+    if (count == 0 || first + count <= have) return;
+    char path[128];
+    herd_cfg_path(at, path, sizeof path);
+    const char *text = herd_cfg_scalar(at);
+    herd_cfg_errorf(r->d, at, "%s: %s, but the world has %u %s", path, text ? text : "?", have, what);
+}
+
+/* Faults against the world they run in: inside the run, naming entities that exist. */
+static void check_faults(rd *r, const herd_world_config *c)
+{
+    const herd_cfg_node *s = herd_cfg_get(r->root, "faults");
+    for (uint32_t i = 0; i < c->fault_count && !herd_cfg_failed(r->d); i++) {
+        const herd_fault *f = &c->faults[i];
+        const herd_cfg_node *m = herd_cfg_at(s, i);
+        if (f->at_us >= c->duration_us) {
+            const herd_cfg_node *at = herd_cfg_get(m, "at");
+            char path[128], when[32], end[32];
+            herd_cfg_path(at, path, sizeof path);
+            herd_cfg_format_duration(f->at_us, when, sizeof when);
+            herd_cfg_format_duration(c->duration_us, end, sizeof end);
+            herd_cfg_errorf(r->d, at, "%s: %s is %s the end of the run (%s), so it would never fire", path, when,
+                            f->at_us > c->duration_us ? "after" : "at", end);
+            return;
+        }
+        bool on_clients = f->kind == HERD_FAULT_OFFLINE;
+        const herd_cfg_node *range = herd_cfg_get(m, on_clients ? "clients" : "servers");
+        if (range) check_span(r, range, f->first, f->count, on_clients ? c->clients : c->servers,
+                              on_clients ? "clients" : "servers");
+        if (f->kind != HERD_FAULT_PARTITION) continue;
+        const herd_group *g[2] = {&f->a, &f->b};
+        const char *key[2] = {"a", "b"};
+        for (int k = 0; k < 2 && !herd_cfg_failed(r->d); k++) {
+            if (g[k]->kind == HERD_GROUP_SERVERS)
+                check_span(r, herd_cfg_get(m, key[k]), g[k]->first, g[k]->count, c->servers, "servers");
+            else if (g[k]->kind == HERD_GROUP_CLIENTS)
+                check_span(r, herd_cfg_get(m, key[k]), g[k]->first, g[k]->count, c->clients, "clients");
+        }
+    }
+}
+
+/* What herd_world_init allocates up front and touches (client slots, servers, accept
+ * queues, rooms, the store with its dedup index, per-server dedups, the oracle); a lower
+ * bound, so a world refused here could never have run. UINT64_MAX if it overflows. */
+static uint64_t world_bytes_estimate(const herd_world_config *c)
+{
+    size_t store = herd_store_bytes(&c->store);
+    size_t dedup = herd_dedup_bytes(c->store.dedup_capacity);
+    size_t oracle = herd_dedup_bytes(c->oracle_capacity);
+    if (store == 0 || dedup == 0 || oracle == 0) return UINT64_MAX;
+    uint64_t b = (uint64_t)c->clients * (sizeof(herd_client_slot) + sizeof(herd_sid));
+    b += (uint64_t)c->servers * sizeof(herd_sim_server);
+    b += (uint64_t)c->servers * c->backlog * sizeof(herd_pending_syn);
+    b += (uint64_t)c->rooms * sizeof(uint32_t);
+    b += store + oracle;
+    if (c->server.proto.dedup_mode == HERD_DEDUP_LOCAL) b += (uint64_t)c->servers * dedup;
+    return b;
+}
+
+/* Refuse, before anything is allocated, a world that cannot fit in this machine's memory. */
+static void check_memory(rd *r, const herd_world_config *c)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || page <= 0) return; /* unknown: nothing to compare with */
+    uint64_t have = (uint64_t)pages * (uint64_t)page;
+    uint64_t need = world_bytes_estimate(c);
+    if (need <= have) return;
+    const herd_cfg_node *w = herd_cfg_get(r->root, "world");
+    const herd_cfg_node *at = herd_cfg_get(w, "clients");
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    if (need == UINT64_MAX)
+        herd_cfg_errorf(r->d, at ? at : w, "world.clients: this world needs more memory than can be counted "
+                        "(clients, rooms, store maxlen and dedup capacity, accept queues); the machine has %.1f GiB",
+                        (double)have / gib);
+    else
+        herd_cfg_errorf(r->d, at ? at : w, "world.clients: this world needs at least %.1f GiB of memory (clients, "
+                        "rooms, store maxlen and dedup capacity, accept queues), but the machine has %.1f GiB",
+                        (double)need / gib, (double)have / gib);
+}
+
 static int read_all(herd_scenario *sc, char *err, size_t err_len)
 {
     static const char *const top[] = {"run", "world", "network", "accept", "lb", "client", "server", "store",
@@ -378,6 +462,8 @@ static int read_all(herd_scenario *sc, char *err, size_t err_len)
         read_faults(&r, c);
         read_expect(&r, &sc->expect);
         read_trace(&r, &sc->trace);
+        if (!herd_cfg_failed(sc->doc)) check_faults(&r, c);
+        if (!herd_cfg_failed(sc->doc)) check_memory(&r, c);
     }
     if (herd_cfg_failed(sc->doc)) {
         snprintf(err, err_len, "%s", herd_cfg_error(sc->doc));

@@ -182,15 +182,18 @@ static int finish(const run_args *a, herd_report *r, herd_world *w, const herd_s
     } else {
         herd_report_text(r, stdout);
     }
-    if (a->out_dir && herd_report_write_dir(r, w, sc, a->out_dir) != 0) {
-        fprintf(stderr, "herd run: cannot write %s\n", a->out_dir);
+    int wrc = a->out_dir ? herd_report_write_dir(r, w, sc, a->out_dir) : 0;
+    if (wrc != 0) { /* -errno, or -1 when an output could not be produced */
+        fprintf(stderr, "herd run: cannot write %s: %s\n", a->out_dir,
+                wrc < -1 ? strerror(-wrc) : "an output could not be produced");
         status = HERD_EXIT_IOERR;
     }
     if (a->junit) {
         char cmd[8192];
         replay_cmd(a, r->seed, cmd, sizeof cmd);
-        if (herd_run_junit_write(a->junit, a->scenario, r, cmd) != 0) {
-            fprintf(stderr, "herd run: cannot write %s\n", a->junit);
+        int jrc = herd_run_junit_write(a->junit, a->scenario, r, cmd);
+        if (jrc != 0) {
+            fprintf(stderr, "herd run: cannot write %s: %s\n", a->junit, strerror(jrc < 0 ? -jrc : EIO));
             status = HERD_EXIT_IOERR;
         }
     }

@@ -19,6 +19,71 @@
 static const char *const frame_names[] = {"notice", "resume", "publish", "ack", "deliver",
                                           "resumed", "gap", "close"};
 
+const char *herd_trace_effect_name(int kind)
+{
+    static const char *const names[] = {"?", "connect", "send", "close", "deliver", "gap",
+                                        "acked", "give_up", "store", "subscribe", "fanout"};
+    return kind > 0 && kind <= HERD_FX_FANOUT ? names[kind] : "?";
+}
+
+void herd_trace_rec_frame(herd_trace_rec *r, const herd_frame *f)
+{
+    r->has |= HERD_TF_FRAME;
+    r->frame = f->type;
+    switch (f->type) {
+    case HERD_FRAME_RESUME: r->has |= HERD_TF_CLIENT | HERD_TF_ROOM | HERD_TF_SID; break;
+    case HERD_FRAME_PUBLISH: r->has |= HERD_TF_MSG | HERD_TF_ROOM; break;
+    case HERD_FRAME_ACK: r->has |= HERD_TF_MSG | HERD_TF_SID; break;
+    case HERD_FRAME_DELIVER: r->has |= HERD_TF_MSG | HERD_TF_ROOM | HERD_TF_SID | HERD_TF_PREV; break;
+    case HERD_FRAME_RESUMED: r->has |= HERD_TF_SID; break;
+    case HERD_FRAME_GAP: r->has |= HERD_TF_PREV | HERD_TF_SID; break;
+    default: r->has |= HERD_TF_CODE | HERD_TF_RETRY; break; /* CLOSE, notice */
+    }
+    r->client = f->client;
+    r->room = f->room;
+    r->msg = f->msg;
+    r->sid = f->sid;
+    r->prev = f->prev;
+    r->code = f->code;
+    r->retry_after_ms = f->retry_after_ms;
+}
+
+static void rec_store_req(herd_trace_rec *r, const herd_store_req *q)
+{
+    r->has |= HERD_TF_OP | HERD_TF_ROOM;
+    r->op = q->op;
+    r->room = q->room;
+    if (q->op == HERD_STORE_OP_READ) {
+        r->has |= HERD_TF_AFTER | HERD_TF_LIMIT;
+        r->after = q->after;
+        r->limit = q->limit;
+    } else {
+        r->has |= HERD_TF_MSG;
+        r->msg = q->msg;
+    }
+}
+
+void herd_trace_rec_effect(herd_trace_rec *r, const herd_effect *e)
+{
+    r->has = HERD_TF_CONN;
+    r->conn = e->conn;
+    switch (e->kind) {
+    case HERD_FX_SEND: herd_trace_rec_frame(r, &e->frame); return;
+    case HERD_FX_STORE: rec_store_req(r, &e->req); return;
+    case HERD_FX_CLOSE: r->has |= HERD_TF_CODE; r->code = e->code; break;
+    case HERD_FX_DELIVER: r->has |= HERD_TF_SID | HERD_TF_PREV | HERD_TF_MSG; break;
+    case HERD_FX_GAP: r->has |= HERD_TF_SID | HERD_TF_PREV; break;
+    case HERD_FX_ACKED: r->has |= HERD_TF_MSG; break;
+    case HERD_FX_FANOUT: r->has |= HERD_TF_SID | HERD_TF_PREV | HERD_TF_MSG | HERD_TF_ROOM; break;
+    case HERD_FX_SUBSCRIBE: r->has |= HERD_TF_ROOM; break;
+    default: break;
+    }
+    r->sid = e->sid;
+    r->prev = e->prev;
+    r->msg = e->msg;
+    r->room = e->room;
+}
+
 const char *herd_trace_frame_name(int type)
 {
     return type >= 0 && type <= 7 ? frame_names[type] : "?";

@@ -16,6 +16,8 @@
 #ifndef HERD_TRACE_H
 #define HERD_TRACE_H
 
+#include "effect.h"
+#include "frame.h"
 #include "types.h"
 
 #include <stdbool.h>
@@ -124,6 +126,13 @@ void herd_trace_fmt_msg(herd_msg_id m, char *out, size_t size); /* "client:seq" 
 bool herd_trace_parse_sid(const char *s, herd_sid *out);
 bool herd_trace_parse_msg(const char *s, herd_msg_id *out);
 const char *herd_trace_frame_name(int type);  /* "deliver" ..., "notice" for 0 */
+/* The one mapping from the core's frames and effects to record fields, shared by the
+ * simulator's sampled trace and the model checker's counterexamples. herd_trace_rec_frame
+ * sets the frame's fields and their `has` bits; herd_trace_rec_effect sets an effect's
+ * (r->has is replaced: conn plus the effect's fields). */
+void herd_trace_rec_frame(herd_trace_rec *r, const herd_frame *f);
+void herd_trace_rec_effect(herd_trace_rec *r, const herd_effect *e);
+const char *herd_trace_effect_name(int kind); /* "connect" ... "fanout", "?" otherwise */
 int herd_trace_frame_parse(const char *s);    /* type, or -1 */
 
 #endif

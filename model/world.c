@@ -64,28 +64,6 @@ void hm_rec_init(herd_trace_rec *r, uint8_t what, const char *name, const char *
 #pragma GCC diagnostic pop
 }
 
-void hm_rec_frame(herd_trace_rec *r, const herd_frame *f)
-{
-    r->has |= HERD_TF_FRAME;
-    r->frame = f->type;
-    switch (f->type) {
-    case HERD_FRAME_RESUME: r->has |= HERD_TF_CLIENT | HERD_TF_ROOM | HERD_TF_SID; break;
-    case HERD_FRAME_PUBLISH: r->has |= HERD_TF_MSG | HERD_TF_ROOM; break;
-    case HERD_FRAME_ACK: r->has |= HERD_TF_MSG | HERD_TF_SID; break;
-    case HERD_FRAME_DELIVER: r->has |= HERD_TF_MSG | HERD_TF_ROOM | HERD_TF_SID | HERD_TF_PREV; break;
-    case HERD_FRAME_RESUMED: r->has |= HERD_TF_SID; break;
-    case HERD_FRAME_GAP: r->has |= HERD_TF_PREV | HERD_TF_SID; break;
-    default: r->has |= HERD_TF_CODE | HERD_TF_RETRY; break; /* CLOSE, notice */
-    }
-    r->client = f->client;
-    r->room = f->room;
-    r->msg = f->msg;
-    r->sid = f->sid;
-    r->prev = f->prev;
-    r->code = f->code;
-    r->retry_after_ms = f->retry_after_ms;
-}
-
 /* ---- items -------------------------------------------------------------------------- */
 
 static int item_cmp(const hm_item *a, const hm_item *b)
@@ -241,34 +219,9 @@ static void oracle_gap(hm_world *w, const hm_config *cfg, uint8_t c, const herd_
 static void rec_effect(hm_recorder *rec, const char *actor_fmt, uint32_t a, uint32_t b,
                        const herd_effect *e)
 {
-    static const char *const names[] = {"?", "connect", "send", "close", "deliver", "gap",
-                                        "acked", "give_up", "store", "subscribe", "fanout"};
     herd_trace_rec r;
-    hm_rec_init(&r, HERD_TRACE_EFFECT, e->kind <= HERD_FX_FANOUT ? names[e->kind] : "?", actor_fmt, a, b);
-    r.has = HERD_TF_CONN;
-    r.conn = e->conn;
-    switch (e->kind) {
-    case HERD_FX_SEND: hm_rec_frame(&r, &e->frame); break;
-    case HERD_FX_CLOSE: r.has |= HERD_TF_CODE; r.code = e->code; break;
-    case HERD_FX_DELIVER: r.has |= HERD_TF_SID | HERD_TF_PREV | HERD_TF_MSG; break;
-    case HERD_FX_GAP: r.has |= HERD_TF_SID | HERD_TF_PREV; break;
-    case HERD_FX_ACKED: r.has |= HERD_TF_MSG; break;
-    case HERD_FX_STORE:
-        r.has |= HERD_TF_OP | HERD_TF_ROOM;
-        r.op = e->req.op;
-        r.room = e->req.room;
-        if (e->req.op == HERD_STORE_OP_READ) { r.has |= HERD_TF_AFTER | HERD_TF_LIMIT; r.after = e->req.after; r.limit = e->req.limit; }
-        else { r.has |= HERD_TF_MSG; r.msg = e->req.msg; }
-        break;
-    case HERD_FX_FANOUT: r.has |= HERD_TF_SID | HERD_TF_PREV | HERD_TF_MSG | HERD_TF_ROOM; break;
-    default: break;
-    }
-    if (e->kind != HERD_FX_SEND && e->kind != HERD_FX_STORE) {
-        r.sid = e->sid;
-        r.prev = e->prev;
-        r.msg = e->msg;
-        r.room = e->room;
-    }
+    hm_rec_init(&r, HERD_TRACE_EFFECT, herd_trace_effect_name(e->kind), actor_fmt, a, b);
+    herd_trace_rec_effect(&r, e);
     hm_rec_emit(rec, &r);
 }
 

@@ -37,7 +37,7 @@ static int deliver_c2s(hm_world *w, const hm_config *cfg, const hm_item *it, hm_
     if (rec) {
         herd_trace_rec r;
         hm_rec_init(&r, HERD_TRACE_INPUT, "frame", "server:%u/client:%u", it->server, it->client);
-        hm_rec_frame(&r, &it->u.frame);
+        herd_trace_rec_frame(&r, &it->u.frame);
         r.has |= HERD_TF_NOW | HERD_TF_CONN;
         r.now = w->now;
         r.conn = it->conn;
@@ -60,7 +60,7 @@ static int deliver_s2c(hm_world *w, const hm_config *cfg, const hm_item *it, hm_
     if (rec) {
         herd_trace_rec r;
         hm_rec_init(&r, HERD_TRACE_INPUT, it->u.frame.type ? "frame" : "close", "client:%u", c, 0);
-        hm_rec_frame(&r, &it->u.frame);
+        herd_trace_rec_frame(&r, &it->u.frame);
         if (it->u.frame.type == 0) r.has = HERD_TF_CODE | HERD_TF_RETRY;
         r.has |= HERD_TF_NOW | HERD_TF_CONN;
         r.now = w->now;

@@ -10,7 +10,6 @@ enum hm_kill_mode { HM_KILL_ABNORMAL = 0, HM_KILL_GRACEFUL, HM_KILL_SILENT };
 void hm_rec_emit(hm_recorder *rec, herd_trace_rec *r);
 void hm_rec_init(herd_trace_rec *r, uint8_t what, const char *name, const char *actor_fmt,
                  uint32_t a, uint32_t b);
-void hm_rec_frame(herd_trace_rec *r, const herd_frame *f);
 
 void hm_items_normalize(hm_world *w);
 void hm_item_push(hm_world *w, hm_item *it);

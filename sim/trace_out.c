@@ -154,70 +154,15 @@ static void actor_session(herd_trace_rec *r, const herd_world *w, uint32_t slot)
     snprintf(r->actor, sizeof r->actor, "server:%u/client:%" PRIu32, ss->server, ss->s.client);
 }
 
-/* A frame's fields, as model/world.c hm_rec_frame. */
-static void rec_frame(herd_trace_rec *r, const herd_frame *f)
-{
-    r->has |= HERD_TF_FRAME;
-    r->frame = f->type;
-    switch (f->type) {
-    case HERD_FRAME_RESUME: r->has |= HERD_TF_CLIENT | HERD_TF_ROOM | HERD_TF_SID; break;
-    case HERD_FRAME_PUBLISH: r->has |= HERD_TF_MSG | HERD_TF_ROOM; break;
-    case HERD_FRAME_ACK: r->has |= HERD_TF_MSG | HERD_TF_SID; break;
-    case HERD_FRAME_DELIVER: r->has |= HERD_TF_MSG | HERD_TF_ROOM | HERD_TF_SID | HERD_TF_PREV; break;
-    case HERD_FRAME_RESUMED: r->has |= HERD_TF_SID; break;
-    case HERD_FRAME_GAP: r->has |= HERD_TF_PREV | HERD_TF_SID; break;
-    default: r->has |= HERD_TF_CODE | HERD_TF_RETRY; break; /* CLOSE, notice */
-    }
-    r->client = f->client;
-    r->room = f->room;
-    r->msg = f->msg;
-    r->sid = f->sid;
-    r->prev = f->prev;
-    r->code = f->code;
-    r->retry_after_ms = f->retry_after_ms;
-}
-
-/* Effects, as model/world.c rec_effect. */
+/* Effects of the input just applied (the world's outbox), one record each. */
 static void rec_effects(herd_world *w, void (*actor)(herd_trace_rec *, const herd_world *, uint32_t), uint32_t who)
 {
-    static const char *const names[] = {"?", "connect", "send", "close", "deliver", "gap",
-                                        "acked", "give_up", "store", "subscribe", "fanout"};
     for (uint32_t i = 0; i < w->out.count; i++) { /* at most HERD_OUTBOX_MAX */
         const herd_effect *e = &w->out.fx[i];
         herd_trace_rec r;
-        rec_init(&r, HERD_TRACE_EFFECT, e->kind <= HERD_FX_FANOUT ? names[e->kind] : "?", w->now);
+        rec_init(&r, HERD_TRACE_EFFECT, herd_trace_effect_name(e->kind), w->now);
         actor(&r, w, who);
-        r.has = HERD_TF_CONN;
-        r.conn = e->conn;
-        switch (e->kind) {
-        case HERD_FX_SEND: rec_frame(&r, &e->frame); break;
-        case HERD_FX_CLOSE: r.has |= HERD_TF_CODE; r.code = e->code; break;
-        case HERD_FX_DELIVER: r.has |= HERD_TF_SID | HERD_TF_PREV | HERD_TF_MSG; break;
-        case HERD_FX_GAP: r.has |= HERD_TF_SID | HERD_TF_PREV; break;
-        case HERD_FX_ACKED: r.has |= HERD_TF_MSG; break;
-        case HERD_FX_STORE:
-            r.has |= HERD_TF_OP | HERD_TF_ROOM;
-            r.op = e->req.op;
-            r.room = e->req.room;
-            if (e->req.op == HERD_STORE_OP_READ) {
-                r.has |= HERD_TF_AFTER | HERD_TF_LIMIT;
-                r.after = e->req.after;
-                r.limit = e->req.limit;
-            } else {
-                r.has |= HERD_TF_MSG;
-                r.msg = e->req.msg;
-            }
-            break;
-        case HERD_FX_FANOUT: r.has |= HERD_TF_SID | HERD_TF_PREV | HERD_TF_MSG | HERD_TF_ROOM; break;
-        case HERD_FX_SUBSCRIBE: r.has |= HERD_TF_ROOM; break;
-        default: break;
-        }
-        if (e->kind != HERD_FX_SEND && e->kind != HERD_FX_STORE) {
-            r.sid = e->sid;
-            r.prev = e->prev;
-            r.msg = e->msg;
-            r.room = e->room;
-        }
+        herd_trace_rec_effect(&r, e);
         emit(w, &r);
     }
 }
@@ -252,7 +197,7 @@ void herd_trace_client_input(herd_world *w, uint32_t id, const herd_event *ev)
     case HERD_EV_CLIENT_FRAME: {
         const herd_frame_parcel *p = herd_pool_at(&w->frames, (uint32_t)ev->arg);
         rec_init(&r, HERD_TRACE_INPUT, "frame", w->now);
-        rec_frame(&r, &p->f);
+        herd_trace_rec_frame(&r, &p->f);
         r.has |= HERD_TF_CONN;
         r.conn = p->gen;
         break;
@@ -286,7 +231,7 @@ void herd_trace_session_frame(herd_world *w, uint32_t slot, const herd_frame *f)
     herd_trace_rec r;
     rec_init(&r, HERD_TRACE_INPUT, "frame", w->now);
     actor_session(&r, w, slot);
-    rec_frame(&r, f);
+    herd_trace_rec_frame(&r, f);
     r.has |= HERD_TF_CONN;
     r.conn = sess(w, slot)->s.conn;
     emit(w, &r);

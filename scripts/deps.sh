@@ -1,8 +1,10 @@
 # deps.sh — sourced by scripts/test and scripts/demo: make sure the Debian packages herd
 # needs are installed. As root, missing ones are installed with apt-get; otherwise the
 # missing packages are named and the script stops. redis-server, postgresql and their
-# client libraries are for the tests against real servers (tests/real, scripts/services.sh).
-herd_packages=(build-essential cmake pkg-config clang libyaml-dev libxxhash-dev
+# client libraries are for the tests against real servers (tests/real, scripts/services.sh);
+# libclang-rt-14-dev carries libFuzzer and the sanitizer runtimes; python3 checks the
+# rendered pages in tests/render.sh.
+herd_packages=(build-essential cmake pkg-config clang libclang-rt-14-dev python3 libyaml-dev libxxhash-dev
                libcriterion-dev libfiu-dev fiu-utils lcov graphviz libxml2-utils chromium
                redis-server libhiredis-dev postgresql libpq-dev)
 

@@ -15,29 +15,15 @@
 #include "error.h"
 #include "scenario.h"
 #include "world.h"
+#include "sim_fixture.h"
 
 static herd_world_config base(uint32_t clients, uint32_t servers)
 {
-    herd_world_config c;
-    herd_world_config_defaults(&c);
-    c.clients = clients;
-    c.servers = servers;
-    c.rooms = c.store.rooms = 1;
-    c.store.dedup_capacity = 1024;
-    c.oracle_capacity = 1024;
-    c.start_spread_us = 0;
-    c.jitter_us = 0;
-    c.duration_us = 10 * (herd_time)HERD_US_PER_S;
+    herd_world_config c = herd_test_world_config(clients, servers);
     return c;
 }
 
-static void run(herd_world *w, const herd_world_config *c)
-{
-    char why[200];
-    cr_assert_eq(herd_world_config_validate(c, why, sizeof why), HERD_OK, "%s", why);
-    cr_assert_eq(herd_world_init(w, c), HERD_OK);
-    cr_assert_eq(herd_world_run(w), HERD_OK);
-}
+static void run(herd_world *w, const herd_world_config *c) { herd_test_world_run(w, c); }
 
 /* Server 0 drained at once (drain 0: every session closed with 1001 at 2 s) and stopped for
  * 5 s; the health check lags 2 s. Its clients reconnect 50-750 ms later: into the window

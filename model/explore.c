@@ -44,13 +44,16 @@ typedef struct search {
     uint64_t *live_fp;
     uint32_t live_len;
     double enc_total;
+    double t0;            /* when the search started (for --progress) */
     unsigned char enc[HM_ENC_MAX];
 } search;
+
+static double now_s(void);
 
 double hm_collision_probability(uint64_t states)
 {
     double n = (double)states;
-    return fmin(1.0, n * n / ldexp(1.0, 63));
+    return fmin(1.0, n * n / ldexp(1.0, 62));
 }
 
 static uint16_t label_pack(hm_label l) { return (uint16_t)(l.kind | (l.a & 63u) << 4 | (l.b & 63u) << 10); }
@@ -61,11 +64,14 @@ static size_t used_bytes(const search *s)
     return hm_fpset_bytes(&s->seen) + s->cap_par * (sizeof(uint32_t) + sizeof(uint16_t)) + s->cur.cap + s->next.cap;
 }
 
-static bool level_push(search *s, level *l, const unsigned char *enc, size_t len)
+/* A frontier entry: 2 bytes of length, the 8-byte fingerprint, the encoding. */
+#define ENTRY_HEAD 10u
+
+static bool level_push(search *s, level *l, uint64_t fp, const unsigned char *enc, size_t len)
 {
-    if (l->used + len + 2u > l->cap) {
+    if (l->used + len + ENTRY_HEAD > l->cap) {
         size_t cap = l->cap ? l->cap * 2u : 1u << 16;
-        while (cap < l->used + len + 2u) cap *= 2u;
+        while (cap < l->used + len + ENTRY_HEAD) cap *= 2u;
         if (used_bytes(s) + (cap - l->cap) > s->lim->max_memory) return false;
         unsigned char *nb = realloc(l->buf, cap);
         if (nb == NULL) return false;
@@ -74,8 +80,9 @@ static bool level_push(search *s, level *l, const unsigned char *enc, size_t len
     }
     l->buf[l->used] = (unsigned char)(len & 0xffu);
     l->buf[l->used + 1] = (unsigned char)(len >> 8);
-    memcpy(l->buf + l->used + 2, enc, len);
-    l->used += len + 2u;
+    memcpy(l->buf + l->used + 2, &fp, sizeof fp);
+    memcpy(l->buf + l->used + ENTRY_HEAD, enc, len);
+    l->used += len + ENTRY_HEAD;
     l->n++;
     return true;
 }
@@ -202,12 +209,12 @@ static bool visit(search *s, uint32_t parent, hm_label l, const hm_world *w)
     if (p != HM_P_NONE) { s->live_len = 0; return violation(s, parent, l, p); }
     if (*slot & HM_FP_SEEN) return true;
     bool proved = (*slot & HM_FP_LIVE) != 0;
-    *slot |= HM_FP_SEEN;
+    *slot |= HM_FP_SEEN | HM_FP_NEXT;
     s->res->states++;
     if (!add_parent(s, parent, l)) return limit(s, "memory bound hit (parent links)");
     uint32_t idx = (uint32_t)(s->n_par - 1u);
     s->enc_total += (double)len;
-    if (!level_push(s, &s->next, s->enc, len)) {
+    if (!level_push(s, &s->next, fp, s->enc, len)) {
         char why[160];
         snprintf(why, sizeof why, "memory bound hit (frontier of %llu states)", (unsigned long long)s->next.n);
         return limit(s, why);
@@ -252,7 +259,10 @@ static int expand_ample(search *s, uint32_t parent, const hm_label *labels, uint
             s->res->transitions++;
             if (!hm_por_child_ok(s->base, s->amp[k], &s->cfg, a, labels[sel[k]])) { ok = false; break; }
             size_t len;
-            if (hm_fpset_flags(&s->seen, fp_of(s, s->amp[k], &len)) & HM_FP_SEEN) { ok = false; s->res->proviso++; }
+            /* C3 for BFS: a child at this level or an earlier one (seen, and not first
+             * reached during this level's expansion) could close a cycle. */
+            uint32_t f = hm_fpset_flags(&s->seen, fp_of(s, s->amp[k], &len));
+            if ((f & HM_FP_SEEN) && !(f & HM_FP_NEXT)) { ok = false; s->res->proviso++; }
         }
         if (!ok) continue;
         s->res->reduced++;
@@ -267,14 +277,24 @@ static bool expand_level(search *s)
 {
     hm_label labels[HM_LABELS_MAX];
     size_t off = 0;
+    /* The level's states are now the current level: no longer "next" for the proviso. */
     for (uint64_t i = 0; i < s->cur.n; i++) {
         size_t len = (size_t)s->cur.buf[off] | (size_t)s->cur.buf[off + 1] << 8;
-        if (!load(s, s->cur.buf + off + 2, len)) {
+        uint64_t fp;
+        memcpy(&fp, s->cur.buf + off + 2, sizeof fp);
+        uint64_t *slot = hm_fpset_find(&s->seen, fp);
+        if (slot) *slot &= ~(uint64_t)HM_FP_NEXT;
+        off += len + ENTRY_HEAD;
+    }
+    off = 0;
+    for (uint64_t i = 0; i < s->cur.n; i++) {
+        size_t len = (size_t)s->cur.buf[off] | (size_t)s->cur.buf[off + 1] << 8;
+        if (!load(s, s->cur.buf + off + ENTRY_HEAD, len)) {
             s->res->verdict = HM_V_ERROR;
             snprintf(s->res->message, sizeof s->res->message, "a frontier state did not decode (canon.c bug)");
             return false;
         }
-        off += len + 2u;
+        off += len + ENTRY_HEAD;
         uint32_t parent = (uint32_t)(s->cur.first + i);
         uint32_t n = hm_world_enabled(s->base, &s->cfg, labels, true);
         int r = s->por_cfg ? expand_ample(s, parent, labels, n) : 0;
@@ -341,8 +361,38 @@ static void run(search *s)
         if (fb > r->frontier_peak_bytes) r->frontier_peak_bytes = fb;
         if (!expand_level(s)) return;
         if (s->next.n > 0) r->depth++;
+        if (s->lim->progress && s->next.n > 0)
+            fprintf(stderr, "level %u: %llu states (%llu new), %llu transitions, %.1f s\n", r->depth,
+                    (unsigned long long)r->states, (unsigned long long)s->next.n,
+                    (unsigned long long)r->transitions, now_s() - s->t0);
     }
     r->verdict = HM_V_PASS;
+}
+
+/* A reduced search's first violation is the shallowest in the reduced graph, not always
+ * in the whole one (an ample set may postpone the step that leads there soonest). The
+ * whole graph holds the reduced path, so an unreduced search bounded to its depth finds
+ * a violation at that depth or less: its path replaces the reduced one, and the figures
+ * stay those of the reduced search. */
+static void shortest(const hm_config *cfg, const hm_limits *lim, hm_result *res)
+{
+    hm_limits l2 = *lim;
+    l2.por = false;
+    l2.progress = false;
+    l2.max_depth = res->path_len - res->live_suffix;
+    hm_result r2;
+    if (hm_explore(cfg, &l2, &r2) != 0) return;
+    if (r2.verdict == HM_V_VIOLATION && r2.path_len - r2.live_suffix <= l2.max_depth) {
+        res->shortened = res->path_len - res->live_suffix - (r2.path_len - r2.live_suffix);
+        res->shorten_states = r2.states;
+        res->property = r2.property;
+        free(res->path);
+        res->path = r2.path;
+        res->path_len = r2.path_len;
+        res->live_suffix = r2.live_suffix;
+        r2.path = NULL;
+    }
+    hm_result_free(&r2);
 }
 
 int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res)
@@ -370,15 +420,17 @@ int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res)
         snprintf(res->message, sizeof res->message, "out of memory at start");
         return -1;
     }
-    double t0 = now_s();
+    s->t0 = now_s();
     run(s);
-    res->seconds = now_s() - t0;
+    res->seconds = now_s() - s->t0;
     res->table_entries = s->seen.count;
     res->visited_bytes = hm_fpset_bytes(&s->seen);
     res->parent_bytes = (size_t)s->n_par * (sizeof(uint32_t) + sizeof(uint16_t));
     res->encoded_mean = res->states ? s->enc_total / (double)res->states : 0.0;
+    bool shorten = s->por_cfg && res->verdict == HM_V_VIOLATION && res->path_len > res->live_suffix;
     search_free(s);
     free(s);
+    if (shorten) shortest(cfg, lim, res);
     return 0;
 }
 

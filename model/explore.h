@@ -28,6 +28,7 @@ typedef struct hm_limits {
     bool liveness;            /* run L1 from every state */
     bool selfcheck;           /* re-encode every decoded state and compare (tests) */
     bool por;                 /* partial-order reduction (por.h) */
+    bool progress;            /* one line per BFS level on stderr */
 } hm_limits;
 
 typedef struct hm_result {
@@ -50,13 +51,15 @@ typedef struct hm_result {
     uint32_t path_len;        /* labels in path */
     uint32_t live_suffix;     /* of which the last live_suffix are L1's fault-free schedule */
     hm_label *path;           /* concrete transitions from the initial world; free with hm_result_free */
+    uint32_t shortened;       /* steps an unreduced search cut from POR's counterexample */
+    uint64_t shorten_states;  /* states that unreduced search visited */
     char message[256];        /* why a limit or error ended the search */
 } hm_result;
 
 int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res);
 void hm_result_free(hm_result *res);
 /* Probability that a fingerprint collision hid at least one state: about n^2 / 2^63
- * (62-bit fingerprints). */
+ * (61-bit fingerprints). */
 double hm_collision_probability(uint64_t states);
 
 #endif

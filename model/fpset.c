@@ -5,7 +5,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
-#define KEY(fp) (((fp) & ~(uint64_t)HM_FP_FLAGS) ? ((fp) & ~(uint64_t)HM_FP_FLAGS) : 4u)
+#define KEY(fp) (((fp) & ~(uint64_t)HM_FP_FLAGS) ? ((fp) & ~(uint64_t)HM_FP_FLAGS) : 8u)
 
 int hm_fpset_init(hm_fpset *s, uint64_t slots_log2, size_t max_bytes)
 {
@@ -64,10 +64,16 @@ uint64_t *hm_fpset_slot(hm_fpset *s, uint64_t fp)
     return &s->slot[i];
 }
 
-uint32_t hm_fpset_flags(const hm_fpset *s, uint64_t fp)
+uint64_t *hm_fpset_find(const hm_fpset *s, uint64_t fp)
 {
     uint64_t key = KEY(fp);
     for (uint64_t i = home(s->mask, key); s->slot[i] != 0; i = (i + 1u) & s->mask)
-        if ((s->slot[i] & ~(uint64_t)HM_FP_FLAGS) == key) return (uint32_t)(s->slot[i] & HM_FP_FLAGS);
-    return 0;
+        if ((s->slot[i] & ~(uint64_t)HM_FP_FLAGS) == key) return &s->slot[i];
+    return NULL;
+}
+
+uint32_t hm_fpset_flags(const hm_fpset *s, uint64_t fp)
+{
+    const uint64_t *slot = hm_fpset_find(s, fp);
+    return slot ? (uint32_t)(*slot & HM_FP_FLAGS) : 0u;
 }

@@ -1,10 +1,12 @@
 /* fpset.h — the visited set: 64-bit state fingerprints in one open-addressing table,
- * 8 bytes per slot, with two flag bits per state.
+ * 8 bytes per slot, with three flag bits per state.
  *
- * A slot holds the fingerprint with its two low bits replaced by flags (HM_FP_SEEN: the
- * search visited the state; HM_FP_LIVE: L1's fault-free schedule is proved from it), so
- * one table serves both sets and a state costs one slot: 62 bits of fingerprint, which
- * the collision bound accounts for. Linear probing over a power-of-two array, grown by
+ * A slot holds the fingerprint with its three low bits replaced by flags (HM_FP_SEEN: the
+ * search visited the state; HM_FP_LIVE: L1's fault-free schedule is proved from it;
+ * HM_FP_NEXT: first reached while expanding the current BFS level, i.e. it belongs to the
+ * next level — the partial-order reduction's cycle proviso reads it), so one table serves
+ * every set and a state costs one slot: 61 bits of fingerprint, which the collision bound
+ * accounts for. Linear probing over a power-of-two array, grown by
  * doubling at 80 % load (between 10 and 20 bytes per state). 0 marks an empty slot.
  * Growth is bounded by max_bytes: hm_fpset_slot fails rather than exceed it. */
 #ifndef HERD_MODEL_FPSET_H
@@ -13,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { HM_FP_SEEN = 1u, HM_FP_LIVE = 2u, HM_FP_FLAGS = 3u };
+enum { HM_FP_SEEN = 1u, HM_FP_LIVE = 2u, HM_FP_NEXT = 4u, HM_FP_FLAGS = 7u };
 
 typedef struct hm_fpset {
     uint64_t *slot;
@@ -27,6 +29,8 @@ void hm_fpset_free(hm_fpset *s);
 /* The slot of fp, added without flags when absent; NULL when growing would pass the
  * memory bound. The pointer is valid until the next call. */
 uint64_t *hm_fpset_slot(hm_fpset *s, uint64_t fp);
+/* The slot of fp, or NULL when absent (never adds). */
+uint64_t *hm_fpset_find(const hm_fpset *s, uint64_t fp);
 /* The flags of fp, or 0 when absent. */
 uint32_t hm_fpset_flags(const hm_fpset *s, uint64_t fp);
 size_t hm_fpset_bytes(const hm_fpset *s);

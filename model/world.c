@@ -94,7 +94,7 @@ void hm_items_normalize(hm_world *w)
         bool same = i > 0 && it->kind == w->items[i - 1].kind && it->client == w->items[i - 1].client &&
                     it->server == w->items[i - 1].server;
         pos = same ? (uint8_t)(pos + 1) : 0;
-        if (it->kind != HM_IT_FAN) it->pos = pos;
+        it->pos = pos;
     }
     /* renumbering keeps the order within a channel, so the array stays sorted */
 }
@@ -114,7 +114,7 @@ void hm_item_push(hm_world *w, hm_item *it)
         if (w->violation == HM_P_NONE) w->violation = HM_P_I7;
         return;
     }
-    it->pos = it->kind == HM_IT_FAN ? 0 : chan_len(w, it->kind, it->client, it->server);
+    it->pos = chan_len(w, it->kind, it->client, it->server);
     w->items[w->n_items++] = *it;
     hm_items_normalize(w);
 }

@@ -344,7 +344,11 @@ int hm_world_apply(hm_world *w, const hm_config *cfg, hm_label l, hm_recorder *r
         hm_conn_kill(w, it->client, it->server, it->conn, HM_KILL_ABNORMAL, HERD_CLOSE_ABNORMAL, rec);
         return HERD_OK;
     }
-    case HM_T_DUP: w->budget[HM_F_DUP]--; apply_dup(w, l.a); return HERD_OK;
+    case HM_T_DUP: /* the head frame arrives twice: delivered now, its copy left at the head */
+        w->budget[HM_F_DUP]--;
+        apply_dup(w, l.a);
+        if (w->violation != HM_P_NONE) return HERD_OK;
+        return apply_deliver(w, cfg, l.a, rec);
     case HM_T_CLOSE: w->budget[HM_F_CLOSE]--; apply_conn_fault(w, l.a, cfg->close_codes[l.b], rec); return HERD_OK;
     case HM_T_OFFLINE: w->budget[HM_F_OFFLINE]--; apply_conn_fault(w, l.a, HERD_CLOSE_ABNORMAL, rec); return HERD_OK;
     case HM_T_SERVER_CRASH: w->budget[HM_F_SERVER_CRASH]--; apply_server_crash(w, cfg, l.a, rec); return HERD_OK;
@@ -410,7 +414,7 @@ void hm_label_format(const hm_world *w, const hm_config *cfg, hm_label l, char *
     case HM_T_PUBLISH: snprintf(out, size, "client %u publishes", l.a); break;
     case HM_T_DELIVER: snprintf(out, size, "deliver %s", item_desc(&w->items[l.a], d, sizeof d)); break;
     case HM_T_DROP: snprintf(out, size, "DROP (connection dies) %s", item_desc(&w->items[l.a], d, sizeof d)); break;
-    case HM_T_DUP: snprintf(out, size, "DUPLICATE %s", item_desc(&w->items[l.a], d, sizeof d)); break;
+    case HM_T_DUP: snprintf(out, size, "DUPLICATED, deliver the first copy of %s", item_desc(&w->items[l.a], d, sizeof d)); break;
     case HM_T_CLOSE: snprintf(out, size, "CLOSE client %u's connection with %u", l.a, cfg->close_codes[l.b]); break;
     case HM_T_OFFLINE: snprintf(out, size, "client %u goes OFFLINE (connection dies)", l.a); break;
     case HM_T_SERVER_CRASH: snprintf(out, size, "server %u CRASHES", l.a); break;

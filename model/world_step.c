@@ -172,11 +172,23 @@ static bool can_publish(const hm_world *w, const hm_config *cfg, uint8_t c)
 
 static uint32_t enabled_faults(const hm_world *w, const hm_config *cfg, hm_label *out, uint32_t n)
 {
+    /* A drop kills its connection: one label per connection (its first frame) reaches
+     * every successor dropping any of its frames would. A duplicate lands right behind
+     * its original, so duplicating a frame when it reaches the head of its channel gives
+     * the same sequence of machine inputs as duplicating it earlier: only heads. */
+    uint32_t dropped[HM_ITEMS_MAX];
+    uint32_t n_dropped = 0;
     for (uint32_t i = 0; i < w->n_items; i++) {
         const hm_item *it = &w->items[i];
         bool frame = (it->kind == HM_IT_C2S || it->kind == HM_IT_S2C) && it->u.frame.type != 0;
-        if (frame && w->budget[HM_F_DROP]) ADD(HM_T_DROP, i, 0);
-        if (frame && w->budget[HM_F_DUP]) ADD(HM_T_DUP, i, 0);
+        if (!frame) continue;
+        if (w->budget[HM_F_DROP]) {
+            uint32_t key = (uint32_t)it->client << 28 | (uint32_t)it->server << 24 | (it->conn & 0xffffffu);
+            bool seen = false;
+            for (uint32_t k = 0; k < n_dropped && !seen; k++) seen = dropped[k] == key;
+            if (!seen) { dropped[n_dropped++] = key; ADD(HM_T_DROP, i, 0); }
+        }
+        if (it->pos == 0 && w->budget[HM_F_DUP]) ADD(HM_T_DUP, i, 0);
     }
     for (uint8_t c = 0; c < cfg->clients; c++) {
         if (!has_session(w, c)) continue;
@@ -196,7 +208,7 @@ uint32_t hm_world_enabled(const hm_world *w, const hm_config *cfg, hm_label *out
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < w->n_items; i++)
-        if (w->items[i].kind == HM_IT_FAN || w->items[i].pos == 0) ADD(HM_T_DELIVER, i, 0);
+        if (w->items[i].pos == 0) ADD(HM_T_DELIVER, i, 0);
     for (uint8_t c = 0; c < cfg->clients; c++)
         if (can_publish(w, cfg, c)) ADD(HM_T_PUBLISH, c, 0);
     for (uint8_t s = 0; s < cfg->servers; s++)

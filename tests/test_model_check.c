@@ -148,7 +148,8 @@ Test(model_canon, decode_encode_roundtrip)
 }
 
 /* Partial-order reduction (por.c): the same verdict, property and counterexample length
- * as the full search, and no more states; fewer where the kill faults are spent. */
+ * as the full search (explore.c shortens a reduced counterexample), and for a pass no
+ * more states; fewer where the kill faults are spent. */
 static hm_result run_por(const hm_config *cfg, bool por)
 {
     hm_limits lim = {.max_memory = 1ull << 30, .symmetry = true, .liveness = true, .por = por};
@@ -168,7 +169,10 @@ static void por_same(const char *proto, uint32_t clients, uint32_t messages, int
     cr_assert_eq(on.property, off.property, "%s", proto);
     cr_assert_eq(on.path_len, off.path_len, "%s: counterexample %u with POR, %u without", proto, on.path_len,
                  off.path_len);
-    cr_assert_leq(on.states, off.states, "%s", proto);
+    /* A violation may lie deeper in the reduced graph (the counterexample is then
+     * shortened by an unreduced search to its depth): the reduced search can visit more
+     * states before it stops. A pass visits every reduced state: never more. */
+    if (on.verdict == HM_V_PASS) cr_assert_leq(on.states, off.states, "%s", proto);
     if (expect_fewer)
         cr_assert_lt(on.states, off.states, "%s: POR %llu, full %llu", proto, (unsigned long long)on.states,
                      (unsigned long long)off.states);

@@ -27,14 +27,16 @@ bool hm_por_config_ok(const hm_config *cfg)
 bool hm_por_state_ok(const hm_world *w, const hm_config *cfg)
 {
     (void)cfg;
-    return w->budget[HM_F_DROP] == 0 && w->budget[HM_F_CLOSE] == 0 && w->budget[HM_F_OFFLINE] == 0 &&
-           w->budget[HM_F_SERVER_CRASH] == 0 && w->budget[HM_F_STORE_CRASH] == 0 &&
-           w->budget[HM_F_TIME_JUMP] == 0;
+    /* A close may be graceful (what the server sent still arrives), a store crash and a
+     * time jump touch what every session reads: none is absorbed by anything. */
+    return w->budget[HM_F_CLOSE] == 0 && w->budget[HM_F_STORE_CRASH] == 0 && w->budget[HM_F_TIME_JUMP] == 0;
 }
 
-static bool is_frame(const hm_item *it)
+/* A fault that kills connections abnormally is left: a drop (one connection), a client
+ * going offline (its connection), a server crash (every connection of that server). */
+static bool kills_pending(const hm_world *w)
 {
-    return (it->kind == HM_IT_C2S || it->kind == HM_IT_S2C) && it->u.frame.type != 0;
+    return w->budget[HM_F_DROP] != 0 || w->budget[HM_F_OFFLINE] != 0 || w->budget[HM_F_SERVER_CRASH] != 0;
 }
 
 /* The actor a label belongs to, or HM_POR_ACTORS for none (store, environment, faults). */
@@ -42,7 +44,8 @@ static uint32_t actor_of(const hm_world *w, hm_label l)
 {
     switch (l.kind) {
     case HM_T_PUBLISH: case HM_T_TIMER: case HM_T_CONNECT: case HM_T_REFUSE: return l.a;
-    case HM_T_DELIVER: {
+    case HM_T_DELIVER:
+    case HM_T_DUP: { /* a duplicate is a delivery that leaves a copy: the consumer's */
         const hm_item *it = &w->items[l.a];
         if (it->kind == HM_IT_S2C) return it->client;
         if (it->kind == HM_IT_SREQ) return HM_POR_ACTORS;
@@ -130,20 +133,35 @@ uint32_t hm_por_candidate(const hm_world *w, const hm_config *cfg, uint32_t a, c
                           uint32_t *sel)
 {
     if (a < HM_CLIENTS_MAX) {
+        /* A kill discards the frames a client has not read yet: reading one is never
+         * absorbed by a kill, so no client step is ample while one is left. */
+        if (kills_pending(w)) return 0;
         if (a >= cfg->clients || !client_valid(w, cfg, (uint8_t)a)) return 0;
     } else {
         uint32_t s = (a - HM_CLIENTS_MAX) / HM_CLIENTS_MAX, c = (a - HM_CLIENTS_MAX) % HM_CLIENTS_MAX;
         if (s >= cfg->servers || c >= cfg->clients || !session_valid(w, cfg, (uint8_t)s, (uint8_t)c)) return 0;
     }
+    /* With a duplicate left, consuming a head frame comes with its duplicating variant
+     * (the HM_T_DUP label of the same item, enabled alongside): both are the actor's.
+     * Duplicates of other actors' frames share the budget, but a budget only disables;
+     * the plain delivery stays enabled and independent of them (docs/model-checking.md). */
     uint32_t m = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (actor_of(w, l[i]) != a) continue;
-        /* With a duplicate left, consuming a frame would disable duplicating it, and
-         * duplicates of other frames share the budget: no frame consumption is ample. */
-        if (w->budget[HM_F_DUP] && l[i].kind == HM_T_DELIVER && is_frame(&w->items[l[i].a])) return 0;
         sel[m++] = i;
     }
     return m < n ? m : 0;
+}
+
+/* Append (non-read) store requests of session (s, c) in flight: a kill keeps them. */
+static uint32_t appends_in_flight(const hm_world *w, uint8_t s, uint8_t c)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->n_items; i++) {
+        const hm_item *it = &w->items[i];
+        if (it->kind == HM_IT_SREQ && it->client == c && it->server == s && it->u.req.op != HERD_STORE_OP_READ) n++;
+    }
+    return n;
 }
 
 /* Items that are not client c's frames (the only ones a client transition may remove
@@ -182,6 +200,13 @@ bool hm_por_child_ok(const hm_world *base, const hm_world *child, const hm_confi
     }
     uint32_t s0 = (a - HM_CLIENTS_MAX) / HM_CLIENTS_MAX, c0 = (a - HM_CLIENTS_MAX) % HM_CLIENTS_MAX;
     if (memcmp(&child->client[c0], &base->client[c0], sizeof base->client[c0]) != 0) return false;
+    /* With a kill left, the step must be absorbed by it: a kill of this connection or a
+     * crash of this server after the step leaves the world it leaves before it. The kill
+     * discards the session, its frames, reads, fan-out and results; only an append
+     * request survives it (the store already has it), and fan-out to other sessions
+     * is refused below anyway. */
+    if (kills_pending(base) && appends_in_flight(child, (uint8_t)s0, (uint8_t)c0) > appends_in_flight(base, (uint8_t)s0, (uint8_t)c0))
+        return false;
     for (uint32_t s = 0; s < cfg->servers; s++)
         for (uint32_t k = 0; k < cfg->clients; k++) {
             if (session_open(base, s, k) != session_open(child, s, k)) return false;

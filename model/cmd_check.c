@@ -20,7 +20,7 @@ typedef struct check_args {
     const char *model;
     const char *out_dir;
     const char *junit;
-    bool json, symmetry, liveness, por, progress;
+    bool json, symmetry, liveness, por, progress, subsume;
     uint64_t max_states, max_memory_mib;
     uint32_t max_depth;
 } check_args;
@@ -28,12 +28,13 @@ typedef struct check_args {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: herd check MODEL.yaml [--json] [--max-states N] [--max-depth N] [--max-memory MIB]\n"
-               "                  [--out DIR] [--no-symmetry] [--no-liveness] [--no-por] [--progress] [--junit FILE]\n");
+               "                  [--out DIR] [--no-symmetry] [--no-liveness] [--no-por] [--no-subsumption]\n"
+               "                  [--progress] [--junit FILE]\n");
 }
 
 static int parse_args(int argc, char **argv, check_args *a)
 {
-    *a = (check_args){.symmetry = true, .liveness = true, .por = true, .max_memory_mib = 8192};
+    *a = (check_args){.symmetry = true, .liveness = true, .por = true, .subsume = true, .max_memory_mib = 8192};
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         bool has_val = i + 1 < argc;
@@ -42,6 +43,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         else if (!strcmp(s, "--no-liveness")) a->liveness = false;
         else if (!strcmp(s, "--no-por")) a->por = false;
         else if (!strcmp(s, "--progress")) a->progress = true;
+        else if (!strcmp(s, "--no-subsumption")) a->subsume = false;
         else if (!strcmp(s, "--help") || !strcmp(s, "-h")) { usage(stdout); exit(0); }
         else if (!strcmp(s, "--out") && has_val) a->out_dir = argv[++i];
         else if (!strcmp(s, "--junit") && has_val) a->junit = argv[++i];
@@ -109,6 +111,8 @@ static void report_text(const check_args *a, const hm_config *cfg, const hm_resu
     printf("depth      %u\n", r->depth);
     printf("por        %s: %llu states expanded with an ample set, %llu candidates refused by the cycle proviso\n",
            a->por ? "on" : "off", (unsigned long long)r->reduced, (unsigned long long)r->proviso);
+    printf("subsumed   %llu children skipped: the same state with more fault budget left was visited%s\n",
+           (unsigned long long)r->subsumed, a->subsume ? "" : " (off)");
     if (r->shorten_states)
         printf("shortest   an unreduced search to the counterexample's depth (%llu states) %s\n",
                (unsigned long long)r->shorten_states,
@@ -152,6 +156,7 @@ static void report_json(const check_args *a, const hm_config *cfg, const hm_resu
     herd_json_kv_bool(&j, "por", a->por);
     herd_json_kv_u64(&j, "por_reduced_states", r->reduced);
     herd_json_kv_u64(&j, "shortened_by", r->shortened);
+    herd_json_kv_u64(&j, "subsumed", r->subsumed);
     herd_json_kv_double(&j, "collision_probability", hm_collision_probability(r->states));
     herd_json_kv_double(&j, "seconds", r->seconds);
     if (cex_path) herd_json_kv_str(&j, "counterexample", cex_path);
@@ -182,7 +187,7 @@ int herd_cmd_check(int argc, char **argv)
     if (!cfg.symmetry) a.symmetry = false;
     hm_limits lim = {.max_states = a.max_states, .max_depth = a.max_depth,
                      .max_memory = (uint64_t)a.max_memory_mib << 20, .symmetry = a.symmetry, .liveness = a.liveness,
-                     .por = a.por, .progress = a.progress};
+                     .por = a.por, .progress = a.progress, .subsume = a.subsume};
     hm_result r;
     if (hm_explore(&cfg, &lim, &r) != 0) { fprintf(stderr, "herd check: %s\n", r.message); return HERD_EXIT_SOFTWARE; }
     char cex_path[4200] = "";

@@ -13,6 +13,7 @@
 #include "path.h"
 #include "por.h"
 
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ typedef struct search {
     double enc_total;
     double t0;            /* when the search started (for --progress) */
     unsigned char enc[HM_ENC_MAX];
+    unsigned char twin[HM_ENC_MAX]; /* budget subsumption's scratch */
 } search;
 
 static double now_s(void);
@@ -197,17 +199,57 @@ static bool violation(search *s, uint32_t idx, hm_label last, int p)
     return false;
 }
 
+/* Budget subsumption. Fault budgets only enable faults, so a world with a larger budget
+ * (component-wise) can do everything the same world with a smaller one can, and more: a
+ * state whose twin with some budget restored was already visited adds no behaviour. The
+ * budgets are the encoding's first HM_F_COUNT bytes (LEB128, each < 128), and a renaming
+ * never changes them, so a twin's encoding is this one with those bytes patched.
+ * Returns DOM_SEEN when some twin was visited, DOM_OLD when one of them was visited at
+ * this BFS level or an earlier one (for the cycle proviso). */
+enum { DOM_SEEN = 1u, DOM_OLD = 2u };
+#define DOM_TWINS_MAX 64u
+
+static uint32_t dominated(search *s, size_t len)
+{
+    if (!s->lim->subsume || len < HM_F_COUNT) return 0;
+    uint32_t lo[HM_F_COUNT], span[HM_F_COUNT], twins = 1;
+    for (int f = 0; f < HM_F_COUNT; f++) {
+        uint32_t hi = s->cfg.budget[f];
+        lo[f] = s->enc[f];
+        if (hi >= 128u || lo[f] > hi) return 0;
+        span[f] = hi - lo[f] + 1u;
+        twins *= span[f];
+        if (twins > DOM_TWINS_MAX) return 0;
+    }
+    uint32_t out = 0;
+    memcpy(s->twin, s->enc, len);
+    for (uint32_t k = 1; k < twins; k++) { /* k = 0 is the state itself */
+        uint32_t r = k;
+        for (int f = 0; f < HM_F_COUNT; f++) {
+            s->twin[f] = (unsigned char)(lo[f] + r % span[f]);
+            r /= span[f];
+        }
+        uint64_t h = XXH3_64bits(s->twin, len);
+        uint32_t fl = hm_fpset_flags(&s->seen, h ? h : 1u);
+        if (fl & HM_FP_SEEN) out |= DOM_SEEN | ((fl & HM_FP_NEXT) ? 0u : DOM_OLD);
+        if (out & DOM_OLD) break;
+    }
+    return out;
+}
+
 /* A child of state `parent` by l: check it, and record and queue it when new. Returns
  * false when the search ends. */
-static bool visit(search *s, uint32_t parent, hm_label l, const hm_world *w)
+static bool visit(search *s, uint32_t parent, hm_label l, const hm_world *w, bool subsume)
 {
     int p = hm_props_check(w, &s->cfg);
     size_t len;
     uint64_t fp = fp_of(s, w, &len);
+    if (p != HM_P_NONE) { s->live_len = 0; return violation(s, parent, l, p); }
+    uint32_t own = hm_fpset_flags(&s->seen, fp);
+    if (own & HM_FP_SEEN) return true;
+    if (subsume && (dominated(s, len) & DOM_SEEN)) { s->res->subsumed++; return true; }
     uint64_t *slot = hm_fpset_slot(&s->seen, fp);
     if (slot == NULL) return limit(s, "memory bound hit (fingerprint table)");
-    if (p != HM_P_NONE) { s->live_len = 0; return violation(s, parent, l, p); }
-    if (*slot & HM_FP_SEEN) return true;
     bool proved = (*slot & HM_FP_LIVE) != 0;
     *slot |= HM_FP_SEEN | HM_FP_NEXT;
     s->res->states++;
@@ -267,7 +309,7 @@ static int expand_ample(search *s, uint32_t parent, const hm_label *labels, uint
         if (!ok) continue;
         s->res->reduced++;
         for (uint32_t k = 0; k < m; k++)
-            if (!visit(s, parent, labels[sel[k]], s->amp[k])) return -1;
+            if (!visit(s, parent, labels[sel[k]], s->amp[k], false)) return -1;
         return 1;
     }
     return 0;
@@ -304,7 +346,7 @@ static bool expand_level(search *s)
             memcpy(s->child, s->base, s->wb);
             hm_world_apply(s->child, &s->cfg, labels[k], NULL);
             s->res->transitions++;
-            if (!visit(s, parent, labels[k], s->child)) return false;
+            if (!visit(s, parent, labels[k], s->child, true)) return false;
         }
     }
     return true;
@@ -343,7 +385,7 @@ static void run(search *s)
     memcpy(s->base, s->child, s->wb); /* constants for decoding */
     memcpy(s->live, s->child, s->wb);
     r->encoded_bytes = hm_encoded_bytes(s->child, &s->cfg);
-    if (!visit(s, UINT32_MAX, (hm_label){0}, s->child)) return;
+    if (!visit(s, UINT32_MAX, (hm_label){0}, s->child, false)) return;
     while (s->next.n > 0) {
         level t = s->cur;
         s->cur = s->next;

@@ -29,6 +29,7 @@ typedef struct hm_limits {
     bool selfcheck;           /* re-encode every decoded state and compare (tests) */
     bool por;                 /* partial-order reduction (por.h) */
     bool progress;            /* one line per BFS level on stderr */
+    bool subsume;             /* skip a state whose twin with more fault budget was visited */
 } hm_limits;
 
 typedef struct hm_result {
@@ -39,6 +40,7 @@ typedef struct hm_result {
     uint64_t live_steps;      /* transitions executed by L1's schedules */
     uint64_t reduced;         /* states expanded with an ample set smaller than the enabled set */
     uint64_t proviso;         /* ample sets refused by the cycle proviso (a child already seen) */
+    uint64_t subsumed;        /* children skipped: a twin with more fault budget was visited */
     uint64_t table_entries;   /* fingerprints held: states + those only L1 runs reached */
     uint32_t depth;           /* deepest level reached */
     double seconds;

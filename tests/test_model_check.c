@@ -196,6 +196,41 @@ Test(model_por, same_verdict_fewer_states)
     por_same("resend_off", 2, 1, 1u << HM_F_SERVER_CRASH, false); /* L1 with a kill left */
 }
 
+/* Budget subsumption (explore.c): a state whose twin with more fault budget left was
+ * visited is skipped. Same verdict, property and counterexample length as without it,
+ * and fewer states where a fault can leave the world as it found it. */
+static void subsume_same(const char *proto, uint32_t faults, bool expect_fewer)
+{
+    hm_config cfg = small(proto, 2);
+    for (int f = 0; f < HM_F_COUNT; f++)
+        if (faults >> f & 1u) cfg.budget[f] = 1;
+    hm_result r[2];
+    for (int on = 0; on < 2; on++) {
+        hm_limits lim = {.max_memory = 1ull << 30, .symmetry = true, .liveness = true, .por = true, .subsume = on};
+        cr_assert_eq(hm_explore(&cfg, &lim, &r[on]), 0);
+    }
+    cr_assert_eq(r[1].verdict, r[0].verdict, "%s", proto);
+    cr_assert_eq(r[1].property, r[0].property, "%s", proto);
+    cr_assert_eq(r[1].path_len, r[0].path_len, "%s: %u with subsumption, %u without", proto, r[1].path_len, r[0].path_len);
+    if (r[0].verdict == HM_V_PASS) cr_assert_leq(r[1].states, r[0].states, "%s", proto);
+    if (expect_fewer) {
+        cr_assert_gt(r[1].subsumed, 0, "%s", proto);
+        cr_assert_lt(r[1].states, r[0].states, "%s: %llu with subsumption, %llu without", proto,
+                     (unsigned long long)r[1].states, (unsigned long long)r[0].states);
+    }
+    hm_result_free(&r[0]);
+    hm_result_free(&r[1]);
+}
+
+Test(model_subsume, same_verdict_fewer_states)
+{
+    subsume_same("correct", 1u << HM_F_SERVER_CRASH | 1u << HM_F_DUP, true);
+    subsume_same("correct", 1u << HM_F_DROP, true);
+    subsume_same("dedup_none", 1u << HM_F_DROP, false);
+    subsume_same("no_gap_detection", 1u << HM_F_DROP, false);
+    subsume_same("resend_off", 1u << HM_F_SERVER_CRASH, false);
+}
+
 /* What the explorer may choose, on random walks through a world with every fault kind
  * that applies: only channel heads are delivered or duplicated (fan-out included: it is
  * FIFO per subscriber), FIFO positions are 0..k-1 per channel, and a drop is offered once

@@ -298,7 +298,7 @@ static void enc_sessions(wr *o, const vmap *m, const hm_world *w, uint32_t c)
         const herd_session *ss = &w->sess[s][c];
         w8(o, ss->state);
         if (ss->state == HERD_SESSION_CLOSED) continue;
-        w8(o, w->sub[s][c]);
+        w8(o, w->sub[s][c] | w->severed[s][c] << 1);
         wsid(o, m, ss->last_sent);
         w8(o, conn_rank(m, c, ss->conn));
         wv(o, ss->inflight);
@@ -467,7 +467,8 @@ static size_t encode(unsigned char *out, vmap *m, const hm_world *w, const perm 
     m->p = p;
     for (int f = 0; f < HM_F_COUNT; f++) wv(&o, w->budget[f]);
     uint32_t up = 0;
-    for (uint32_t s = 0; s < cfg->servers && s < HM_SERVERS_MAX; s++) up |= (uint32_t)(w->server_up[s] != 0) << s;
+    for (uint32_t s = 0; s < cfg->servers && s < HM_SERVERS_MAX; s++)
+        up |= (uint32_t)(w->server_up[s] != 0) << s | (uint32_t)(w->crashing[s] != 0) << (4u + s);
     w8(&o, up);
     if (!cfg->time_free) wtime(&o, m, w->now);
     for (uint32_t j = 0; j < cfg->clients; j++) enc_client_part(&o, m, w, p->from[j]);

@@ -126,10 +126,13 @@ static void dec_sessions(rd *r, hm_world *w, const hm_config *cfg, uint32_t c)
         ss->state = (uint8_t)r8(r);
         if (ss->state == HERD_SESSION_CLOSED) {
             w->sub[s][c] = 0;
+            w->severed[s][c] = 0;
             memset(&w->rr[s][c], 0, sizeof w->rr[s][c]);
             continue;
         }
-        w->sub[s][c] = (uint8_t)r8(r);
+        uint32_t flags = r8(r);
+        w->sub[s][c] = (uint8_t)(flags & 1u);
+        w->severed[s][c] = (uint8_t)(flags >> 1 & 3u);
         ss->last_sent = rsid(r, cfg);
         ss->conn = r8(r);
         ss->inflight = (uint16_t)rv(r);
@@ -261,7 +264,10 @@ int hm_canon_decode(hm_world *w, const hm_config *cfg, const unsigned char *in, 
     w->violation = HM_P_NONE;
     for (int f = 0; f < HM_F_COUNT; f++) w->budget[f] = (uint16_t)rv(&r);
     uint32_t up = r8(&r);
-    for (uint32_t s = 0; s < cfg->servers; s++) w->server_up[s] = (uint8_t)(up >> s & 1u);
+    for (uint32_t s = 0; s < cfg->servers; s++) {
+        w->server_up[s] = (uint8_t)(up >> s & 1u);
+        w->crashing[s] = (uint8_t)(up >> (4u + s) & 1u);
+    }
     w->now = cfg->time_free ? 0 : rtime(&r, cfg);
     w->acked = 0;
     for (uint32_t c = 0; c < cfg->clients && !r.bad; c++) {

@@ -297,7 +297,13 @@ static int expand_ample(search *s, uint32_t parent, const hm_label *labels, uint
         for (uint32_t k = 0; k < m && ok; k++) {
             if (s->amp[k] == NULL && (s->amp[k] = malloc(s->wb)) == NULL) return 0;
             memcpy(s->amp[k], s->base, s->wb);
-            hm_world_apply(s->amp[k], &s->cfg, labels[sel[k]], NULL);
+            if (hm_world_apply(s->amp[k], &s->cfg, labels[sel[k]], NULL) == HM_APPLY_NA) {
+                /* not a transition here: drop it from the set */
+                sel[k] = sel[m - 1u];
+                m--;
+                k--;
+                continue;
+            }
             s->res->transitions++;
             if (!hm_por_child_ok(s->base, s->amp[k], &s->cfg, a, labels[sel[k]])) { ok = false; break; }
             size_t len;
@@ -308,6 +314,7 @@ static int expand_ample(search *s, uint32_t parent, const hm_label *labels, uint
         }
         if (!ok) continue;
         s->res->reduced++;
+        if (m == 0) continue;
         for (uint32_t k = 0; k < m; k++)
             if (!visit(s, parent, labels[sel[k]], s->amp[k], false)) return -1;
         return 1;
@@ -344,7 +351,7 @@ static bool expand_level(search *s)
         if (r > 0) continue;
         for (uint32_t k = 0; k < n; k++) {
             memcpy(s->child, s->base, s->wb);
-            hm_world_apply(s->child, &s->cfg, labels[k], NULL);
+            if (hm_world_apply(s->child, &s->cfg, labels[k], NULL) == HM_APPLY_NA) continue;
             s->res->transitions++;
             if (!visit(s, parent, labels[k], s->child, true)) return false;
         }

@@ -11,7 +11,9 @@
 #include <string.h>
 
 static const char *const top_keys[] = {"model", "world", "protocol", "store", "lb", "faults",
-                                       "check", "expect", "local_dedup", "client", NULL};
+                                       "check", "expect", "local_dedup", "client", "network", NULL};
+static const char *const network_keys[] = {"server_to_client", NULL};
+static const char *const s2c_names[] = {"queued", "eager", "auto", NULL};
 static const char *const world_keys[] = {"clients", "servers", "messages", NULL};
 static const char *const store_keys[] = {"durability", "maxlen", "dedup_capacity", "dedup_window", NULL};
 static const char *const local_keys[] = {"capacity", "window", NULL};
@@ -35,6 +37,10 @@ static void load_world(herd_cfg_doc *d, const herd_cfg_node *root, hm_config *cf
     herd_protocol_parse(herd_protocol_names[idx], &cfg->proto);
     herd_cfg_enum(d, root, "lb", false, lb_names, HM_LB_STICKY, &idx);
     cfg->lb = (uint8_t)idx;
+    const herd_cfg_node *n = herd_cfg_get(root, "network");
+    herd_cfg_check_keys(d, n, "network", network_keys);
+    herd_cfg_enum(d, n, "server_to_client", false, s2c_names, cfg->s2c_eager, &idx);
+    cfg->s2c_eager = (uint8_t)idx;
 }
 
 static void load_store(herd_cfg_doc *d, const herd_cfg_node *root, hm_config *cfg)

@@ -46,7 +46,7 @@ static bool concrete_step(const hm_config *cfg, bool sym, hm_world *y, hm_world 
     uint32_t k = hm_world_enabled(y, cfg, l, faults);
     for (uint32_t i = 0; i < k; i++) {
         memcpy(z, y, wb);
-        hm_world_apply(z, cfg, l[i], NULL);
+        if (hm_world_apply(z, cfg, l[i], NULL) == HM_APPLY_NA) continue;
         if (hm_fingerprint(z, cfg, sym) != fp) continue;
         if (want != HM_P_NONE && hm_props_check(z, cfg) != want) continue;
         *out = l[i];

@@ -64,6 +64,11 @@ void hm_rec_init(herd_trace_rec *r, uint8_t what, const char *name, const char *
 #pragma GCC diagnostic pop
 }
 
+static void set_violation(hm_world *w, int p)
+{
+    if (w->violation == HM_P_NONE) w->violation = (uint8_t)p;
+}
+
 /* ---- items -------------------------------------------------------------------------- */
 
 static int item_cmp(const hm_item *a, const hm_item *b)
@@ -152,7 +157,7 @@ void hm_items_purge(hm_world *w, uint8_t client, uint8_t server, uint32_t conn, 
  * ABNORMAL: everything in flight dies, the client gets a 1006 notice;
  * GRACEFUL: the server stops reading and sends CLOSE(code) after what it already sent;
  * SILENT: the client closed it itself (its own timeout), nobody needs telling. */
-void hm_conn_kill(hm_world *w, uint8_t c, uint8_t s, uint32_t conn, int mode, uint16_t code,
+void hm_conn_kill(hm_world *w, const hm_config *cfg, uint8_t c, uint8_t s, uint32_t conn, int mode, uint16_t code,
                   hm_recorder *rec)
 {
     herd_session *ss = &w->sess[s][c];
@@ -164,14 +169,31 @@ void hm_conn_kill(hm_world *w, uint8_t c, uint8_t s, uint32_t conn, int mode, ui
         hm_rec_emit(rec, &r);
         herd_session_close(ss);
     }
+    bool severed = false;
     if (ss->conn == conn) {
         w->sub[s][c] = 0;
         memset(&w->rr[s][c], 0, sizeof w->rr[s][c]);
+        severed = w->severed[s][c] != 0;
+        w->severed[s][c] = 0;
     }
     uint32_t mask = KINDS_ALL;
     if (mode == HM_KILL_GRACEFUL) mask &= ~(1u << HM_IT_S2C);
     hm_items_purge(w, c, s, conn, mask);
     if (mode == HM_KILL_SILENT) return;
+    if (cfg->s2c_eager_on) {
+        /* The client learns at once: a CLOSE frame for a graceful close (unless that
+         * direction is lost: then it sees the connection die), else a 1006 notice. */
+        herd_frame f;
+        memset(&f, 0, sizeof f);
+        f.type = mode == HM_KILL_GRACEFUL && !severed ? HERD_FRAME_CLOSE : 0;
+        f.code = mode == HM_KILL_GRACEFUL && !severed ? code : HERD_CLOSE_ABNORMAL;
+        if (w->client[c].conn == conn && w->client[c].state != HERD_CLIENT_BACKOFF &&
+            w->client[c].state != HERD_CLIENT_STOPPED) {
+            int rc = hm_client_frame(w, cfg, c, conn, &f, rec);
+            if (rc < 0 && herd_error_is_fatal(rc)) set_violation(w, HM_P_INTERNAL);
+        }
+        return;
+    }
     hm_item it;
     memset(&it, 0, sizeof it);
     it.kind = HM_IT_S2C;
@@ -183,12 +205,74 @@ void hm_conn_kill(hm_world *w, uint8_t c, uint8_t s, uint32_t conn, int mode, ui
     hm_item_push(w, &it);
 }
 
+/* ---- the client's inputs -------------------------------------------------------------- */
+
+int hm_client_frame(hm_world *w, const hm_config *cfg, uint8_t c, uint32_t conn, const herd_frame *f,
+                    hm_recorder *rec)
+{
+    herd_outbox out;
+    herd_outbox_clear(&out);
+    if (rec) {
+        herd_trace_rec r;
+        hm_rec_init(&r, HERD_TRACE_INPUT, f->type ? "frame" : "close", "client:%u", c, 0);
+        herd_trace_rec_frame(&r, f);
+        if (f->type == 0) r.has = HERD_TF_CODE | HERD_TF_RETRY;
+        r.has |= HERD_TF_NOW | HERD_TF_CONN;
+        r.now = w->now;
+        r.conn = conn;
+        hm_rec_emit(rec, &r);
+    }
+    int rc;
+    if (f->type == 0)
+        rc = herd_client_on_close(&w->client[c], &cfg->client, conn, f->code, 0, &w->rng[c], w->now, &out);
+    else
+        rc = herd_client_on_frame(&w->client[c], &cfg->client, conn, f, &w->rng[c], w->now, &out);
+    hm_drain_client(w, cfg, c, &out, rec);
+    return rc;
+}
+
+/* Eager mode: the frames one session step sent on connection conn reach client c now,
+ * in order, as the transition's variant says (world.h). A frame sent on a severed
+ * direction is lost; so is everything after a frame the client's own reaction closed
+ * the connection on (it would have been purged). */
+static void s2c_send(hm_world *w, const hm_config *cfg, uint8_t s, uint8_t c, uint32_t conn, const herd_frame *fr,
+                     uint32_t n, hm_recorder *rec)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (w->severed[s][c]) return;
+        if (w->variant == HM_V_SEVER + i && w->budget[HM_F_DROP]) {
+            w->budget[HM_F_DROP]--;
+            w->severed[s][c] = HM_SEVERED_DROP;
+            w->variant_hit = 1;
+            return;
+        }
+        if (w->variant == HM_V_SEVERC + i && (w->crashing[s] || (w->budget[HM_F_SERVER_CRASH] && w->server_up[s]))) {
+            if (!w->crashing[s]) {
+                w->budget[HM_F_SERVER_CRASH]--;
+                w->crashing[s] = 1;
+            }
+            w->severed[s][c] = HM_SEVERED_CRASH;
+            w->variant_hit = 1;
+            return;
+        }
+        uint32_t copies = 1;
+        if (w->variant == HM_V_DUP + i && w->budget[HM_F_DUP]) {
+            w->budget[HM_F_DUP]--;
+            w->variant_hit = 1;
+            copies = 2;
+        }
+        for (uint32_t k = 0; k < copies; k++) {
+            if (w->client[c].conn != conn || w->client[c].state == HERD_CLIENT_BACKOFF ||
+                w->client[c].state == HERD_CLIENT_STOPPED)
+                return; /* the client left this connection: the rest would have been purged */
+            int rc = hm_client_frame(w, cfg, c, conn, &fr[i], rec);
+            if (rc < 0 && herd_error_is_fatal(rc)) { set_violation(w, HM_P_INTERNAL); return; }
+        }
+    }
+}
+
 /* ---- outbox drains ------------------------------------------------------------------ */
 
-static void set_violation(hm_world *w, int p)
-{
-    if (w->violation == HM_P_NONE) w->violation = (uint8_t)p;
-}
 
 /* I3, I4 and I6 at the moment the client hands a message to its application. */
 static void oracle_deliver(hm_world *w, const hm_config *cfg, uint8_t c, const herd_effect *e)
@@ -247,7 +331,7 @@ void hm_drain_client(hm_world *w, const hm_config *cfg, uint8_t c, herd_outbox *
         }
         case HERD_FX_CLOSE: /* the client abandons its connection (a timeout) */
             if (w->cur_server[c] != HM_NONE)
-                hm_conn_kill(w, c, w->cur_server[c], e->conn, HM_KILL_SILENT, e->code, rec);
+                hm_conn_kill(w, cfg, c, w->cur_server[c], e->conn, HM_KILL_SILENT, e->code, rec);
             w->cur_server[c] = HM_NONE;
             break;
         case HERD_FX_DELIVER: oracle_deliver(w, cfg, c, e); break;
@@ -295,6 +379,9 @@ void hm_drain_session(hm_world *w, const hm_config *cfg, uint8_t s, uint8_t c, h
                       hm_recorder *rec)
 {
     herd_session *ss = &w->sess[s][c];
+    herd_frame fr[HM_SEND_MAX]; /* eager mode: what this step sends the client, in order */
+    uint32_t n_fr = 0;
+    uint32_t conn = ss->conn;
     for (uint32_t i = 0; i < out->count; i++) {
         const herd_effect *e = &out->fx[i];
         if (rec) rec_effect(rec, "server:%u/client:%u", s, c, e);
@@ -308,7 +395,9 @@ void hm_drain_session(hm_world *w, const hm_config *cfg, uint8_t s, uint8_t c, h
             if (e->frame.type == HERD_FRAME_ACK) oracle_ack_sent(w, cfg, e->frame.msg);
             it.kind = HM_IT_S2C;
             it.u.frame = e->frame;
-            hm_item_push(w, &it);
+            if (!cfg->s2c_eager_on) hm_item_push(w, &it);
+            else if (n_fr < HM_SEND_MAX) fr[n_fr++] = e->frame;
+            else set_violation(w, HM_P_I7); /* more than a step may send: the model's bound */
             break;
         case HERD_FX_CLOSE: /* the session closed itself: tell the client, stop reading */
             w->sub[s][c] = 0;
@@ -317,7 +406,9 @@ void hm_drain_session(hm_world *w, const hm_config *cfg, uint8_t s, uint8_t c, h
             it.u.frame.type = HERD_FRAME_CLOSE;
             it.u.frame.code = e->code;
             it.u.frame.retry_after_ms = e->retry_after_ms;
-            hm_item_push(w, &it);
+            if (!cfg->s2c_eager_on) hm_item_push(w, &it);
+            else if (n_fr < HM_SEND_MAX) fr[n_fr++] = it.u.frame;
+            else set_violation(w, HM_P_I7);
             break;
         case HERD_FX_STORE:
             it.kind = HM_IT_SREQ;
@@ -330,6 +421,7 @@ void hm_drain_session(hm_world *w, const hm_config *cfg, uint8_t s, uint8_t c, h
         }
     }
     herd_outbox_clear(out);
+    if (n_fr) s2c_send(w, cfg, s, c, conn, fr, n_fr, rec);
 }
 
 /* ---- store oracle ------------------------------------------------------------------- */

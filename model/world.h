@@ -61,12 +61,17 @@ enum hm_prop {
 };
 
 enum hm_lb { HM_LB_STICKY = 0, HM_LB_ANY = 1 };
+/* queued: frames to the client wait in flight like every other; eager: the client reads
+ * them within the step that sent them, and losing or duplicating them are variants of
+ * that step (world.h, "Variants"); auto: eager unless closes or offline are budgeted. */
+enum hm_s2c { HM_S2C_QUEUED = 0, HM_S2C_EAGER = 1, HM_S2C_AUTO = 2 };
 
 typedef struct hm_config {
     uint32_t clients, servers, messages;
     herd_protocol proto;
     herd_store_config store;
     uint8_t lb;                      /* enum hm_lb */
+    uint8_t s2c_eager;               /* enum hm_s2c: how server->client frames travel (world.c) */
     uint8_t symmetry;                /* canonicalise over identical clients */
     uint8_t n_close_codes;
     uint16_t close_codes[HM_CLOSE_CODES_MAX];
@@ -80,6 +85,7 @@ typedef struct hm_config {
     /* Derived by hm_config_check (canon.c's abstractions; docs/model-checking.md): */
     uint8_t attempts_free;           /* the backoff never reads attempt, tokens, rng, live_since */
     uint8_t time_free;               /* only the order of stream ids depends on the clock */
+    uint8_t s2c_eager_on;            /* eager delivery in effect (auto: no close, no offline) */
 } hm_config;
 
 enum hm_item_kind { HM_IT_C2S = 1, HM_IT_S2C, HM_IT_SREQ, HM_IT_SRES, HM_IT_FAN };
@@ -130,7 +136,15 @@ typedef struct hm_world {
     uint8_t pending[HM_CLIENTS_MAX];     /* a CONNECT waits for the LB */
     uint8_t sub[HM_SERVERS_MAX][HM_CLIENTS_MAX];
     uint16_t n_items;
-    uint16_t pad;
+    /* Transient, per transition (never encoded): the variant the transition asks of the
+     * server->client frames it sends (eager mode: 0 plain, HM_V_SEVER + j, HM_V_DUP + i)
+     * and whether the variant found its frame. */
+    uint8_t variant;
+    uint8_t variant_hit;
+    /* Eager mode: the server->client direction of session (s, c)'s connection is lost
+     * (a frame was lost on it; a kill must follow, or the client times out). */
+    uint8_t severed[HM_SERVERS_MAX][HM_CLIENTS_MAX]; /* 0, HM_SEVERED_DROP or HM_SEVERED_CRASH */
+    uint8_t crashing[HM_SERVERS_MAX]; /* eager mode: the server's crash is paid for and will come */
     herd_client client[HM_CLIENTS_MAX];
     herd_rng rng[HM_CLIENTS_MAX];
     herd_session sess[HM_SERVERS_MAX][HM_CLIENTS_MAX];
@@ -150,8 +164,26 @@ typedef struct hm_world {
 enum hm_label_kind {
     HM_T_PUBLISH = 1, HM_T_DELIVER, HM_T_DROP, HM_T_DUP, HM_T_CLOSE, HM_T_OFFLINE,
     HM_T_SERVER_CRASH, HM_T_SERVER_RESTART, HM_T_STORE_CRASH, HM_T_FSYNC, HM_T_CONNECT,
-    HM_T_REFUSE, HM_T_TIMER, HM_T_TIME_JUMP, HM_T_COUNT
+    HM_T_REFUSE, HM_T_TIMER, HM_T_TIME_JUMP,
+    HM_T_KILL,    /* eager mode: a drop kills a severed connection (a = client, b = server) */
+    HM_T_COUNT
 };
+
+/* Variants of a session-side delivery in eager mode (hm_label.b): the frames the step
+ * sends to the client are all delivered (0); or the first j are and the rest are lost,
+ * with everything the connection carries to the client after them, because the
+ * connection is going to die — by the drop (HM_V_SEVER + j: the drop's budget is spent
+ * now, and the kill is an obligation, HM_T_KILL) or by a crash of its server
+ * (HM_V_SEVERC + j: the crash's budget is spent now if it was not, and the crash is an
+ * obligation); or frame i arrives twice (HM_V_DUP + i). Obligations are part of the
+ * fault-free schedule, so L1 sees them happen. A variant whose frame the step does not
+ * send is not a transition: hm_world_apply returns HM_APPLY_NA. */
+#define HM_SEND_MAX 8
+#define HM_V_SEVER 1u    /* + j: lost after j frames, the drop kills the connection next */
+#define HM_V_SEVERC 16u  /* + j: lost after j frames, the server's crash kills it next */
+#define HM_V_DUP 32u     /* + i: frame i arrives twice */
+#define HM_APPLY_NA 1
+enum { HM_SEVERED_DROP = 1, HM_SEVERED_CRASH = 2 };
 
 /* One transition: kind and up to two operands (client, server, item index, code index). */
 typedef struct hm_label {
@@ -192,8 +224,9 @@ void hm_config_defaults(hm_config *cfg);
 int hm_world_init(hm_world *w, const hm_config *cfg, hm_recorder *rec);
 /* The enabled transitions, in a fixed order; returns how many (<= HM_LABELS_MAX). */
 uint32_t hm_world_enabled(const hm_world *w, const hm_config *cfg, hm_label *out, bool faults);
-/* Apply one enabled transition. HERD_OK, or a fatal machine error (the model is broken:
- * w->violation = HM_P_INTERNAL). */
+/* Apply one enabled transition. HERD_OK; HM_APPLY_NA when the label is a variant that
+ * does not apply here (w is then garbage: the caller discards it); or a fatal machine
+ * error (the model is broken: w->violation = HM_P_INTERNAL). */
 int hm_world_apply(hm_world *w, const hm_config *cfg, hm_label l, hm_recorder *rec);
 /* Human-readable label ("deliver s2c client 0 <- server 0: DELIVER 0:1 @0-1"). */
 void hm_label_format(const hm_world *w, const hm_config *cfg, hm_label l, char *out, size_t size);

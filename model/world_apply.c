@@ -53,28 +53,7 @@ static int deliver_c2s(hm_world *w, const hm_config *cfg, const hm_item *it, hm_
 
 static int deliver_s2c(hm_world *w, const hm_config *cfg, const hm_item *it, hm_recorder *rec)
 {
-    uint8_t c = it->client;
-    herd_outbox out;
-    herd_outbox_clear(&out);
-    int rc;
-    if (rec) {
-        herd_trace_rec r;
-        hm_rec_init(&r, HERD_TRACE_INPUT, it->u.frame.type ? "frame" : "close", "client:%u", c, 0);
-        herd_trace_rec_frame(&r, &it->u.frame);
-        if (it->u.frame.type == 0) r.has = HERD_TF_CODE | HERD_TF_RETRY;
-        r.has |= HERD_TF_NOW | HERD_TF_CONN;
-        r.now = w->now;
-        r.conn = it->conn;
-        hm_rec_emit(rec, &r);
-    }
-    if (it->u.frame.type == 0)
-        rc = herd_client_on_close(&w->client[c], &cfg->client, it->conn, it->u.frame.code, 0, &w->rng[c],
-                                  w->now, &out);
-    else
-        rc = herd_client_on_frame(&w->client[c], &cfg->client, it->conn, &it->u.frame, &w->rng[c], w->now,
-                                  &out);
-    hm_drain_client(w, cfg, c, &out, rec);
-    return fatal(w, rc);
+    return fatal(w, hm_client_frame(w, cfg, it->client, it->conn, &it->u.frame, rec));
 }
 
 static void push_result(hm_world *w, const hm_item *req, const herd_store_result *res)
@@ -235,10 +214,11 @@ static int apply_connect(hm_world *w, const hm_config *cfg, uint8_t c, uint8_t s
     herd_client *cl = &w->client[c];
     w->pending[c] = 0;
     herd_session *ss = &w->sess[s][c];
-    if (ss->state != HERD_SESSION_CLOSED) hm_conn_kill(w, c, s, ss->conn, HM_KILL_SILENT, 0, rec);
+    if (ss->state != HERD_SESSION_CLOSED) hm_conn_kill(w, cfg, c, s, ss->conn, HM_KILL_SILENT, 0, rec);
     rec_simple(rec, "open", "server:%u/client:%u", s, c, w->now, cl->conn, HERD_TF_CONN);
     herd_session_open(ss, cl->conn, w->now);
     w->sub[s][c] = 0;
+    w->severed[s][c] = 0;
     memset(&w->rr[s][c], 0, sizeof w->rr[s][c]);
     w->cur_server[c] = s;
     w->last_server[c] = s;
@@ -297,7 +277,7 @@ static void apply_server_crash(hm_world *w, const hm_config *cfg, uint8_t s, hm_
     rec_simple(rec, "crash", "server:%u", s, 0, w->now, 0, 0);
     for (uint8_t c = 0; c < cfg->clients; c++) {
         herd_session *ss = &w->sess[s][c];
-        if (ss->state != HERD_SESSION_CLOSED) hm_conn_kill(w, c, s, ss->conn, HM_KILL_ABNORMAL, HERD_CLOSE_ABNORMAL, rec);
+        if (ss->state != HERD_SESSION_CLOSED) hm_conn_kill(w, cfg, c, s, ss->conn, HM_KILL_ABNORMAL, HERD_CLOSE_ABNORMAL, rec);
         if (w->cur_server[c] == s && w->pending[c] == 0 && w->client[c].state != HERD_CLIENT_BACKOFF) {
             /* the client's connection went with the server; the notice above tells it */
         }
@@ -324,24 +304,44 @@ static void apply_fsync(hm_world *w, hm_recorder *rec)
     herd_store_on_timer(st, w->now);
 }
 
-static void apply_conn_fault(hm_world *w, uint8_t c, uint16_t code, hm_recorder *rec)
+static void apply_conn_fault(hm_world *w, const hm_config *cfg, uint8_t c, uint16_t code, hm_recorder *rec)
 {
     uint8_t s = w->cur_server[c];
     assert(s != HM_NONE);
     int mode = code == HERD_CLOSE_ABNORMAL ? HM_KILL_ABNORMAL : HM_KILL_GRACEFUL;
-    hm_conn_kill(w, c, s, w->client[c].conn, mode, code, rec);
+    hm_conn_kill(w, cfg, c, s, w->client[c].conn, mode, code, rec);
+}
+
+/* A reply lost on its way to the client needs something that kills the connection
+ * next: the drop, or a crash of its server (already coming, or within budget). */
+bool hm_sever_by_crash(const hm_world *w, uint8_t server)
+{
+    return w->crashing[server] || (w->budget[HM_F_SERVER_CRASH] != 0 && w->server_up[server]);
 }
 
 int hm_world_apply(hm_world *w, const hm_config *cfg, hm_label l, hm_recorder *rec)
 {
     w->violation = HM_P_NONE;
+    w->variant = 0;
+    w->variant_hit = 0;
     switch (l.kind) {
     case HM_T_PUBLISH: return apply_publish(w, cfg, l.a, rec);
-    case HM_T_DELIVER: return apply_deliver(w, cfg, l.a, rec);
+    case HM_T_DELIVER: {
+        if (l.b == 0) return apply_deliver(w, cfg, l.a, rec);
+        /* a variant of what the step sends the client (eager mode, world.h) */
+        w->variant = l.b;
+        int rc = apply_deliver(w, cfg, l.a, rec);
+        w->variant = 0;
+        if (rc == HERD_OK && !w->variant_hit && w->violation == HM_P_NONE) return HM_APPLY_NA;
+        return rc;
+    }
+    case HM_T_KILL: /* the drop's obligation: paid when the reply was lost */
+        hm_conn_kill(w, cfg, l.a, l.b, w->sess[l.b][l.a].conn, HM_KILL_ABNORMAL, HERD_CLOSE_ABNORMAL, rec);
+        return HERD_OK;
     case HM_T_DROP: {
         const hm_item *it = &w->items[l.a];
         w->budget[HM_F_DROP]--;
-        hm_conn_kill(w, it->client, it->server, it->conn, HM_KILL_ABNORMAL, HERD_CLOSE_ABNORMAL, rec);
+        hm_conn_kill(w, cfg, it->client, it->server, it->conn, HM_KILL_ABNORMAL, HERD_CLOSE_ABNORMAL, rec);
         return HERD_OK;
     }
     case HM_T_DUP: /* the head frame arrives twice: delivered now, its copy left at the head */
@@ -349,9 +349,13 @@ int hm_world_apply(hm_world *w, const hm_config *cfg, hm_label l, hm_recorder *r
         apply_dup(w, l.a);
         if (w->violation != HM_P_NONE) return HERD_OK;
         return apply_deliver(w, cfg, l.a, rec);
-    case HM_T_CLOSE: w->budget[HM_F_CLOSE]--; apply_conn_fault(w, l.a, cfg->close_codes[l.b], rec); return HERD_OK;
-    case HM_T_OFFLINE: w->budget[HM_F_OFFLINE]--; apply_conn_fault(w, l.a, HERD_CLOSE_ABNORMAL, rec); return HERD_OK;
-    case HM_T_SERVER_CRASH: w->budget[HM_F_SERVER_CRASH]--; apply_server_crash(w, cfg, l.a, rec); return HERD_OK;
+    case HM_T_CLOSE: w->budget[HM_F_CLOSE]--; apply_conn_fault(w, cfg, l.a, cfg->close_codes[l.b], rec); return HERD_OK;
+    case HM_T_OFFLINE: w->budget[HM_F_OFFLINE]--; apply_conn_fault(w, cfg, l.a, HERD_CLOSE_ABNORMAL, rec); return HERD_OK;
+    case HM_T_SERVER_CRASH:
+        if (w->crashing[l.a]) w->crashing[l.a] = 0; /* an obligation: paid when a reply was lost */
+        else w->budget[HM_F_SERVER_CRASH]--;
+        apply_server_crash(w, cfg, l.a, rec);
+        return HERD_OK;
     case HM_T_SERVER_RESTART:
         rec_simple(rec, "restart", "server:%u", l.a, 0, w->now, 0, 0);
         w->server_up[l.a] = 1;
@@ -412,7 +416,17 @@ void hm_label_format(const hm_world *w, const hm_config *cfg, hm_label l, char *
     char d[160];
     switch (l.kind) {
     case HM_T_PUBLISH: snprintf(out, size, "client %u publishes", l.a); break;
-    case HM_T_DELIVER: snprintf(out, size, "deliver %s", item_desc(&w->items[l.a], d, sizeof d)); break;
+    case HM_T_DELIVER:
+        if (l.b >= HM_V_DUP)
+            snprintf(out, size, "deliver %s; the client gets frame %u of the reply TWICE", item_desc(&w->items[l.a], d, sizeof d),
+                     l.b - HM_V_DUP + 1u);
+        else if (l.b >= HM_V_SEVER)
+            snprintf(out, size, "deliver %s; the reply is LOST after %u frame(s) (the connection will die)",
+                     item_desc(&w->items[l.a], d, sizeof d), l.b - HM_V_SEVER);
+        else
+            snprintf(out, size, "deliver %s", item_desc(&w->items[l.a], d, sizeof d));
+        break;
+    case HM_T_KILL: snprintf(out, size, "DROP: client %u's connection to server %u dies", l.a, l.b); break;
     case HM_T_DROP: snprintf(out, size, "DROP (connection dies) %s", item_desc(&w->items[l.a], d, sizeof d)); break;
     case HM_T_DUP: snprintf(out, size, "DUPLICATED, deliver the first copy of %s", item_desc(&w->items[l.a], d, sizeof d)); break;
     case HM_T_CLOSE: snprintf(out, size, "CLOSE client %u's connection with %u", l.a, cfg->close_codes[l.b]); break;

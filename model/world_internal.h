@@ -15,10 +15,15 @@ void hm_items_normalize(hm_world *w);
 void hm_item_push(hm_world *w, hm_item *it);
 void hm_item_remove(hm_world *w, uint32_t idx);
 void hm_items_purge(hm_world *w, uint8_t client, uint8_t server, uint32_t conn, uint32_t kinds_mask);
-void hm_conn_kill(hm_world *w, uint8_t c, uint8_t s, uint32_t conn, int mode, uint16_t code,
+void hm_conn_kill(hm_world *w, const hm_config *cfg, uint8_t c, uint8_t s, uint32_t conn, int mode, uint16_t code,
                   hm_recorder *rec);
 
+bool hm_sever_by_crash(const hm_world *w, uint8_t server);
 void hm_drain_client(hm_world *w, const hm_config *cfg, uint8_t c, herd_outbox *out, hm_recorder *rec);
+/* Hand frame f of connection conn to client c (type 0: the connection died, code in f),
+ * record the input, drain the client. Returns the machine's result. */
+int hm_client_frame(hm_world *w, const hm_config *cfg, uint8_t c, uint32_t conn, const herd_frame *f,
+                    hm_recorder *rec);
 void hm_drain_session(hm_world *w, const hm_config *cfg, uint8_t s, uint8_t c, herd_outbox *out,
                       hm_recorder *rec);
 void hm_oracle_append(hm_world *w, const hm_config *cfg, herd_msg_id msg, const herd_publish_result *p);

@@ -27,6 +27,7 @@ void hm_config_defaults(hm_config *cfg)
     cfg->store.dedup_capacity = 16;
     cfg->store.durability = HERD_DURABLE_AOF_ALWAYS;
     cfg->lb = HM_LB_STICKY;
+    cfg->s2c_eager = HM_S2C_AUTO;
     cfg->symmetry = 1;
     cfg->n_close_codes = 1;
     cfg->close_codes[0] = HERD_CLOSE_ABNORMAL;
@@ -84,6 +85,10 @@ void hm_config_derive(hm_config *cfg)
     bool no_loss = cfg->budget[HM_F_STORE_CRASH] == 0 || cfg->store.durability == HERD_DURABLE_AOF_ALWAYS ||
                    cfg->store.durability == HERD_DURABLE_PG_SYNC;
     cfg->time_free = cfg->attempts_free && no_window && no_loss;
+    /* Eager server->client delivery models lost replies for drops and crashes only: a
+     * close or an offline client with frames in flight needs the queued network. */
+    cfg->s2c_eager_on = cfg->s2c_eager == HM_S2C_EAGER ||
+                        (cfg->s2c_eager == HM_S2C_AUTO && cfg->budget[HM_F_CLOSE] == 0 && cfg->budget[HM_F_OFFLINE] == 0);
 }
 
 static int fatal(hm_world *w, int rc)
@@ -140,6 +145,9 @@ int hm_world_init(hm_world *w, const hm_config *cfg, hm_recorder *rec)
 static bool conn_busy(const hm_world *w, uint8_t c)
 {
     uint32_t conn = w->client[c].conn;
+    /* eager mode: a severed direction stands for frames still in flight (lost ones) */
+    uint8_t s = w->cur_server[c];
+    if (s != HM_NONE && w->severed[s][c] && w->sess[s][c].conn == conn) return true;
     for (uint32_t i = 0; i < w->n_items; i++)
         if (w->items[i].client == c && w->items[i].conn == conn) return true;
     return false;
@@ -197,22 +205,52 @@ static uint32_t enabled_faults(const hm_world *w, const hm_config *cfg, hm_label
         if (w->budget[HM_F_OFFLINE]) ADD(HM_T_OFFLINE, c, 0);
     }
     for (uint8_t s = 0; s < cfg->servers; s++)
-        if (w->server_up[s] && w->budget[HM_F_SERVER_CRASH]) ADD(HM_T_SERVER_CRASH, s, 0);
+        if (w->server_up[s] && w->budget[HM_F_SERVER_CRASH] && !w->crashing[s]) ADD(HM_T_SERVER_CRASH, s, 0);
     if (w->budget[HM_F_STORE_CRASH]) ADD(HM_T_STORE_CRASH, 0, 0);
     if (w->budget[HM_F_TIME_JUMP] && (cfg->store.dedup_window_us || cfg->local_window_us))
         ADD(HM_T_TIME_JUMP, 0, 0);
     return n;
 }
 
+/* Eager mode: the most frames a session step that consumes `it` can send the client
+ * (src/server.c): a read result GAP + its entries + RESUMED, anything else one frame (an
+ * ACK, a DELIVER, or a CLOSE). A bound too high only costs HM_APPLY_NA tries. */
+static uint32_t max_reply(const hm_world *w, const hm_item *it)
+{
+    if (it->kind == HM_IT_SRES && it->u.res.op == HERD_STORE_OP_READ) return w->rr[it->server][it->client].n + 2u;
+    return 1u;
+}
+
 uint32_t hm_world_enabled(const hm_world *w, const hm_config *cfg, hm_label *out, bool faults)
 {
     uint32_t n = 0;
-    for (uint32_t i = 0; i < w->n_items; i++)
-        if (w->items[i].pos == 0) ADD(HM_T_DELIVER, i, 0);
+    for (uint32_t i = 0; i < w->n_items; i++) {
+        const hm_item *it = &w->items[i];
+        if (it->pos != 0) continue;
+        ADD(HM_T_DELIVER, i, 0);
+        if (!faults || !cfg->s2c_eager_on || it->kind == HM_IT_SREQ || it->kind == HM_IT_S2C) continue;
+        const herd_session *ss = &w->sess[it->server][it->client];
+        if (ss->state == HERD_SESSION_CLOSED || ss->conn != it->conn || w->severed[it->server][it->client]) continue;
+        uint32_t k = max_reply(w, it);
+        if (k > HM_SEND_MAX) k = HM_SEND_MAX;
+        if (w->budget[HM_F_DROP])
+            for (uint32_t j = 0; j < k; j++) ADD(HM_T_DELIVER, i, HM_V_SEVER + j);
+        if (hm_sever_by_crash(w, it->server))
+            for (uint32_t j = 0; j < k; j++) ADD(HM_T_DELIVER, i, HM_V_SEVERC + j);
+        if (w->budget[HM_F_DUP])
+            for (uint32_t j = 0; j < k; j++) ADD(HM_T_DELIVER, i, HM_V_DUP + j);
+    }
     for (uint8_t c = 0; c < cfg->clients; c++)
         if (can_publish(w, cfg, c)) ADD(HM_T_PUBLISH, c, 0);
     for (uint8_t s = 0; s < cfg->servers; s++)
         if (!w->server_up[s]) ADD(HM_T_SERVER_RESTART, s, 0);
+    /* Eager mode's obligations (world.h): a connection that lost a reply dies, by the
+     * drop or with its server's crash. Paid for already; part of the fault-free schedule. */
+    for (uint8_t s = 0; s < cfg->servers; s++) {
+        if (w->crashing[s] && w->server_up[s]) ADD(HM_T_SERVER_CRASH, s, 0);
+        for (uint8_t c = 0; c < cfg->clients; c++)
+            if (w->severed[s][c] == HM_SEVERED_DROP && w->sess[s][c].state != HERD_SESSION_CLOSED) ADD(HM_T_KILL, c, s);
+    }
     for (uint8_t c = 0; c < cfg->clients; c++) {
         if (!w->pending[c]) continue;
         uint8_t last = w->last_server[c];
@@ -235,7 +273,7 @@ static int progress_rank(uint8_t kind)
 {
     switch (kind) {
     case HM_T_DELIVER: return 0;
-    case HM_T_SERVER_RESTART: return 1;
+    case HM_T_SERVER_RESTART: case HM_T_KILL: case HM_T_SERVER_CRASH: return 1;
     case HM_T_CONNECT: case HM_T_REFUSE: return 2;
     case HM_T_PUBLISH: return 3;
     case HM_T_FSYNC: return 4;

@@ -231,6 +231,41 @@ Test(model_subsume, same_verdict_fewer_states)
     subsume_same("resend_off", 1u << HM_F_SERVER_CRASH, false);
 }
 
+/* Eager server->client delivery (world.h, "Variants") against the queued network it
+ * stands for: the same verdict and property for every protocol variant under each fault
+ * it models (drops, crashes, duplicates), and fewer states. */
+static void eager_same(const char *proto, uint32_t clients, uint32_t faults)
+{
+    hm_config cfg = small(proto, clients);
+    for (int f = 0; f < HM_F_COUNT; f++)
+        if (faults >> f & 1u) cfg.budget[f] = 1;
+    hm_result r[2];
+    for (int eager = 0; eager < 2; eager++) {
+        cfg.s2c_eager = eager ? HM_S2C_EAGER : HM_S2C_QUEUED;
+        hm_config_derive(&cfg);
+        hm_limits lim = {.max_memory = 1ull << 30, .symmetry = true, .liveness = true, .por = true, .subsume = true};
+        cr_assert_eq(hm_explore(&cfg, &lim, &r[eager]), 0);
+    }
+    cr_assert_eq(r[1].verdict, r[0].verdict, "%s faults %#x: eager %d, queued %d", proto, faults, r[1].verdict, r[0].verdict);
+    cr_assert_eq(r[1].property, r[0].property, "%s faults %#x: eager %s, queued %s", proto, faults,
+                 hm_prop_name(r[1].property), hm_prop_name(r[0].property));
+    if (r[0].verdict == HM_V_PASS)
+        cr_assert_lt(r[1].states, r[0].states, "%s faults %#x: eager %llu, queued %llu", proto, faults,
+                     (unsigned long long)r[1].states, (unsigned long long)r[0].states);
+    hm_result_free(&r[0]);
+    hm_result_free(&r[1]);
+}
+
+Test(model_eager, same_verdict_as_queued)
+{
+    static const char *const protos[] = {"correct", "ack_before_persist", "dedup_none", "resend_off",
+                                         "no_gap_detection"};
+    static const uint32_t faults[] = {1u << HM_F_DROP, 1u << HM_F_SERVER_CRASH, 1u << HM_F_DUP,
+                                      1u << HM_F_DROP | 1u << HM_F_SERVER_CRASH};
+    for (size_t p = 0; p < sizeof protos / sizeof *protos; p++)
+        for (size_t f = 0; f < sizeof faults / sizeof *faults; f++) eager_same(protos[p], 2, faults[f]);
+}
+
 /* What the explorer may choose, on random walks through a world with every fault kind
  * that applies: only channel heads are delivered or duplicated (fan-out included: it is
  * FIFO per subscriber), FIFO positions are 0..k-1 per channel, and a drop is offered once

@@ -39,8 +39,18 @@ static bool kills_pending(const hm_world *w)
     return w->budget[HM_F_DROP] != 0 || w->budget[HM_F_OFFLINE] != 0 || w->budget[HM_F_SERVER_CRASH] != 0;
 }
 
+static bool session_open(const hm_world *w, uint32_t s, uint32_t c);
+
+/* Eager network: an item of client c's current connection, whose session is open. Such a
+ * session's replies go straight into the client, so the two are one actor. */
+static bool current_item(const hm_world *w, const hm_item *it)
+{
+    return it->server == w->cur_server[it->client] && it->conn == w->client[it->client].conn &&
+           session_open(w, it->server, it->client);
+}
+
 /* The actor a label belongs to, or HM_POR_ACTORS for none (store, environment, faults). */
-static uint32_t actor_of(const hm_world *w, hm_label l)
+static uint32_t actor_of(const hm_world *w, const hm_config *cfg, hm_label l)
 {
     switch (l.kind) {
     case HM_T_PUBLISH: case HM_T_TIMER: case HM_T_CONNECT: case HM_T_REFUSE: return l.a;
@@ -49,6 +59,7 @@ static uint32_t actor_of(const hm_world *w, hm_label l)
         const hm_item *it = &w->items[l.a];
         if (it->kind == HM_IT_S2C) return it->client;
         if (it->kind == HM_IT_SREQ) return HM_POR_ACTORS;
+        if (cfg->s2c_eager_on && current_item(w, it)) return it->client;
         return HM_CLIENTS_MAX + (uint32_t)it->server * HM_CLIENTS_MAX + it->client;
     }
     default: return HM_POR_ACTORS;
@@ -129,10 +140,53 @@ static bool session_valid(const hm_world *w, const hm_config *cfg, uint8_t s, ui
     return true;
 }
 
+/* Eager network: client c with its current session as one actor. Its inputs from other
+ * actors are store results and fan-out; each of those channels must already hold
+ * something (later arrivals queue behind) or be unable to receive anything. Old sessions
+ * of c cannot reach it (their replies are for a connection it left). An LB pick must not
+ * close a session or depend on a restart. */
+static bool connection_valid(const hm_world *w, const hm_config *cfg, uint8_t c)
+{
+    if (cfg->proto.dedup_mode == HERD_DEDUP_LOCAL) return false; /* a cache shared by the server's sessions */
+    bool any_open = false;
+    for (uint8_t s = 0; s < cfg->servers; s++) any_open |= session_open(w, s, c);
+    if (w->pending[c]) {
+        if (any_open) return false;
+        for (uint8_t s = 0; s < cfg->servers; s++)
+            if (!w->server_up[s]) return false;
+        return true;
+    }
+    uint8_t s = w->cur_server[c];
+    if (s == HM_NONE || !session_open(w, s, c) || w->sess[s][c].conn != w->client[c].conn) return true;
+    uint32_t k = w->sess[s][c].conn;
+    if (count_items(w, HM_IT_SRES, c, s, false) == 0)
+        for (uint32_t i = 0; i < w->n_items; i++) {
+            const hm_item *it = &w->items[i];
+            if (it->kind == HM_IT_SREQ && it->client == c && it->server == s && it->conn == k) return false;
+        }
+    if (w->sub[s][c] && count_items(w, HM_IT_FAN, c, s, false) == 0 && !fan_quiet(w, cfg))
+        return false; /* a fan-out may still arrive into an empty channel */
+    return true;
+}
+
+/* Items of clients other than c. */
+static uint32_t others_items(const hm_world *w, uint8_t c)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->n_items; i++) n += w->items[i].client != c;
+    return n;
+}
+
 uint32_t hm_por_candidate(const hm_world *w, const hm_config *cfg, uint32_t a, const hm_label *l, uint32_t n,
                           uint32_t *sel)
 {
-    if (a < HM_CLIENTS_MAX) {
+    if (a < HM_CLIENTS_MAX && cfg->s2c_eager_on) {
+        if (a >= cfg->clients || !connection_valid(w, cfg, (uint8_t)a)) return 0;
+        if (kills_pending(w))
+            for (uint32_t i = 0; i < n; i++)
+                if (l[i].a == a && (l[i].kind == HM_T_TIMER || l[i].kind == HM_T_CONNECT || l[i].kind == HM_T_REFUSE))
+                    return 0; /* a timeout or an LB pick is not absorbed by a kill */
+    } else if (a < HM_CLIENTS_MAX) {
         /* A kill discards the frames a client has not read yet: reading one is never
          * absorbed by a kill, so no client step is ample while one is left. */
         if (kills_pending(w)) return 0;
@@ -147,7 +201,7 @@ uint32_t hm_por_candidate(const hm_world *w, const hm_config *cfg, uint32_t a, c
      * the plain delivery stays enabled and independent of them (docs/model-checking.md). */
     uint32_t m = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (actor_of(w, l[i]) != a) continue;
+        if (actor_of(w, cfg, l[i]) != a) continue;
         sel[m++] = i;
     }
     return m < n ? m : 0;
@@ -179,6 +233,30 @@ static uint32_t foreign_items(const hm_world *w, uint8_t c)
 bool hm_por_child_ok(const hm_world *base, const hm_world *child, const hm_config *cfg, uint32_t a, hm_label l)
 {
     if (child->violation != HM_P_NONE) return true; /* the search stops there anyway */
+    if (a < HM_CLIENTS_MAX && cfg->s2c_eager_on) {
+        /* A connection actor's step: nothing of another client's may change (no fan-out
+         * to them, no purge), no other client's session may open, close or (un)subscribe,
+         * and its own subscription may change only where no fan-out can come any more.
+         * With a kill left, a step must be absorbed by it: the kill discards everything
+         * the step did to the session, and what it did to the client is what the step's
+         * lost-reply variant (also in the set) does not do; only an append request
+         * survives a kill. */
+        uint8_t c = (uint8_t)a;
+        if (others_items(child, c) != others_items(base, c)) return false;
+        for (uint32_t s = 0; s < cfg->servers; s++)
+            for (uint32_t k = 0; k < cfg->clients; k++) {
+                if (k == c) {
+                    if (child->sub[s][k] != base->sub[s][k] && child->sub[s][k] && !fan_quiet(base, cfg)) return false;
+                    continue;
+                }
+                if (session_open(base, s, k) != session_open(child, s, k) || child->sub[s][k] != base->sub[s][k])
+                    return false;
+            }
+        if (kills_pending(base))
+            for (uint8_t s = 0; s < cfg->servers; s++)
+                if (appends_in_flight(child, s, c) > appends_in_flight(base, s, c)) return false;
+        return true;
+    }
     if (a < HM_CLIENTS_MAX) {
         uint8_t c = (uint8_t)a;
         if (foreign_items(child, c) != foreign_items(base, c)) return false;

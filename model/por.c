@@ -2,7 +2,9 @@
  * set (see por.h; the soundness argument is in docs/model-checking.md).
  *
  * Two kinds of actor own ample sets:
- *  - client c: its S2C deliveries (any connection), publish, timer, LB pick/refusal;
+ *  - client c: its S2C deliveries (any connection), publish, timer, LB pick/refusal; in
+ *    the eager network (world.h) also its current session's deliveries and their
+ *    lost-reply and duplicate variants (a "connection actor": replies are internal);
  *  - session (s,c): its C2S, store-result and fan-out deliveries.
  * The store (shared by every session) and the environment (restart, fsync, faults) never
  * do. A candidate is all the enabled transitions of its actor, valid only when no other
@@ -10,7 +12,8 @@
  * every input channel of the actor is non-empty (later items queue behind its head) or
  * can receive nothing more, and hm_por_child_ok rejects a member whose child changed
  * anything another actor reads (a fan-out, a subscription, a session opened or closed, a
- * purge of foreign items). */
+ * purge of foreign items). While a kill (drop, offline, server crash) is left, a member
+ * must also be absorbed by it — directly, or through its lost-reply variant. */
 #include "por.h"
 
 #include <string.h>

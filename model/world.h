@@ -11,8 +11,11 @@
  * server->client on a connection, store requests and results between a session and the
  * store, and pub/sub fan-out notifications to sessions. Frames on one connection and the
  * store traffic of one session are FIFO (TCP, one Redis connection), marked by `pos`;
- * fan-out notifications are unordered. The item array is always kept sorted (canonical
- * order) so equal worlds have equal bytes for their items.
+ * fan-out to one session is FIFO too (pub/sub order). The item array is always kept
+ * sorted (canonical order) so equal worlds have equal bytes for their items. In the eager
+ * network (hm_config.s2c_eager_on) server->client frames are never in flight: a session
+ * step hands them to the client at once, and their loss or duplication are variants of
+ * that step (see "Variants" below).
  *
  * Transitions (hm_label) are the choices: publish, deliver an item, the faults within
  * their budget, the load balancer's pick, timers. hm_world_apply() calls the machines and

@@ -118,6 +118,13 @@ Test(model_file, bad_values)
     cr_assert_eq(load_text("expect: maybe\n", err, sizeof err), 65);
     cr_assert_eq(load_text("expect: violation I9\n", err, sizeof err), 65);
     cr_assert_eq(load_text("expect: violation I2\nfaults: {drops: 1}\n", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(load_text("network: {server_to_client: eagr}\nexpect: pass\n", err, sizeof err), 65);
+    cr_assert(strstr(err, "eager"), "%s", err);
+    cr_assert_eq(load_text("network: {server_to_client: eager}\nfaults: {closes: 1}\nexpect: pass\n", err, sizeof err),
+                 65, "%s", err);
+    cr_assert(strstr(err, "queued"), "%s", err);
+    cr_assert_eq(load_text("network: {server_to_client: queued}\nfaults: {closes: 1}\nexpect: pass\n", err, sizeof err),
+                 0, "%s", err);
 }
 
 /* Every frontier state decodes to a world that encodes back to the same bytes (the

@@ -204,24 +204,22 @@ static bool violation(search *s, uint32_t idx, hm_label last, int p)
  * state whose twin with some budget restored was already visited adds no behaviour. The
  * budgets are the encoding's first HM_F_COUNT bytes (LEB128, each < 128), and a renaming
  * never changes them, so a twin's encoding is this one with those bytes patched.
- * Returns DOM_SEEN when some twin was visited, DOM_OLD when one of them was visited at
- * this BFS level or an earlier one (for the cycle proviso). */
-enum { DOM_SEEN = 1u, DOM_OLD = 2u };
+ * True when some twin was visited. Only children of fully expanded states are checked
+ * (visit's `subsume`): the cycle proviso reasons about the ample children it sees. */
 #define DOM_TWINS_MAX 64u
 
-static uint32_t dominated(search *s, size_t len)
+static bool dominated(search *s, size_t len)
 {
-    if (!s->lim->subsume || len < HM_F_COUNT) return 0;
+    if (!s->lim->subsume || len < HM_F_COUNT) return false;
     uint32_t lo[HM_F_COUNT], span[HM_F_COUNT], twins = 1;
     for (int f = 0; f < HM_F_COUNT; f++) {
         uint32_t hi = s->cfg.budget[f];
         lo[f] = s->enc[f];
-        if (hi >= 128u || lo[f] > hi) return 0;
+        if (hi >= 128u || lo[f] > hi) return false;
         span[f] = hi - lo[f] + 1u;
         twins *= span[f];
-        if (twins > DOM_TWINS_MAX) return 0;
+        if (twins > DOM_TWINS_MAX) return false;
     }
-    uint32_t out = 0;
     memcpy(s->twin, s->enc, len);
     for (uint32_t k = 1; k < twins; k++) { /* k = 0 is the state itself */
         uint32_t r = k;
@@ -230,11 +228,9 @@ static uint32_t dominated(search *s, size_t len)
             r /= span[f];
         }
         uint64_t h = XXH3_64bits(s->twin, len);
-        uint32_t fl = hm_fpset_flags(&s->seen, h ? h : 1u);
-        if (fl & HM_FP_SEEN) out |= DOM_SEEN | ((fl & HM_FP_NEXT) ? 0u : DOM_OLD);
-        if (out & DOM_OLD) break;
+        if (hm_fpset_flags(&s->seen, h ? h : 1u) & HM_FP_SEEN) return true;
     }
-    return out;
+    return false;
 }
 
 /* A child of state `parent` by l: check it, and record and queue it when new. Returns
@@ -247,7 +243,7 @@ static bool visit(search *s, uint32_t parent, hm_label l, const hm_world *w, boo
     if (p != HM_P_NONE) { s->live_len = 0; return violation(s, parent, l, p); }
     uint32_t own = hm_fpset_flags(&s->seen, fp);
     if (own & HM_FP_SEEN) return true;
-    if (subsume && (dominated(s, len) & DOM_SEEN)) { s->res->subsumed++; return true; }
+    if (subsume && dominated(s, len)) { s->res->subsumed++; return true; }
     uint64_t *slot = hm_fpset_slot(&s->seen, fp);
     if (slot == NULL) return limit(s, "memory bound hit (fingerprint table)");
     bool proved = (*slot & HM_FP_LIVE) != 0;

@@ -69,6 +69,13 @@ static void set_violation(hm_world *w, int p)
     if (w->violation == HM_P_NONE) w->violation = (uint8_t)p;
 }
 
+/* Client c still listens on connection conn (it has not left it for a backoff). */
+static bool client_on(const hm_world *w, uint8_t c, uint32_t conn)
+{
+    return w->client[c].conn == conn && w->client[c].state != HERD_CLIENT_BACKOFF &&
+           w->client[c].state != HERD_CLIENT_STOPPED;
+}
+
 /* ---- items -------------------------------------------------------------------------- */
 
 static int item_cmp(const hm_item *a, const hm_item *b)
@@ -187,8 +194,7 @@ void hm_conn_kill(hm_world *w, const hm_config *cfg, uint8_t c, uint8_t s, uint3
         memset(&f, 0, sizeof f);
         f.type = mode == HM_KILL_GRACEFUL && !severed ? HERD_FRAME_CLOSE : 0;
         f.code = mode == HM_KILL_GRACEFUL && !severed ? code : HERD_CLOSE_ABNORMAL;
-        if (w->client[c].conn == conn && w->client[c].state != HERD_CLIENT_BACKOFF &&
-            w->client[c].state != HERD_CLIENT_STOPPED) {
+        if (client_on(w, c, conn)) {
             int rc = hm_client_frame(w, cfg, c, conn, &f, rec);
             if (rc < 0 && herd_error_is_fatal(rc)) set_violation(w, HM_P_INTERNAL);
         }
@@ -206,6 +212,7 @@ void hm_conn_kill(hm_world *w, const hm_config *cfg, uint8_t c, uint8_t s, uint3
 }
 
 /* ---- the client's inputs -------------------------------------------------------------- */
+
 
 int hm_client_frame(hm_world *w, const hm_config *cfg, uint8_t c, uint32_t conn, const herd_frame *f,
                     hm_recorder *rec)
@@ -238,6 +245,7 @@ int hm_client_frame(hm_world *w, const hm_config *cfg, uint8_t c, uint32_t conn,
 static void s2c_send(hm_world *w, const hm_config *cfg, uint8_t s, uint8_t c, uint32_t conn, const herd_frame *fr,
                      uint32_t n, hm_recorder *rec)
 {
+    w->replies = (uint8_t)n;
     for (uint32_t i = 0; i < n; i++) {
         if (w->severed[s][c]) return;
         if (w->variant == HM_V_SEVER + i && w->budget[HM_F_DROP]) {
@@ -246,7 +254,7 @@ static void s2c_send(hm_world *w, const hm_config *cfg, uint8_t s, uint8_t c, ui
             w->variant_hit = 1;
             return;
         }
-        if (w->variant == HM_V_SEVERC + i && (w->crashing[s] || (w->budget[HM_F_SERVER_CRASH] && w->server_up[s]))) {
+        if (w->variant == HM_V_SEVERC + i && hm_sever_by_crash(w, s)) {
             if (!w->crashing[s]) {
                 w->budget[HM_F_SERVER_CRASH]--;
                 w->crashing[s] = 1;
@@ -262,9 +270,7 @@ static void s2c_send(hm_world *w, const hm_config *cfg, uint8_t s, uint8_t c, ui
             copies = 2;
         }
         for (uint32_t k = 0; k < copies; k++) {
-            if (w->client[c].conn != conn || w->client[c].state == HERD_CLIENT_BACKOFF ||
-                w->client[c].state == HERD_CLIENT_STOPPED)
-                return; /* the client left this connection: the rest would have been purged */
+            if (!client_on(w, c, conn)) return; /* it left the connection: the rest would have been purged */
             int rc = hm_client_frame(w, cfg, c, conn, &fr[i], rec);
             if (rc < 0 && herd_error_is_fatal(rc)) { set_violation(w, HM_P_INTERNAL); return; }
         }

@@ -144,6 +144,7 @@ typedef struct hm_world {
      * and whether the variant found its frame. */
     uint8_t variant;
     uint8_t variant_hit;
+    uint8_t replies;   /* frames the transition's session step sent its client (eager) */
     /* Eager mode: the server->client direction of session (s, c)'s connection is lost
      * (a frame was lost on it; a kill must follow, or the client times out). */
     uint8_t severed[HM_SERVERS_MAX][HM_CLIENTS_MAX]; /* 0, HM_SEVERED_DROP or HM_SEVERED_CRASH */

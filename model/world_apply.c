@@ -324,15 +324,18 @@ int hm_world_apply(hm_world *w, const hm_config *cfg, hm_label l, hm_recorder *r
     w->violation = HM_P_NONE;
     w->variant = 0;
     w->variant_hit = 0;
+    w->replies = 0;
     switch (l.kind) {
     case HM_T_PUBLISH: return apply_publish(w, cfg, l.a, rec);
     case HM_T_DELIVER: {
-        if (l.b == 0) return apply_deliver(w, cfg, l.a, rec);
-        /* a variant of what the step sends the client (eager mode, world.h) */
+        /* l.b: a variant of what the step sends the client (eager mode, world.h) */
+        uint32_t bound = cfg->s2c_eager_on && l.a < w->n_items ? hm_max_reply(w, &w->items[l.a]) : 0;
         w->variant = l.b;
         int rc = apply_deliver(w, cfg, l.a, rec);
         w->variant = 0;
-        if (rc == HERD_OK && !w->variant_hit && w->violation == HM_P_NONE) return HM_APPLY_NA;
+        /* more replies than the variants were enumerated for would hide behaviours */
+        if (w->replies > bound && cfg->s2c_eager_on) w->violation = HM_P_INTERNAL;
+        if (l.b != 0 && rc == HERD_OK && !w->variant_hit && w->violation == HM_P_NONE) return HM_APPLY_NA;
         return rc;
     }
     case HM_T_KILL: /* the drop's obligation: paid when the reply was lost */

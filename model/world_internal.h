@@ -19,6 +19,8 @@ void hm_conn_kill(hm_world *w, const hm_config *cfg, uint8_t c, uint8_t s, uint3
                   hm_recorder *rec);
 
 bool hm_sever_by_crash(const hm_world *w, uint8_t server);
+/* Eager mode: the most frames a session step consuming `it` may send its client. */
+uint32_t hm_max_reply(const hm_world *w, const hm_item *it);
 void hm_drain_client(hm_world *w, const hm_config *cfg, uint8_t c, herd_outbox *out, hm_recorder *rec);
 /* Hand frame f of connection conn to client c (type 0: the connection died, code in f),
  * record the input, drain the client. Returns the machine's result. */

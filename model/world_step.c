@@ -217,8 +217,9 @@ static uint32_t enabled_faults(const hm_world *w, const hm_config *cfg, hm_label
 
 /* Eager mode: the most frames a session step that consumes `it` can send the client
  * (src/server.c): a read result GAP + its entries + RESUMED, anything else one frame (an
- * ACK, a DELIVER, or a CLOSE). A bound too high only costs HM_APPLY_NA tries. */
-static uint32_t max_reply(const hm_world *w, const hm_item *it)
+ * ACK, a DELIVER, or a CLOSE). A bound too high only costs HM_APPLY_NA tries; one too low
+ * would hide variants, so hm_world_apply checks every eager step against it. */
+uint32_t hm_max_reply(const hm_world *w, const hm_item *it)
 {
     if (it->kind == HM_IT_SRES && it->u.res.op == HERD_STORE_OP_READ) return w->rr[it->server][it->client].n + 2u;
     return 1u;
@@ -234,7 +235,7 @@ uint32_t hm_world_enabled(const hm_world *w, const hm_config *cfg, hm_label *out
         if (!faults || !cfg->s2c_eager_on || it->kind == HM_IT_SREQ || it->kind == HM_IT_S2C) continue;
         const herd_session *ss = &w->sess[it->server][it->client];
         if (ss->state == HERD_SESSION_CLOSED || ss->conn != it->conn || w->severed[it->server][it->client]) continue;
-        uint32_t k = max_reply(w, it);
+        uint32_t k = hm_max_reply(w, it);
         if (k > HM_SEND_MAX) k = HM_SEND_MAX;
         if (w->budget[HM_F_DROP])
             for (uint32_t j = 0; j < k; j++) ADD(HM_T_DELIVER, i, HM_V_SEVER + j);

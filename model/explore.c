@@ -241,6 +241,7 @@ static bool visit(search *s, uint32_t parent, hm_label l, const hm_world *w, boo
     size_t len;
     uint64_t fp = fp_of(s, w, &len);
     if (p != HM_P_NONE) { s->live_len = 0; return violation(s, parent, l, p); }
+    if (s->lim->observe) s->lim->observe(s->lim->observe_ctx, fp, l, false);
     uint32_t own = hm_fpset_flags(&s->seen, fp);
     if (own & HM_FP_SEEN) return true;
     if (subsume && dominated(s, len)) { s->res->subsumed++; return true; }
@@ -342,6 +343,11 @@ static bool expand_level(search *s)
         off += len + ENTRY_HEAD;
         uint32_t parent = (uint32_t)(s->cur.first + i);
         uint32_t n = hm_world_enabled(s->base, &s->cfg, labels, true);
+        if (n == 0 && s->lim->observe) {
+            uint64_t fp;
+            memcpy(&fp, s->cur.buf + off - len - ENTRY_HEAD + 2, sizeof fp);
+            s->lim->observe(s->lim->observe_ctx, fp, (hm_label){0}, true);
+        }
         int r = s->por_cfg ? expand_ample(s, parent, labels, n) : 0;
         if (r < 0) return false;
         if (r > 0) continue;

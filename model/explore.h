@@ -30,6 +30,11 @@ typedef struct hm_limits {
     bool por;                 /* partial-order reduction (por.h) */
     bool progress;            /* one line per BFS level on stderr */
     bool subsume;             /* skip a state whose twin with more fault budget was visited */
+    /* Tests: called for every child the search reaches (visited before or not; `via` is
+     * the transition, terminal false), and for every expanded state that has no enabled
+     * transition (terminal true, via.kind 0). NULL: not called. */
+    void (*observe)(void *ctx, uint64_t fp, hm_label via, bool terminal);
+    void *observe_ctx;
 } hm_limits;
 
 typedef struct hm_result {

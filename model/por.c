@@ -35,11 +35,22 @@ bool hm_por_state_ok(const hm_world *w, const hm_config *cfg)
     return w->budget[HM_F_CLOSE] == 0 && w->budget[HM_F_STORE_CRASH] == 0 && w->budget[HM_F_TIME_JUMP] == 0;
 }
 
-/* A fault that kills connections abnormally is left: a drop (one connection), a client
- * going offline (its connection), a server crash (every connection of that server). */
-static bool kills_pending(const hm_world *w)
+/* A kill that can still reach client c's connection: a fault left in the budget that
+ * kills connections abnormally (a drop: one connection; a client going offline: its
+ * connection; a server crash: every connection of that server), or, in the eager
+ * network, an obligation already paid for (world.h): a server's crash that will come
+ * (every connection of it, so every client's), or the kill of c's own severed
+ * connection. An obligation is as much a pending kill as a budget: a step that is not
+ * absorbed by it must not be the only one explored before it. */
+static bool kills_pending(const hm_world *w, const hm_config *cfg, uint32_t c)
 {
-    return w->budget[HM_F_DROP] != 0 || w->budget[HM_F_OFFLINE] != 0 || w->budget[HM_F_SERVER_CRASH] != 0;
+    if (w->budget[HM_F_DROP] != 0 || w->budget[HM_F_OFFLINE] != 0 || w->budget[HM_F_SERVER_CRASH] != 0) return true;
+    for (uint32_t s = 0; s < cfg->servers; s++) {
+        if (w->crashing[s]) return true;
+        if (c < cfg->clients && w->severed[s][c] == HM_SEVERED_DROP && w->sess[s][c].state != HERD_SESSION_CLOSED)
+            return true;
+    }
+    return false;
 }
 
 static bool session_open(const hm_world *w, uint32_t s, uint32_t c);
@@ -185,14 +196,14 @@ uint32_t hm_por_candidate(const hm_world *w, const hm_config *cfg, uint32_t a, c
 {
     if (a < HM_CLIENTS_MAX && cfg->s2c_eager_on) {
         if (a >= cfg->clients || !connection_valid(w, cfg, (uint8_t)a)) return 0;
-        if (kills_pending(w))
+        if (kills_pending(w, cfg, a))
             for (uint32_t i = 0; i < n; i++)
                 if (l[i].a == a && (l[i].kind == HM_T_TIMER || l[i].kind == HM_T_CONNECT || l[i].kind == HM_T_REFUSE))
                     return 0; /* a timeout or an LB pick is not absorbed by a kill */
     } else if (a < HM_CLIENTS_MAX) {
         /* A kill discards the frames a client has not read yet: reading one is never
          * absorbed by a kill, so no client step is ample while one is left. */
-        if (kills_pending(w)) return 0;
+        if (kills_pending(w, cfg, a)) return 0;
         if (a >= cfg->clients || !client_valid(w, cfg, (uint8_t)a)) return 0;
     } else {
         uint32_t s = (a - HM_CLIENTS_MAX) / HM_CLIENTS_MAX, c = (a - HM_CLIENTS_MAX) % HM_CLIENTS_MAX;
@@ -255,7 +266,7 @@ bool hm_por_child_ok(const hm_world *base, const hm_world *child, const hm_confi
                 if (session_open(base, s, k) != session_open(child, s, k) || child->sub[s][k] != base->sub[s][k])
                     return false;
             }
-        if (kills_pending(base))
+        if (kills_pending(base, cfg, c))
             for (uint8_t s = 0; s < cfg->servers; s++)
                 if (appends_in_flight(child, s, c) > appends_in_flight(base, s, c)) return false;
         return true;
@@ -286,7 +297,7 @@ bool hm_por_child_ok(const hm_world *base, const hm_world *child, const hm_confi
      * discards the session, its frames, reads, fan-out and results; only an append
      * request survives it (the store already has it), and fan-out to other sessions
      * is refused below anyway. */
-    if (kills_pending(base) && appends_in_flight(child, (uint8_t)s0, (uint8_t)c0) > appends_in_flight(base, (uint8_t)s0, (uint8_t)c0))
+    if (kills_pending(base, cfg, c0) && appends_in_flight(child, (uint8_t)s0, (uint8_t)c0) > appends_in_flight(base, (uint8_t)s0, (uint8_t)c0))
         return false;
     for (uint32_t s = 0; s < cfg->servers; s++)
         for (uint32_t k = 0; k < cfg->clients; k++) {

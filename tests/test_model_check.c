@@ -11,6 +11,7 @@
 #include "canon.h"
 #include "explore.h"
 #include "model_file.h"
+#include "por.h"
 #include "world.h"
 
 static hm_config small(const char *proto, uint32_t clients)
@@ -203,6 +204,118 @@ Test(model_por, same_verdict_fewer_states)
     por_same("resend_off", 2, 1, 1u << HM_F_SERVER_CRASH, false); /* L1 with a kill left */
 }
 
+/* Partial-order reduction against the full search, state by state where the reduction
+ * promises it: every terminal state (no enabled transition: all work done, every fault
+ * and obligation spent) is kept, and so is every world a kill leaves (a crash, a drop,
+ * an owed kill): a step taken alone while a kill is pending must be absorbed by it, so
+ * the reduced graph reaches each of those worlds too. This checks the reduction far more
+ * finely than a verdict: an interleaving it wrongly skips shows up here whether or not
+ * the protocol breaks on it. Properties are off (nothing stops the search early: broken
+ * protocols' endings differ the most), and so are subsumption (it skips states by
+ * design) and L1 (it changes nothing visited). */
+typedef struct fpbag {
+    uint64_t *v;
+    size_t n, cap;
+} fpbag;
+
+typedef struct observed {
+    fpbag terminal, killed, all;
+} observed;
+
+static void bag_add(fpbag *b, uint64_t fp)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2u : 256u;
+        b->v = realloc(b->v, b->cap * sizeof *b->v);
+        cr_assert_not_null(b->v);
+    }
+    b->v[b->n++] = fp;
+}
+
+static void observe(void *ctx, uint64_t fp, hm_label via, bool terminal)
+{
+    observed *o = ctx;
+    if (terminal) { bag_add(&o->terminal, fp); return; }
+    bag_add(&o->all, fp);
+    if (via.kind == HM_T_SERVER_CRASH) bag_add(&o->killed, fp);
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void bag_sort(fpbag *b)
+{
+    qsort(b->v, b->n, sizeof(uint64_t), u64_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (k == 0 || b->v[k - 1] != b->v[i]) b->v[k++] = b->v[i];
+    b->n = k;
+}
+
+/* Members of a (sorted) missing from b (sorted). */
+static size_t bag_missing(const fpbag *a, const fpbag *b)
+{
+    size_t missing = 0, j = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        while (j < b->n && b->v[j] < a->v[i]) j++;
+        if (j == b->n || b->v[j] != a->v[i]) missing++;
+    }
+    return missing;
+}
+
+static void por_keeps(const char *proto, uint32_t clients, uint32_t messages, uint32_t faults)
+{
+    hm_config cfg = small(proto, clients);
+    cfg.messages = messages;
+    cfg.client.queue_max = messages;
+    for (int f = 0; f < HM_F_COUNT; f++)
+        if (faults >> f & 1u) cfg.budget[f] = 1;
+    cfg.props_mask = 0;
+    observed o[2];
+    memset(o, 0, sizeof o);
+    for (int por = 0; por < 2; por++) {
+        hm_limits lim = {.max_memory = 1ull << 30, .symmetry = true, .por = por, .observe = observe,
+                         .observe_ctx = &o[por]};
+        hm_result r;
+        cr_assert_eq(hm_explore(&cfg, &lim, &r), 0);
+        cr_assert_eq(r.verdict, HM_V_PASS, "%s: %s", proto, r.message);
+        hm_result_free(&r);
+        bag_sort(&o[por].terminal);
+        bag_sort(&o[por].killed);
+        bag_sort(&o[por].all);
+    }
+    cr_assert_gt(o[0].terminal.n, 0, "%s: the model has terminal states", proto);
+    cr_assert_eq(bag_missing(&o[0].terminal, &o[1].terminal) + bag_missing(&o[1].terminal, &o[0].terminal), 0,
+                 "%s, faults %#x: terminal states differ (%zu in the full search, %zu reduced)", proto, faults,
+                 o[0].terminal.n, o[1].terminal.n);
+    size_t lost = bag_missing(&o[0].killed, &o[1].all);
+    cr_assert_eq(lost, 0, "%s, faults %#x: POR never reaches %zu of the %zu worlds a kill leaves", proto, faults, lost,
+                 o[0].killed.n);
+    for (int por = 0; por < 2; por++) {
+        free(o[por].terminal.v);
+        free(o[por].killed.v);
+        free(o[por].all.v);
+    }
+}
+
+Test(model_por, keeps_terminal_states_and_kill_results)
+{
+    por_keeps("correct", 2, 1, 0);
+    por_keeps("correct", 1, 2, 1u << HM_F_SERVER_CRASH);
+    por_keeps("correct", 1, 2, 1u << HM_F_SERVER_CRASH | 1u << HM_F_DROP);
+    por_keeps("correct", 2, 1, 1u << HM_F_SERVER_CRASH);
+    por_keeps("correct", 2, 1, 1u << HM_F_DROP);
+    por_keeps("correct", 2, 1, 1u << HM_F_DUP);
+    por_keeps("correct", 2, 1, 1u << HM_F_SERVER_CRASH | 1u << HM_F_DROP);
+    por_keeps("dedup_none", 2, 1, 1u << HM_F_SERVER_CRASH);
+    por_keeps("dedup_none", 2, 1, 1u << HM_F_DROP);
+    por_keeps("resend_off", 2, 1, 1u << HM_F_SERVER_CRASH);
+    por_keeps("no_gap_detection", 2, 1, 1u << HM_F_DROP);
+}
+
 /* Budget subsumption (explore.c): a state whose twin with more fault budget left was
  * visited is skipped. Same verdict, property and counterexample length as without it,
  * and fewer states where a fault can leave the world as it found it. */
@@ -321,6 +434,70 @@ Test(model_world, heads_only_and_one_drop_per_connection)
     }
     cr_assert_gt(fan_deliveries, 0, "the walks never delivered a fan-out");
     free(w);
+}
+
+/* A kill already paid for (eager network: the crash a lost reply promised, or the kill
+ * of a connection whose reply was dropped) is as much a pending kill as a budget: with
+ * one pending and every budget spent, no ample set may hold a step that puts an append
+ * request in flight (it survives the kill, so the kill before it is a different world).
+ * Random walks find such states and ask por.c about every candidate member. */
+static uint32_t sreq_appends(const hm_world *w, uint8_t c)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->n_items; i++)
+        n += w->items[i].kind == HM_IT_SREQ && w->items[i].client == c && w->items[i].u.req.op != HERD_STORE_OP_READ;
+    return n;
+}
+
+Test(model_por, obligation_is_a_pending_kill)
+{
+    hm_config cfg = small("correct", 2);
+    cfg.messages = 2;
+    cfg.client.queue_max = 2;
+    cfg.budget[HM_F_DROP] = 1;
+    cfg.budget[HM_F_SERVER_CRASH] = 1;
+    const char *why;
+    cr_assert_eq(hm_config_check(&cfg, &why), 0);
+    cr_assert(cfg.s2c_eager_on);
+    size_t wb = hm_world_bytes(&cfg);
+    hm_world *w = calloc(1, wb), *child = calloc(1, wb);
+    cr_assert(w && child);
+    uint64_t x = 2463534242ull;
+    uint32_t checked = 0;
+    for (int walk = 0; walk < 400; walk++) {
+        cr_assert_eq(hm_world_init(w, &cfg, NULL), 0);
+        for (int step = 0; step < 80; step++) {
+            hm_label l[HM_LABELS_MAX];
+            uint32_t n = hm_world_enabled(w, &cfg, l, true);
+            if (n == 0) break;
+            if (w->budget[HM_F_DROP] == 0 && w->budget[HM_F_SERVER_CRASH] == 0 && hm_por_state_ok(w, &cfg))
+                for (uint32_t a = 0; a < cfg.clients; a++) {
+                    /* the crash kills every connection; a severed one's kill only its own */
+                    bool owed = w->crashing[0] != 0 || (w->severed[0][a] == HM_SEVERED_DROP &&
+                                                        w->sess[0][a].state != HERD_SESSION_CLOSED);
+                    if (!owed) continue;
+                    uint32_t sel[HM_LABELS_MAX];
+                    uint32_t m = hm_por_candidate(w, &cfg, a, l, n, sel);
+                    for (uint32_t k = 0; k < m; k++) {
+                        memcpy(child, w, wb);
+                        if (hm_world_apply(child, &cfg, l[sel[k]], NULL) == HM_APPLY_NA) continue;
+                        if (child->violation != HM_P_NONE || sreq_appends(child, (uint8_t)a) <= sreq_appends(w, (uint8_t)a))
+                            continue;
+                        checked++;
+                        char lab[160];
+                        hm_label_format(w, &cfg, l[sel[k]], lab, sizeof lab);
+                        cr_assert(!hm_por_child_ok(w, child, &cfg, a, l[sel[k]]),
+                                  "walk %d step %d: '%s' puts an append in flight before an owed kill, in an ample set",
+                                  walk, step, lab);
+                    }
+                }
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            hm_world_apply(w, &cfg, l[x % n], NULL);
+        }
+    }
+    cr_assert_gt(checked, 0, "the walks never met an append-making step with a kill owed");
+    free(w);
+    free(child);
 }
 
 /* The known shortest counterexample is also found with POR on. */

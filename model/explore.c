@@ -40,6 +40,9 @@ typedef struct search {
     level cur, next;
     hm_world *base, *child, *live;
     hm_world *amp[HM_LABELS_MAX]; /* children of an ample candidate (POR), allocated on demand */
+    unsigned char *amp_enc[HM_LABELS_MAX]; /* their encodings, kept for visiting them */
+    size_t amp_len[HM_LABELS_MAX];
+    uint64_t amp_fp[HM_LABELS_MAX];
     bool por_cfg;
     hm_label *live_path;
     uint64_t *live_fp;
@@ -235,11 +238,21 @@ static bool dominated(search *s, size_t len)
 
 /* A child of state `parent` by l: check it, and record and queue it when new. Returns
  * false when the search ends. */
+static bool visit_encoded(search *s, uint32_t parent, hm_label l, const hm_world *w, bool subsume, uint64_t fp,
+                          size_t len);
+
 static bool visit(search *s, uint32_t parent, hm_label l, const hm_world *w, bool subsume)
 {
-    int p = hm_props_check(w, &s->cfg);
     size_t len;
     uint64_t fp = fp_of(s, w, &len);
+    return visit_encoded(s, parent, l, w, subsume, fp, len);
+}
+
+/* visit, with w's canonical encoding already in s->enc (len bytes, fingerprint fp). */
+static bool visit_encoded(search *s, uint32_t parent, hm_label l, const hm_world *w, bool subsume, uint64_t fp,
+                          size_t len)
+{
+    int p = hm_props_check(w, &s->cfg);
     if (p != HM_P_NONE) { s->live_len = 0; return violation(s, parent, l, p); }
     if (s->lim->observe) s->lim->observe(s->lim->observe_ctx, fp, l, false);
     uint32_t own = hm_fpset_flags(&s->seen, fp);
@@ -303,17 +316,22 @@ static int expand_ample(search *s, uint32_t parent, const hm_label *labels, uint
             }
             s->res->transitions++;
             if (!hm_por_child_ok(s->base, s->amp[k], &s->cfg, a, labels[sel[k]])) { ok = false; break; }
-            size_t len;
             /* C3 for BFS: a child at this level or an earlier one (seen, and not first
-             * reached during this level's expansion) could close a cycle. */
-            uint32_t f = hm_fpset_flags(&s->seen, fp_of(s, s->amp[k], &len));
+             * reached during this level's expansion) could close a cycle. The encoding is
+             * kept for visiting the child. */
+            s->amp_fp[k] = fp_of(s, s->amp[k], &s->amp_len[k]);
+            if (s->amp_enc[k] == NULL && (s->amp_enc[k] = malloc(HM_ENC_MAX)) == NULL) return 0;
+            memcpy(s->amp_enc[k], s->enc, s->amp_len[k]);
+            uint32_t f = hm_fpset_flags(&s->seen, s->amp_fp[k]);
             if ((f & HM_FP_SEEN) && !(f & HM_FP_NEXT)) { ok = false; s->res->proviso++; }
         }
         if (!ok) continue;
         s->res->reduced++;
         if (m == 0) continue;
-        for (uint32_t k = 0; k < m; k++)
-            if (!visit(s, parent, labels[sel[k]], s->amp[k], false)) return -1;
+        for (uint32_t k = 0; k < m; k++) {
+            memcpy(s->enc, s->amp_enc[k], s->amp_len[k]);
+            if (!visit_encoded(s, parent, labels[sel[k]], s->amp[k], false, s->amp_fp[k], s->amp_len[k])) return -1;
+        }
         return 1;
     }
     return 0;
@@ -373,7 +391,10 @@ static void search_free(search *s)
     free(s->live);
     free(s->live_path);
     free(s->live_fp);
-    for (uint32_t k = 0; k < HM_LABELS_MAX; k++) free(s->amp[k]);
+    for (uint32_t k = 0; k < HM_LABELS_MAX; k++) {
+        free(s->amp[k]);
+        free(s->amp_enc[k]);
+    }
 }
 
 static double now_s(void)

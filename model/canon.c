@@ -527,8 +527,8 @@ static uint64_t client_key(const vmap *m, const hm_world *w, uint32_t c)
 /* The renamings that put clients in key order (several only when keys tie). */
 static uint32_t candidates(vmap *m, const hm_world *w, perm *out)
 {
-    static perm perms[24];
-    static uint32_t n_perms, perms_for;
+    static _Thread_local perm perms[24];
+    static _Thread_local uint32_t n_perms, perms_for;
     uint32_t n = m->cfg->clients;
     if (perms_for != n) { n_perms = all_perms(n, perms); perms_for = n; }
     uint64_t key[HM_CLIENTS_MAX];
@@ -550,12 +550,12 @@ static uint32_t candidates(vmap *m, const hm_world *w, perm *out)
 
 /* ---- the public entry points --------------------------------------------------------- */
 
-static vmap vm;
+static _Thread_local vmap vm;
 
 size_t hm_canon_encode(const hm_world *w, const hm_config *cfg, bool symmetry, unsigned char *out)
 {
     static const perm identity = {{0, 1, 2, 3}, {0, 1, 2, 3}};
-    static unsigned char tmp[HM_ENC_MAX];
+    static _Thread_local unsigned char tmp[HM_ENC_MAX];
     gather(&vm, w, cfg);
     if (!symmetry || cfg->clients == 1) return encode(out, &vm, w, &identity);
     perm cand[24];
@@ -570,7 +570,7 @@ size_t hm_canon_encode(const hm_world *w, const hm_config *cfg, bool symmetry, u
 
 uint64_t hm_fingerprint(const hm_world *w, const hm_config *cfg, bool symmetry)
 {
-    static unsigned char buf[HM_ENC_MAX];
+    static _Thread_local unsigned char buf[HM_ENC_MAX];
     size_t len = hm_canon_encode(w, cfg, symmetry, buf);
     uint64_t h = XXH3_64bits(buf, len);
     return h ? h : 1; /* 0 marks an empty slot in the visited set */
@@ -578,6 +578,6 @@ uint64_t hm_fingerprint(const hm_world *w, const hm_config *cfg, bool symmetry)
 
 size_t hm_encoded_bytes(const hm_world *w, const hm_config *cfg)
 {
-    static unsigned char buf[HM_ENC_MAX];
+    static _Thread_local unsigned char buf[HM_ENC_MAX];
     return hm_canon_encode(w, cfg, true, buf);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct check_args {
     const char *model;
@@ -22,6 +23,7 @@ typedef struct check_args {
     const char *junit;
     bool json, symmetry, liveness, por, progress, subsume;
     uint64_t max_states, max_memory_mib;
+    uint32_t threads;
     uint32_t max_depth;
 } check_args;
 
@@ -29,7 +31,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: herd check MODEL.yaml [--json] [--max-states N] [--max-depth N] [--max-memory MIB]\n"
                "                  [--out DIR] [--no-symmetry] [--no-liveness] [--no-por] [--no-subsumption]\n"
-               "                  [--progress] [--junit FILE]\n");
+               "                  [--threads N] [--progress] [--junit FILE]\n");
 }
 
 static int parse_args(int argc, char **argv, check_args *a)
@@ -50,10 +52,23 @@ static int parse_args(int argc, char **argv, check_args *a)
         else if (!strcmp(s, "--max-states") && has_val) a->max_states = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(s, "--max-depth") && has_val) a->max_depth = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(s, "--max-memory") && has_val) a->max_memory_mib = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(s, "--threads") && has_val) {
+            char *end;
+            unsigned long t = strtoul(argv[++i], &end, 10);
+            if (*end != '\0' || t == 0 || t > HM_THREADS_MAX) {
+                fprintf(stderr, "herd check: --threads must be 1..%d (got '%s')\n", HM_THREADS_MAX, argv[i]);
+                return HERD_EXIT_USAGE;
+            }
+            a->threads = (uint32_t)t;
+        }
         else if (s[0] != '-' && a->model == NULL) a->model = s;
         else { fprintf(stderr, "herd check: unexpected argument '%s'\n", s); usage(stderr); return HERD_EXIT_USAGE; }
     }
     if (a->model == NULL) { usage(stderr); return HERD_EXIT_USAGE; }
+    if (a->threads == 0) { /* every online CPU: the result is the same for any number */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        a->threads = n < 1 ? 1u : n > HM_THREADS_MAX ? HM_THREADS_MAX : (uint32_t)n;
+    }
     if (a->max_memory_mib == 0 || a->max_memory_mib > (1u << 20)) {
         fprintf(stderr, "herd check: --max-memory must be 1..1048576 MiB\n");
         return HERD_EXIT_USAGE;
@@ -187,7 +202,8 @@ int herd_cmd_check(int argc, char **argv)
     if (!cfg.symmetry) a.symmetry = false;
     hm_limits lim = {.max_states = a.max_states, .max_depth = a.max_depth,
                      .max_memory = (uint64_t)a.max_memory_mib << 20, .symmetry = a.symmetry, .liveness = a.liveness,
-                     .por = a.por, .progress = a.progress, .subsume = a.subsume};
+                     .por = a.por, .progress = a.progress, .subsume = a.subsume,
+                     .threads = a.threads};
     hm_result r;
     if (hm_explore(&cfg, &lim, &r) != 0) { fprintf(stderr, "herd check: %s\n", r.message); return HERD_EXIT_SOFTWARE; }
     char cex_path[4200] = "";

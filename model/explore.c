@@ -15,6 +15,7 @@
 
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +40,18 @@ typedef struct search {
     uint64_t n_par, cap_par;
     level cur, next;
     hm_world *base, *child, *live;
-    hm_world *amp[HM_LABELS_MAX]; /* children of an ample candidate (POR), allocated on demand */
-    unsigned char *amp_enc[HM_LABELS_MAX]; /* their encodings, kept for visiting them */
-    size_t amp_len[HM_LABELS_MAX];
-    uint64_t amp_fp[HM_LABELS_MAX];
     bool por_cfg;
+    uint32_t n_workers;
+    struct worker *wk;    /* n_workers of them; wk[0] runs on the calling thread */
+    struct hm_barrier *go, *done;
+    bool stop;
+    int phase;            /* what the workers run next: 1 or 3 */
+    size_t *offs;         /* a batch's entry offsets in cur.buf */
+    struct lpend *pend;   /* phase 2's new states that need L1 */
+    size_t n_pend, cap_pend;
+    int held;             /* a safety violation phase 2 met, reported after the L1 runs before it */
+    uint32_t held_parent;
+    hm_label held_label;
     hm_label *live_path;
     uint64_t *live_fp;
     uint32_t live_len;
@@ -283,63 +291,375 @@ static bool visit_encoded(search *s, uint32_t parent, hm_label l, const hm_world
     return true;
 }
 
-/* Decode one frontier entry into base (and, for tests, check it encodes back the same). */
-static bool load(search *s, const unsigned char *e, size_t len)
+/* ---- expanding a level: batches, phase 1 in parallel, phase 2 in order --------------
+ *
+ * A level is expanded in batches of BATCH states. Phase 1 runs on every worker at once,
+ * each on a contiguous share of the batch: decode a state, choose its ample set or take
+ * every enabled transition, and for each child compute its encoding, fingerprint, the
+ * safety check and, when the child was not visited before the batch began, L1 (which
+ * only reads the table: the states it proves are recorded, not marked). Phase 2 runs on
+ * the calling thread, over the children in state order, exactly as a sequential search
+ * visits them: the visited check, budget subsumption, the table, parent links, the next
+ * level, the L1 marks. Phase 1 reads the table only while nobody writes it, and what it
+ * reads (visited before the batch: the cycle proviso's "this level or earlier", and
+ * L1's proofs) does not depend on how the batch was shared, so every figure and every
+ * path is the same for any number of workers. */
+#define BATCH 512u
+
+/* A barrier whose party count can shrink before first use (a thread that failed to
+ * start): pthread_barrier_t cannot. */
+typedef struct hm_barrier {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    uint32_t count, arrived, gen;
+} hm_barrier;
+
+static void bar_wait(hm_barrier *b)
 {
-    if (hm_canon_decode(s->base, &s->cfg, e, len) != 0) return false;
+    pthread_mutex_lock(&b->m);
+    uint32_t g = b->gen;
+    if (++b->arrived >= b->count) {
+        b->arrived = 0;
+        b->gen++;
+        pthread_cond_broadcast(&b->c);
+    } else {
+        while (g == b->gen) pthread_cond_wait(&b->c, &b->m);
+    }
+    pthread_mutex_unlock(&b->m);
+}
+
+static hm_barrier *bar_new(uint32_t count)
+{
+    hm_barrier *b = calloc(1, sizeof *b);
+    if (b == NULL) return NULL;
+    pthread_mutex_init(&b->m, NULL);
+    pthread_cond_init(&b->c, NULL);
+    b->count = count;
+    return b;
+}
+
+static void bar_free(hm_barrier *b)
+{
+    if (b == NULL) return;
+    pthread_mutex_destroy(&b->m);
+    pthread_cond_destroy(&b->c);
+    free(b);
+}
+
+enum { CR_TERMINAL = 1u, CR_SUBSUME = 2u };
+#define NO_WORLD UINT64_MAX
+
+/* A new state whose L1 runs in phase 3: the record, where its result goes. */
+typedef struct lpend {
+    uint32_t w;                /* the worker holding the record */
+    uint32_t by;               /* the worker that ran L1 (its mark arena) */
+    uint64_t rec;
+    uint64_t marks_off;
+    uint32_t n_marks;
+    uint32_t idx;              /* the state's index */
+    int prop;                  /* L1's verdict */
+} lpend;
+
+typedef struct crec {          /* one child (or a terminal state), from phase 1 */
+    uint64_t fp;
+    uint64_t enc_off;          /* in the worker's byte arena */
+    uint64_t world_off;        /* in the worker's world arena (children not visited before the batch), or NO_WORLD */
+    uint32_t parent;
+    uint32_t entry;            /* the parent's index in the batch (to rebuild the child) */
+    uint16_t len;
+    uint8_t prop;              /* safety property the child violates, or 0 */
+    uint8_t flags;
+    hm_label l;
+} crec;
+
+typedef struct worker {
+    search *s;
+    hm_world *base, *child, *live;
+    hm_world *amp[HM_LABELS_MAX]; /* children of an ample candidate (POR), allocated on demand */
+    unsigned char *amp_enc[HM_LABELS_MAX]; /* their encodings, kept for recording them */
+    size_t amp_len[HM_LABELS_MAX];
+    uint64_t amp_fp[HM_LABELS_MAX];
+    unsigned char enc[HM_ENC_MAX];
+    hm_label *live_path;
+    uint64_t *live_fp;
+    crec *rec;
+    size_t n_rec, cap_rec;
+    unsigned char *bytes;
+    size_t n_bytes, cap_bytes;
+    uint64_t *marks;
+    size_t n_marks, cap_marks;
+    unsigned char *worlds;     /* child worlds kept for L1 */
+    size_t n_worlds, cap_worlds;
+    uint32_t lo, hi;           /* this phase's share of the batch, or of the L1 list */
+    uint64_t batch_first;      /* level index of the batch's first state */
+    uint64_t transitions, reduced, proviso, live_steps;
+    bool bad, oom;
+    pthread_t th;
+} worker;
+
+static bool grow_arena(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return true;
+    size_t c = *cap ? *cap : 1024u;
+    while (c < need) c *= 2u;
+    void *n = realloc(*p, c * elem);
+    if (n == NULL) return false;
+    *p = n;
+    *cap = c;
+    return true;
+}
+
+static uint64_t wk_fp(worker *wk, const hm_world *w, size_t *len)
+{
+    *len = hm_canon_encode(w, &wk->s->cfg, wk->s->lim->symmetry, wk->enc);
+    uint64_t h = XXH3_64bits(wk->enc, *len);
+    return h ? h : 1u;
+}
+
+/* L1 on the worker: as live_check, but reading the table only. Returns HM_P_NONE with
+ * the proved states appended to the mark arena (*n_marks of them), or the property. */
+static int live_try(worker *wk, const hm_world *w, uint32_t *n_marks)
+{
+    search *s = wk->s;
+    const hm_config *cfg = &s->cfg;
+    memcpy(wk->live, w, s->wb);
+    uint32_t steps = 0, n_fp = 0;
+    *n_marks = 0;
+    for (;;) {
+        size_t len;
+        uint64_t fp = wk_fp(wk, wk->live, &len);
+        if (hm_fpset_flags(&s->seen, fp) & HM_FP_LIVE) break;
+        wk->live_fp[n_fp++] = fp;
+        hm_label l;
+        if (!hm_world_progress(wk->live, cfg, &l)) {
+            int p = hm_props_quiescent(wk->live, cfg);
+            if (p != HM_P_NONE) return p;
+            break;
+        }
+        if (steps >= cfg->liveness_steps) return HM_P_L1;
+        steps++;
+        hm_world_apply(wk->live, cfg, l, NULL);
+        wk->live_steps++;
+        if (hm_props_check(wk->live, cfg) != HM_P_NONE) return HM_P_NONE; /* left to the search */
+    }
+    if (!grow_arena((void **)&wk->marks, &wk->cap_marks, wk->n_marks + n_fp, sizeof(uint64_t))) {
+        wk->oom = true;
+        return HM_P_NONE;
+    }
+    memcpy(wk->marks + wk->n_marks, wk->live_fp, n_fp * sizeof(uint64_t));
+    *n_marks = n_fp;
+    return HM_P_NONE;
+}
+
+/* Record a child (encoding in wk->enc, or in enc when not NULL). */
+static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint64_t fp, const unsigned char *enc,
+                 size_t len, uint8_t flags)
+{
+    search *s = wk->s;
+    if (!grow_arena((void **)&wk->rec, &wk->cap_rec, wk->n_rec + 1u, sizeof(crec)) ||
+        !grow_arena((void **)&wk->bytes, &wk->cap_bytes, wk->n_bytes + len, 1u)) {
+        wk->oom = true;
+        return;
+    }
+    crec *r = &wk->rec[wk->n_rec++];
+    memset(r, 0, sizeof *r);
+    r->world_off = NO_WORLD;
+    r->fp = fp;
+    r->enc_off = wk->n_bytes;
+    r->len = (uint16_t)len;
+    r->l = l;
+    r->entry = entry;
+    r->parent = (uint32_t)(s->cur.first + wk->batch_first + entry);
+    r->flags = flags;
+    memcpy(wk->bytes + wk->n_bytes, enc ? enc : wk->enc, len);
+    wk->n_bytes += len;
+    if (flags & CR_TERMINAL) return;
+    r->prop = (uint8_t)hm_props_check(w, &s->cfg);
+    if (r->prop != HM_P_NONE) return;
+    if (!s->lim->liveness || !(s->cfg.props_mask & ((1u << HM_P_L1) | (1u << HM_P_I1)))) return;
+    uint32_t f = hm_fpset_flags(&s->seen, fp);
+    if (f & (HM_FP_SEEN | HM_FP_LIVE)) return; /* not new, or proved already */
+    if (!grow_arena((void **)&wk->worlds, &wk->cap_worlds, (wk->n_worlds + 1u) * s->wb, 1u)) {
+        wk->oom = true;
+        return;
+    }
+    r->world_off = wk->n_worlds * s->wb;
+    memcpy(wk->worlds + r->world_off, w, s->wb);
+    wk->n_worlds++;
+}
+
+/* Decode one frontier entry into the worker's base (tests: check it encodes back the same). */
+static bool load(worker *wk, const unsigned char *e, size_t len)
+{
+    search *s = wk->s;
+    if (hm_canon_decode(wk->base, &s->cfg, e, len) != 0) return false;
     if (!s->lim->selfcheck) return true;
-    size_t len2 = hm_canon_encode(s->base, &s->cfg, s->lim->symmetry, s->enc);
-    return len2 == len && memcmp(s->enc, e, len) == 0;
+    size_t len2 = hm_canon_encode(wk->base, &s->cfg, s->lim->symmetry, wk->enc);
+    return len2 == len && memcmp(wk->enc, e, len) == 0;
 }
 
 /* Partial-order reduction: the first actor whose candidate ample set passes every check
  * (each child changes nothing another actor reads, and none was seen before: the cycle
- * proviso) is expanded alone. Returns 1 when expanded, 0 for a full expansion, -1 when
- * the search ends. */
-static int expand_ample(search *s, uint32_t parent, const hm_label *labels, uint32_t n)
+ * proviso) is expanded alone. Returns 1 when expanded, 0 for a full expansion. */
+static int expand_ample(worker *wk, uint32_t entry, const hm_label *labels, uint32_t n)
 {
-    if (n < 2 || !hm_por_state_ok(s->base, &s->cfg)) return 0;
+    search *s = wk->s;
+    if (n < 2 || !hm_por_state_ok(wk->base, &s->cfg)) return 0;
     uint32_t sel[HM_LABELS_MAX];
     for (uint32_t a = 0; a < HM_POR_ACTORS; a++) {
-        uint32_t m = hm_por_candidate(s->base, &s->cfg, a, labels, n, sel);
+        uint32_t m = hm_por_candidate(wk->base, &s->cfg, a, labels, n, sel);
         if (m == 0) continue;
         bool ok = true;
         for (uint32_t k = 0; k < m && ok; k++) {
-            if (s->amp[k] == NULL && (s->amp[k] = malloc(s->wb)) == NULL) return 0;
-            memcpy(s->amp[k], s->base, s->wb);
-            if (hm_world_apply(s->amp[k], &s->cfg, labels[sel[k]], NULL) == HM_APPLY_NA) {
+            if (wk->amp[k] == NULL && (wk->amp[k] = malloc(s->wb)) == NULL) { wk->oom = true; return 0; }
+            memcpy(wk->amp[k], wk->base, s->wb);
+            if (hm_world_apply(wk->amp[k], &s->cfg, labels[sel[k]], NULL) == HM_APPLY_NA) {
                 /* not a transition here: drop it from the set */
                 sel[k] = sel[m - 1u];
                 m--;
                 k--;
                 continue;
             }
-            s->res->transitions++;
-            if (!hm_por_child_ok(s->base, s->amp[k], &s->cfg, a, labels[sel[k]])) { ok = false; break; }
+            wk->transitions++;
+            if (!hm_por_child_ok(wk->base, wk->amp[k], &s->cfg, a, labels[sel[k]])) { ok = false; break; }
             /* C3 for BFS: a child at this level or an earlier one (seen, and not first
-             * reached during this level's expansion) could close a cycle. The encoding is
-             * kept for visiting the child. */
-            s->amp_fp[k] = fp_of(s, s->amp[k], &s->amp_len[k]);
-            if (s->amp_enc[k] == NULL && (s->amp_enc[k] = malloc(HM_ENC_MAX)) == NULL) return 0;
-            memcpy(s->amp_enc[k], s->enc, s->amp_len[k]);
-            uint32_t f = hm_fpset_flags(&s->seen, s->amp_fp[k]);
-            if ((f & HM_FP_SEEN) && !(f & HM_FP_NEXT)) { ok = false; s->res->proviso++; }
+             * reached during this level's expansion) could close a cycle. Phase 1 sees the
+             * table as the batch began: states of later levels it lacks are never "this
+             * level or earlier", so the answer is the one a sequential search gets. */
+            wk->amp_fp[k] = wk_fp(wk, wk->amp[k], &wk->amp_len[k]);
+            if (wk->amp_enc[k] == NULL && (wk->amp_enc[k] = malloc(HM_ENC_MAX)) == NULL) { wk->oom = true; return 0; }
+            memcpy(wk->amp_enc[k], wk->enc, wk->amp_len[k]);
+            uint32_t f = hm_fpset_flags(&s->seen, wk->amp_fp[k]);
+            if ((f & HM_FP_SEEN) && !(f & HM_FP_NEXT)) { ok = false; wk->proviso++; }
         }
         if (!ok) continue;
-        s->res->reduced++;
+        wk->reduced++;
         if (m == 0) continue;
-        for (uint32_t k = 0; k < m; k++) {
-            memcpy(s->enc, s->amp_enc[k], s->amp_len[k]);
-            if (!visit_encoded(s, parent, labels[sel[k]], s->amp[k], false, s->amp_fp[k], s->amp_len[k])) return -1;
-        }
+        for (uint32_t k = 0; k < m; k++)
+            emit(wk, entry, labels[sel[k]], wk->amp[k], wk->amp_fp[k], wk->amp_enc[k], wk->amp_len[k], 0);
         return 1;
     }
     return 0;
 }
 
+/* Phase 1 on this worker's share of the batch. */
+static void phase1(worker *wk)
+{
+    search *s = wk->s;
+    hm_label labels[HM_LABELS_MAX];
+    wk->n_rec = wk->n_bytes = wk->n_worlds = 0;
+    for (uint32_t e = wk->lo; e < wk->hi && !wk->bad && !wk->oom; e++) {
+        size_t off = s->offs[e];
+        size_t len = (size_t)s->cur.buf[off] | (size_t)s->cur.buf[off + 1] << 8;
+        if (!load(wk, s->cur.buf + off + ENTRY_HEAD, len)) { wk->bad = true; break; }
+        uint32_t n = hm_world_enabled(wk->base, &s->cfg, labels, true);
+        if (n == 0 && s->lim->observe) {
+            uint64_t fp;
+            memcpy(&fp, s->cur.buf + off + 2, sizeof fp);
+            emit(wk, e, (hm_label){0}, NULL, fp, s->cur.buf + off + ENTRY_HEAD, 0, CR_TERMINAL);
+        }
+        if (s->por_cfg && expand_ample(wk, e, labels, n) > 0) continue;
+        for (uint32_t k = 0; k < n; k++) {
+            memcpy(wk->child, wk->base, s->wb);
+            if (hm_world_apply(wk->child, &s->cfg, labels[k], NULL) == HM_APPLY_NA) continue;
+            wk->transitions++;
+            size_t clen;
+            uint64_t fp = wk_fp(wk, wk->child, &clen);
+            emit(wk, e, labels[k], wk->child, fp, NULL, clen, CR_SUBSUME);
+        }
+    }
+}
+
+/* Phase 3 on this worker's share of the L1 list: L1 from each new state, reading the
+ * table as phase 2 left it (the proofs of this batch's other runs are not visible yet:
+ * more steps than one run after another, the same verdicts). */
+static void phase3(worker *wk)
+{
+    search *s = wk->s;
+    wk->n_marks = 0;
+    uint32_t me = (uint32_t)(wk - s->wk);
+    for (uint32_t i = wk->lo; i < wk->hi && !wk->oom; i++) {
+        lpend *p = &s->pend[i];
+        const crec *r = &s->wk[p->w].rec[p->rec];
+        p->by = me;
+        p->marks_off = wk->n_marks;
+        uint32_t n_marks = 0;
+        p->prop = live_try(wk, (const hm_world *)(const void *)(s->wk[p->w].worlds + r->world_off), &n_marks);
+        p->n_marks = n_marks;
+        wk->n_marks += n_marks;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker *wk = arg;
+    search *s = wk->s;
+    for (;;) {
+        bar_wait(s->go);
+        if (s->stop) return NULL;
+        if (s->phase == 1) phase1(wk);
+        else phase3(wk);
+        bar_wait(s->done);
+    }
+}
+
+/* Run phase ph on every worker (the calling thread is worker 0). */
+static void run_phase(search *s, int ph)
+{
+    s->phase = ph;
+    if (s->n_workers > 1) bar_wait(s->go);
+    if (ph == 1) phase1(&s->wk[0]);
+    else phase3(&s->wk[0]);
+    if (s->n_workers > 1) bar_wait(s->done);
+}
+
+/* Phase 2: one recorded child, as a sequential search visits it. */
+static bool commit(search *s, worker *wk, const crec *r)
+{
+    const unsigned char *enc = wk->bytes + r->enc_off;
+    if (r->flags & CR_TERMINAL) {
+        s->lim->observe(s->lim->observe_ctx, r->fp, (hm_label){0}, true);
+        return true;
+    }
+    if (r->prop != HM_P_NONE) { /* reported after the L1 runs of the new states before it */
+        s->held = r->prop;
+        s->held_parent = r->parent;
+        s->held_label = r->l;
+        return false;
+    }
+    if (s->lim->observe) s->lim->observe(s->lim->observe_ctx, r->fp, r->l, false);
+    uint32_t own = hm_fpset_flags(&s->seen, r->fp);
+    if (own & HM_FP_SEEN) return true;
+    memcpy(s->enc, enc, r->len);
+    if ((r->flags & CR_SUBSUME) && dominated(s, r->len)) { s->res->subsumed++; return true; }
+    uint64_t *slot = hm_fpset_slot(&s->seen, r->fp);
+    if (slot == NULL) return limit(s, "memory bound hit (fingerprint table)");
+    bool proved = (*slot & HM_FP_LIVE) != 0;
+    *slot |= HM_FP_SEEN | HM_FP_NEXT;
+    s->res->states++;
+    if (!add_parent(s, r->parent, r->l)) return limit(s, "memory bound hit (parent links)");
+    uint32_t idx = (uint32_t)(s->n_par - 1u);
+    s->enc_total += (double)r->len;
+    if (!level_push(s, &s->next, r->fp, enc, r->len)) {
+        char why[160];
+        snprintf(why, sizeof why, "memory bound hit (frontier of %llu states)", (unsigned long long)s->next.n);
+        return limit(s, why);
+    }
+    if (!proved && r->world_off != NO_WORLD) {
+        if (!grow_arena((void **)&s->pend, &s->cap_pend, s->n_pend + 1u, sizeof(lpend)))
+            return limit(s, "out of memory (the L1 list)");
+        s->pend[s->n_pend++] = (lpend){.w = (uint32_t)(wk - s->wk), .rec = (uint64_t)(r - wk->rec), .idx = idx};
+    }
+    if (s->lim->max_states && s->res->states >= s->lim->max_states) {
+        char why[160];
+        snprintf(why, sizeof why, "state bound hit (--max-states %llu)", (unsigned long long)s->lim->max_states);
+        return limit(s, why);
+    }
+    return true;
+}
+
 static bool expand_level(search *s)
 {
-    hm_label labels[HM_LABELS_MAX];
     size_t off = 0;
     /* The level's states are now the current level: no longer "next" for the proviso. */
     for (uint64_t i = 0; i < s->cur.n; i++) {
@@ -351,31 +671,145 @@ static bool expand_level(search *s)
         off += len + ENTRY_HEAD;
     }
     off = 0;
-    for (uint64_t i = 0; i < s->cur.n; i++) {
-        size_t len = (size_t)s->cur.buf[off] | (size_t)s->cur.buf[off + 1] << 8;
-        if (!load(s, s->cur.buf + off + ENTRY_HEAD, len)) {
-            s->res->verdict = HM_V_ERROR;
-            snprintf(s->res->message, sizeof s->res->message, "a frontier state did not decode (canon.c bug)");
-            return false;
+    for (uint64_t b = 0; b < s->cur.n; b += BATCH) {
+        uint32_t n = (uint32_t)(s->cur.n - b < BATCH ? s->cur.n - b : BATCH);
+        for (uint32_t e = 0; e < n; e++) {
+            s->offs[e] = off;
+            off += ((size_t)s->cur.buf[off] | (size_t)s->cur.buf[off + 1] << 8) + ENTRY_HEAD;
         }
-        off += len + ENTRY_HEAD;
-        uint32_t parent = (uint32_t)(s->cur.first + i);
-        uint32_t n = hm_world_enabled(s->base, &s->cfg, labels, true);
-        if (n == 0 && s->lim->observe) {
-            uint64_t fp;
-            memcpy(&fp, s->cur.buf + off - len - ENTRY_HEAD + 2, sizeof fp);
-            s->lim->observe(s->lim->observe_ctx, fp, (hm_label){0}, true);
+        for (uint32_t w = 0; w < s->n_workers; w++) {
+            worker *wk = &s->wk[w];
+            wk->lo = (uint32_t)((uint64_t)n * w / s->n_workers);
+            wk->hi = (uint32_t)((uint64_t)n * (w + 1u) / s->n_workers);
+            wk->batch_first = b;
         }
-        int r = s->por_cfg ? expand_ample(s, parent, labels, n) : 0;
-        if (r < 0) return false;
-        if (r > 0) continue;
-        for (uint32_t k = 0; k < n; k++) {
-            memcpy(s->child, s->base, s->wb);
-            if (hm_world_apply(s->child, &s->cfg, labels[k], NULL) == HM_APPLY_NA) continue;
-            s->res->transitions++;
-            if (!visit(s, parent, labels[k], s->child, true)) return false;
+        run_phase(s, 1);
+        for (uint32_t w = 0; w < s->n_workers; w++) {
+            worker *wk = &s->wk[w];
+            s->res->transitions += wk->transitions;
+            s->res->reduced += wk->reduced;
+            s->res->proviso += wk->proviso;
+            s->res->live_steps += wk->live_steps;
+            wk->transitions = wk->reduced = wk->proviso = wk->live_steps = 0;
+            if (wk->bad) {
+                s->res->verdict = HM_V_ERROR;
+                snprintf(s->res->message, sizeof s->res->message, "a frontier state did not decode (canon.c bug)");
+                return false;
+            }
+            if (wk->oom) return limit(s, "out of memory (a worker's buffers)");
+        }
+        /* Phase 2, in state order; stops at a safety violation (held) or a limit. */
+        s->n_pend = 0;
+        s->held = HM_P_NONE;
+        bool go_on = true;
+        for (uint32_t w = 0; w < s->n_workers && go_on; w++)
+            for (size_t i = 0; i < s->wk[w].n_rec && go_on; i++) go_on = commit(s, &s->wk[w], &s->wk[w].rec[i]);
+        if (!go_on && s->held == HM_P_NONE) return false; /* a limit */
+        /* Phase 3: L1 from the new states, in parallel; phase 4: in order, the first that
+         * fails is the counterexample, then the held safety violation; the proofs are
+         * marked (a cache: only as far as memory allows). */
+        if (s->n_pend > 0) {
+            for (uint32_t w = 0; w < s->n_workers; w++) {
+                s->wk[w].lo = (uint32_t)((uint64_t)s->n_pend * w / s->n_workers);
+                s->wk[w].hi = (uint32_t)((uint64_t)s->n_pend * (w + 1u) / s->n_workers);
+            }
+            run_phase(s, 3);
+            for (uint32_t w = 0; w < s->n_workers; w++) {
+                s->res->live_steps += s->wk[w].live_steps;
+                s->wk[w].live_steps = 0;
+                if (s->wk[w].oom) return limit(s, "out of memory (a worker's buffers)");
+            }
+            for (size_t i = 0; i < s->n_pend; i++) {
+                const lpend *p = &s->pend[i];
+                if (p->prop != HM_P_NONE) {
+                    const crec *r = &s->wk[p->w].rec[p->rec];
+                    int q = live_check(s, (const hm_world *)(const void *)(s->wk[p->w].worlds + r->world_off));
+                    if (q == HM_P_NONE) q = p->prop; /* cannot happen: the schedule is deterministic */
+                    return violation(s, p->idx, (hm_label){0}, q);
+                }
+                const uint64_t *m = s->wk[p->by].marks + p->marks_off;
+                for (uint32_t k = 0; k < p->n_marks; k++) {
+                    uint64_t *slot = hm_fpset_slot(&s->seen, m[k]);
+                    if (slot == NULL) break;
+                    *slot |= HM_FP_LIVE;
+                }
+            }
+        }
+        if (s->held != HM_P_NONE) {
+            s->live_len = 0;
+            return violation(s, s->held_parent, s->held_label, s->held);
         }
     }
+    return true;
+}
+
+static void workers_free(search *s)
+{
+    if (s->wk == NULL) return;
+    if (s->n_workers > 1) {
+        s->stop = true;
+        bar_wait(s->go);
+        for (uint32_t w = 1; w < s->n_workers; w++) pthread_join(s->wk[w].th, NULL);
+    }
+    bar_free(s->go);
+    bar_free(s->done);
+    s->go = s->done = NULL;
+    for (uint32_t w = 0; w < s->n_workers; w++) {
+        worker *wk = &s->wk[w];
+        free(wk->base);
+        free(wk->child);
+        free(wk->live);
+        free(wk->live_path);
+        free(wk->live_fp);
+        free(wk->rec);
+        free(wk->bytes);
+        free(wk->marks);
+        free(wk->worlds);
+        for (uint32_t k = 0; k < HM_LABELS_MAX; k++) {
+            free(wk->amp[k]);
+            free(wk->amp_enc[k]);
+        }
+    }
+    free(s->wk);
+    s->wk = NULL;
+}
+
+/* Workers start from the initial world (decoding keeps its constants: the store's and
+ * the local caches' configuration). Threads are started only for more than one. */
+static bool workers_init(search *s, const hm_world *init)
+{
+    uint32_t n = s->lim->threads ? s->lim->threads : 1u;
+    if (n > HM_THREADS_MAX) n = HM_THREADS_MAX;
+    s->wk = calloc(n, sizeof(worker));
+    s->offs = calloc(BATCH, sizeof(size_t));
+    if (s->wk == NULL || s->offs == NULL) return false;
+    s->n_workers = n;
+    for (uint32_t w = 0; w < n; w++) {
+        worker *wk = &s->wk[w];
+        wk->s = s;
+        wk->base = malloc(s->wb);
+        wk->child = malloc(s->wb);
+        wk->live = malloc(s->wb);
+        wk->live_path = calloc(s->cfg.liveness_steps + 1u, sizeof(hm_label));
+        wk->live_fp = calloc(s->cfg.liveness_steps + 2u, sizeof(uint64_t));
+        if (!wk->base || !wk->child || !wk->live || !wk->live_path || !wk->live_fp) return false;
+        memcpy(wk->base, init, s->wb);
+        memcpy(wk->child, init, s->wb);
+        memcpy(wk->live, init, s->wb);
+    }
+    if (n == 1) return true;
+    s->go = bar_new(n);
+    s->done = bar_new(n);
+    if (s->go == NULL || s->done == NULL) { s->n_workers = 1; return true; }
+    for (uint32_t w = 1; w < n; w++)
+        if (pthread_create(&s->wk[w].th, NULL, worker_main, &s->wk[w]) != 0) {
+            /* fewer threads: the search and its figures are the same, only slower */
+            pthread_mutex_lock(&s->go->m);
+            s->go->count = s->done->count = w;
+            pthread_mutex_unlock(&s->go->m);
+            s->n_workers = w;
+            break;
+        }
     return true;
 }
 
@@ -391,10 +825,9 @@ static void search_free(search *s)
     free(s->live);
     free(s->live_path);
     free(s->live_fp);
-    for (uint32_t k = 0; k < HM_LABELS_MAX; k++) {
-        free(s->amp[k]);
-        free(s->amp_enc[k]);
-    }
+    workers_free(s);
+    free(s->offs);
+    free(s->pend);
 }
 
 static double now_s(void)
@@ -414,6 +847,11 @@ static void run(search *s)
     }
     memcpy(s->base, s->child, s->wb); /* constants for decoding */
     memcpy(s->live, s->child, s->wb);
+    if (!workers_init(s, s->child)) {
+        r->verdict = HM_V_ERROR;
+        snprintf(r->message, sizeof r->message, "out of memory at start (workers)");
+        return;
+    }
     r->encoded_bytes = hm_encoded_bytes(s->child, &s->cfg);
     if (!visit(s, UINT32_MAX, (hm_label){0}, s->child, false)) return;
     while (s->next.n > 0) {

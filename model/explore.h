@@ -20,6 +20,8 @@
 
 enum hm_verdict { HM_V_PASS = 0, HM_V_VIOLATION, HM_V_LIMIT, HM_V_ERROR };
 
+#define HM_THREADS_MAX 64
+
 typedef struct hm_limits {
     uint64_t max_states;      /* 0 = unbounded */
     uint32_t max_depth;       /* 0 = unbounded */
@@ -30,6 +32,8 @@ typedef struct hm_limits {
     bool por;                 /* partial-order reduction (por.h) */
     bool progress;            /* one line per BFS level on stderr */
     bool subsume;             /* skip a state whose twin with more fault budget was visited */
+    uint32_t threads;         /* workers expanding a level (0 or 1: the calling thread only);
+                                 the search and its figures are the same for any number */
     /* Tests: called for every child the search reaches (visited before or not; `via` is
      * the transition, terminal false), and for every expanded state that has no enabled
      * transition (terminal true, via.kind 0). NULL: not called. */

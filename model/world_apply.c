@@ -103,7 +103,7 @@ static int deliver_sreq(hm_world *w, const hm_config *cfg, const hm_item *it, hm
         r.has |= it->u.req.op == HERD_STORE_OP_READ ? (HERD_TF_AFTER | HERD_TF_LIMIT) : HERD_TF_MSG;
         hm_rec_emit(rec, &r);
     }
-    static herd_store_result res; /* 2 KiB: kept off the stack; the checker is single-threaded */
+    static _Thread_local herd_store_result res; /* 2 KiB: kept off the stack, one per search thread */
     int rc = herd_store_execute(hm_world_store(w), w->now, &it->u.req, &res);
     if (rc < 0 && herd_error_is_fatal(rc)) return fatal(w, rc);
     if (rc == HERD_OK && it->u.req.op != HERD_STORE_OP_READ) hm_oracle_append(w, cfg, it->u.req.msg, &res.pub);
@@ -116,7 +116,7 @@ static int deliver_sres(hm_world *w, const hm_config *cfg, const hm_item *it, hm
 {
     herd_session *ss = &w->sess[it->server][it->client];
     if (ss->conn != it->conn || ss->state == HERD_SESSION_CLOSED) return HERD_OK;
-    static herd_store_result res;
+    static _Thread_local herd_store_result res;
     memset(&res, 0, sizeof res);
     res.op = it->u.res.op;
     res.err = (int16_t)it->u.res.err;

@@ -316,6 +316,44 @@ Test(model_por, keeps_terminal_states_and_kill_results)
     por_keeps("no_gap_detection", 2, 1, 1u << HM_F_DROP);
 }
 
+/* Workers (explore.c): every figure and the counterexample are the same for any number
+ * of threads, on a passing model and on a broken one. */
+static void threads_same(const char *proto, uint32_t faults)
+{
+    hm_config cfg = small(proto, 2);
+    for (int f = 0; f < HM_F_COUNT; f++)
+        if (faults >> f & 1u) cfg.budget[f] = 1;
+    hm_result r[3];
+    for (uint32_t t = 0; t < 3; t++) {
+        hm_limits lim = {.max_memory = 1ull << 30, .symmetry = true, .liveness = true, .por = true, .subsume = true,
+                         .threads = t + 1u};
+        cr_assert_eq(hm_explore(&cfg, &lim, &r[t]), 0);
+    }
+    for (uint32_t t = 1; t < 3; t++) {
+        cr_assert_eq(r[t].verdict, r[0].verdict, "%s", proto);
+        cr_assert_eq(r[t].property, r[0].property, "%s", proto);
+        cr_assert_eq(r[t].states, r[0].states, "%s: %u threads", proto, t + 1u);
+        cr_assert_eq(r[t].transitions, r[0].transitions, "%s: %u threads", proto, t + 1u);
+        cr_assert_eq(r[t].live_steps, r[0].live_steps, "%s: %u threads", proto, t + 1u);
+        cr_assert_eq(r[t].reduced, r[0].reduced, "%s", proto);
+        cr_assert_eq(r[t].proviso, r[0].proviso, "%s", proto);
+        cr_assert_eq(r[t].subsumed, r[0].subsumed, "%s", proto);
+        cr_assert_eq(r[t].depth, r[0].depth, "%s", proto);
+        cr_assert_eq(r[t].path_len, r[0].path_len, "%s", proto);
+        for (uint32_t i = 0; i < r[0].path_len; i++)
+            cr_assert(memcmp(&r[t].path[i], &r[0].path[i], sizeof(hm_label)) == 0, "%s: step %u differs", proto, i);
+    }
+    for (uint32_t t = 0; t < 3; t++) hm_result_free(&r[t]);
+}
+
+Test(model_threads, same_figures_and_path)
+{
+    threads_same("correct", 1u << HM_F_SERVER_CRASH | 1u << HM_F_DUP);
+    threads_same("dedup_none", 1u << HM_F_DROP);
+    threads_same("resend_off", 1u << HM_F_SERVER_CRASH); /* an L1 counterexample */
+    threads_same("ack_before_persist", 0);
+}
+
 /* Budget subsumption (explore.c): a state whose twin with more fault budget left was
  * visited is skipped. Same verdict, property and counterexample length as without it,
  * and fewer states where a fault can leave the world as it found it. */

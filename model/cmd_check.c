@@ -134,10 +134,11 @@ static void report_text(const check_args *a, const hm_config *cfg, const hm_resu
                r->shortened ? "found a shorter one" : "found none shorter");
     printf("time       %.3f s: %.0f states/s, %.0f transitions/s (%.0f counting L1's)\n", r->seconds,
            (double)r->states / s, (double)r->transitions / s, (double)all / s);
-    printf("memory     %.1f bytes per visited state (fingerprint table + parent link); world %zu bytes, "
-           "encoding %zu bytes; frontier peak %.1f MiB\n",
-           r->states ? (double)(r->visited_bytes + r->parent_bytes) / (double)r->states : 0.0, r->world_bytes,
-           r->encoded_bytes, (double)r->frontier_peak_bytes / 1048576.0);
+    printf("memory     %.1f bytes per visited state (%.1f in the fingerprint table, in memory; a 6-byte parent "
+           "link, on disk); world %zu bytes, encoding %zu bytes; frontier peak %.1f MiB, on disk\n",
+           r->states ? (double)(r->visited_bytes + r->parent_bytes) / (double)r->states : 0.0,
+           r->states ? (double)r->visited_bytes / (double)r->states : 0.0, r->world_bytes, r->encoded_bytes,
+           (double)r->frontier_peak_bytes / 1048576.0);
     printf("collision  P(a fingerprint collision hid a state) <= %.3g\n", hm_collision_probability(r->states));
     if (r->message[0]) printf("note       %s\n", r->message);
     if (r->verdict == HM_V_VIOLATION)

@@ -1,11 +1,13 @@
 /* explore.c — breadth-first search over canonical encodings, with one fingerprint table,
- * compact parent links and memoised bounded liveness (see explore.h).
+ * parent links and BFS levels in temporary files, worker threads, and memoised bounded
+ * liveness (see explore.h).
  *
- * The hot path allocates nothing: each frontier state is decoded once into `base`, each
- * enabled transition runs on a copy of it in `child`, and the child's canonical encoding
- * is both hashed and, when new, appended to the next level's byte arena. Arenas and
- * parent arrays grow by doubling, every size checked against the memory bound first. */
+ * The hot path allocates nothing: each frontier state is decoded once into a worker's
+ * `base`, each enabled transition runs on a copy of it, and the child's canonical
+ * encoding is both hashed and, when new, appended to the next level's file. In memory:
+ * the fingerprint table (bounded by --max-memory) and a batch of the current level. */
 #define _POSIX_C_SOURCE 200809L
+#define _FILE_OFFSET_BITS 64
 #include "explore.h"
 
 #include "canon.h"
@@ -20,11 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 
+/* A BFS level, in a temporary file: entries of a 2-byte length, the 8-byte fingerprint
+ * and the encoding, written in order and read back in order, a batch at a time (the
+ * levels of a large model are gigabytes; the page cache keeps small ones in memory). */
 typedef struct level {
-    unsigned char *buf;   /* entries: u16 length, then the encoding */
-    size_t used, cap;
+    FILE *f;
+    uint64_t bytes;       /* written */
     uint64_t n;
     uint64_t first;       /* state index of the level's first entry */
 } level;
@@ -35,9 +41,9 @@ typedef struct search {
     hm_result *res;
     size_t wb;
     hm_fpset seen;
-    uint32_t *par;        /* parent state index, UINT32_MAX for the initial state */
-    uint16_t *lab;        /* the transition from the parent, packed */
-    uint64_t n_par, cap_par;
+    FILE *parents;        /* per state: 4-byte parent index (UINT32_MAX for the initial
+                             state) and 2-byte packed transition, in a temporary file */
+    uint64_t n_par;
     level cur, next;
     hm_world *base, *child, *live;
     bool por_cfg;
@@ -46,7 +52,9 @@ typedef struct search {
     struct hm_barrier *go, *done;
     bool stop;
     int phase;            /* what the workers run next: 1 or 3 */
-    size_t *offs;         /* a batch's entry offsets in cur.buf */
+    size_t *offs;         /* a batch's entry offsets in bbuf */
+    unsigned char *bbuf;  /* the batch's entries, read from the current level */
+    size_t cap_bbuf;
     struct lpend *pend;   /* phase 2's new states that need L1 */
     size_t n_pend, cap_pend;
     int held;             /* a safety violation phase 2 met, reported after the L1 runs before it */
@@ -72,61 +80,76 @@ double hm_collision_probability(uint64_t states)
 static uint16_t label_pack(hm_label l) { return (uint16_t)(l.kind | (l.a & 63u) << 4 | (l.b & 63u) << 10); }
 static hm_label label_unpack(uint16_t v) { return (hm_label){(uint8_t)(v & 15u), (uint8_t)(v >> 4 & 63u), (uint8_t)(v >> 10), 0}; }
 
-static size_t used_bytes(const search *s)
-{
-    return hm_fpset_bytes(&s->seen) + s->cap_par * (sizeof(uint32_t) + sizeof(uint16_t)) + s->cur.cap + s->next.cap;
-}
-
 /* A frontier entry: 2 bytes of length, the 8-byte fingerprint, the encoding. */
 #define ENTRY_HEAD 10u
+#define PARENT_BYTES 6u
+
+static FILE *temp_file(void)
+{
+    FILE *f = tmpfile();
+    if (f != NULL) setvbuf(f, NULL, _IOFBF, 1u << 20);
+    return f;
+}
 
 static bool level_push(search *s, level *l, uint64_t fp, const unsigned char *enc, size_t len)
 {
-    if (l->used + len + ENTRY_HEAD > l->cap) {
-        size_t cap = l->cap ? l->cap * 2u : 1u << 16;
-        while (cap < l->used + len + ENTRY_HEAD) cap *= 2u;
-        if (used_bytes(s) + (cap - l->cap) > s->lim->max_memory) return false;
-        unsigned char *nb = realloc(l->buf, cap);
-        if (nb == NULL) return false;
-        l->buf = nb;
-        l->cap = cap;
-    }
-    l->buf[l->used] = (unsigned char)(len & 0xffu);
-    l->buf[l->used + 1] = (unsigned char)(len >> 8);
-    memcpy(l->buf + l->used + 2, &fp, sizeof fp);
-    memcpy(l->buf + l->used + ENTRY_HEAD, enc, len);
-    l->used += len + ENTRY_HEAD;
+    (void)s;
+    unsigned char head[ENTRY_HEAD];
+    head[0] = (unsigned char)(len & 0xffu);
+    head[1] = (unsigned char)(len >> 8);
+    memcpy(head + 2, &fp, sizeof fp);
+    if (fwrite(head, 1, ENTRY_HEAD, l->f) != ENTRY_HEAD || fwrite(enc, 1, len, l->f) != len) return false;
+    l->bytes += len + ENTRY_HEAD;
     l->n++;
     return true;
+}
+
+/* The next entry of a level being read: its length and fingerprint, the encoding into
+ * out (HM_ENC_MAX bytes). False at a read error or a torn entry. */
+static bool level_read(level *l, size_t *len, uint64_t *fp, unsigned char *out)
+{
+    unsigned char head[ENTRY_HEAD];
+    if (fread(head, 1, ENTRY_HEAD, l->f) != ENTRY_HEAD) return false;
+    *len = (size_t)head[0] | (size_t)head[1] << 8;
+    memcpy(fp, head + 2, sizeof *fp);
+    return *len <= HM_ENC_MAX && fread(out, 1, *len, l->f) == *len;
 }
 
 static bool add_parent(search *s, uint32_t parent, hm_label label)
 {
     if (s->n_par >= UINT32_MAX - 1u) return false;
-    if (s->n_par == s->cap_par) {
-        uint64_t cap = s->cap_par ? s->cap_par * 2u : 4096u;
-        size_t add = (size_t)(cap - s->cap_par) * (sizeof(uint32_t) + sizeof(uint16_t));
-        if (used_bytes(s) + add > s->lim->max_memory) return false;
-        uint32_t *np = realloc(s->par, (size_t)cap * sizeof(uint32_t));
-        if (np == NULL) return false;
-        s->par = np;
-        uint16_t *nl = realloc(s->lab, (size_t)cap * sizeof(uint16_t));
-        if (nl == NULL) return false;
-        s->lab = nl;
-        s->cap_par = cap;
-    }
-    s->par[s->n_par] = parent;
-    s->lab[s->n_par] = label_pack(label);
+    unsigned char rec[PARENT_BYTES];
+    uint16_t l = label_pack(label);
+    memcpy(rec, &parent, 4);
+    memcpy(rec + 4, &l, 2);
+    if (fwrite(rec, 1, PARENT_BYTES, s->parents) != PARENT_BYTES) return false;
     s->n_par++;
     return true;
+}
+
+/* The parent link of state i (read back from the file: only paths need them). */
+static bool get_parent(search *s, uint32_t i, uint32_t *parent, hm_label *label)
+{
+    unsigned char rec[PARENT_BYTES];
+    if (fseeko(s->parents, (off_t)i * PARENT_BYTES, SEEK_SET) != 0 || fread(rec, 1, PARENT_BYTES, s->parents) != PARENT_BYTES)
+        return false;
+    uint16_t l;
+    memcpy(parent, rec, 4);
+    memcpy(&l, rec + 4, 2);
+    *label = label_unpack(l);
+    return fseeko(s->parents, 0, SEEK_END) == 0;
 }
 
 /* The path: the parent chain to state idx, then `last` (when its kind is not 0), then
  * L1's schedule; translated to concrete transitions (path.c). */
 static void build_path(search *s, uint32_t idx, hm_label last, int property)
 {
-    uint32_t len = 0;
-    for (uint32_t i = idx; i != UINT32_MAX && s->par[i] != UINT32_MAX; i = s->par[i]) len++;
+    uint32_t len = 0, par;
+    hm_label lab;
+    for (uint32_t i = idx; i != UINT32_MAX; i = par) {
+        if (!get_parent(s, i, &par, &lab)) { par = UINT32_MAX; break; }
+        if (par != UINT32_MAX) len++;
+    }
     uint32_t extra = last.kind ? 1u : 0u;
     uint32_t n = len + extra + s->live_len;
     hm_label *canon = calloc((size_t)n + 1u, sizeof(hm_label));
@@ -134,7 +157,10 @@ static void build_path(search *s, uint32_t idx, hm_label last, int property)
     r->path = calloc((size_t)n + 1u, sizeof(hm_label));
     if (canon == NULL || r->path == NULL) { free(canon); return; }
     uint32_t k = len;
-    for (uint32_t i = idx; i != UINT32_MAX && s->par[i] != UINT32_MAX; i = s->par[i]) canon[--k] = label_unpack(s->lab[i]);
+    for (uint32_t i = idx; i != UINT32_MAX && k > 0; i = par) {
+        if (!get_parent(s, i, &par, &lab) || par == UINT32_MAX) break;
+        canon[--k] = lab;
+    }
     if (extra) canon[len] = last;
     memcpy(canon + len + extra, s->live_path, s->live_len * sizeof(hm_label));
     if (hm_path_concretise(&s->cfg, s->lim->symmetry, canon, n, s->live_len, property, r->path) != 0) {
@@ -271,14 +297,10 @@ static bool visit_encoded(search *s, uint32_t parent, hm_label l, const hm_world
     bool proved = (*slot & HM_FP_LIVE) != 0;
     *slot |= HM_FP_SEEN | HM_FP_NEXT;
     s->res->states++;
-    if (!add_parent(s, parent, l)) return limit(s, "memory bound hit (parent links)");
+    if (!add_parent(s, parent, l)) return limit(s, "the parent links' temporary file could not be written (disk full?)");
     uint32_t idx = (uint32_t)(s->n_par - 1u);
     s->enc_total += (double)len;
-    if (!level_push(s, &s->next, fp, s->enc, len)) {
-        char why[160];
-        snprintf(why, sizeof why, "memory bound hit (frontier of %llu states)", (unsigned long long)s->next.n);
-        return limit(s, why);
-    }
+    if (!level_push(s, &s->next, fp, s->enc, len)) return limit(s, "the frontier's temporary file could not be written (disk full?)");
     if (!proved && s->lim->liveness && (s->cfg.props_mask & ((1u << HM_P_L1) | (1u << HM_P_I1)))) {
         p = live_check(s, w);
         if (p != HM_P_NONE) return violation(s, idx, (hm_label){0}, p);
@@ -550,13 +572,13 @@ static void phase1(worker *wk)
     wk->n_rec = wk->n_bytes = wk->n_worlds = 0;
     for (uint32_t e = wk->lo; e < wk->hi && !wk->bad && !wk->oom; e++) {
         size_t off = s->offs[e];
-        size_t len = (size_t)s->cur.buf[off] | (size_t)s->cur.buf[off + 1] << 8;
-        if (!load(wk, s->cur.buf + off + ENTRY_HEAD, len)) { wk->bad = true; break; }
+        size_t len = (size_t)s->bbuf[off] | (size_t)s->bbuf[off + 1] << 8;
+        if (!load(wk, s->bbuf + off + ENTRY_HEAD, len)) { wk->bad = true; break; }
         uint32_t n = hm_world_enabled(wk->base, &s->cfg, labels, true);
         if (n == 0 && s->lim->observe) {
             uint64_t fp;
-            memcpy(&fp, s->cur.buf + off + 2, sizeof fp);
-            emit(wk, e, (hm_label){0}, NULL, fp, s->cur.buf + off + ENTRY_HEAD, 0, CR_TERMINAL);
+            memcpy(&fp, s->bbuf + off + 2, sizeof fp);
+            emit(wk, e, (hm_label){0}, NULL, fp, s->bbuf + off + ENTRY_HEAD, 0, CR_TERMINAL);
         }
         if (s->por_cfg && expand_ample(wk, e, labels, n) > 0) continue;
         for (uint32_t k = 0; k < n; k++) {
@@ -637,14 +659,10 @@ static bool commit(search *s, worker *wk, const crec *r)
     bool proved = (*slot & HM_FP_LIVE) != 0;
     *slot |= HM_FP_SEEN | HM_FP_NEXT;
     s->res->states++;
-    if (!add_parent(s, r->parent, r->l)) return limit(s, "memory bound hit (parent links)");
+    if (!add_parent(s, r->parent, r->l)) return limit(s, "the parent links' temporary file could not be written (disk full?)");
     uint32_t idx = (uint32_t)(s->n_par - 1u);
     s->enc_total += (double)r->len;
-    if (!level_push(s, &s->next, r->fp, enc, r->len)) {
-        char why[160];
-        snprintf(why, sizeof why, "memory bound hit (frontier of %llu states)", (unsigned long long)s->next.n);
-        return limit(s, why);
-    }
+    if (!level_push(s, &s->next, r->fp, enc, r->len)) return limit(s, "the frontier's temporary file could not be written (disk full?)");
     if (!proved && r->world_off != NO_WORLD) {
         if (!grow_arena((void **)&s->pend, &s->cap_pend, s->n_pend + 1u, sizeof(lpend)))
             return limit(s, "out of memory (the L1 list)");
@@ -658,24 +676,45 @@ static bool commit(search *s, worker *wk, const crec *r)
     return true;
 }
 
+static bool read_error(search *s)
+{
+    s->res->verdict = HM_V_ERROR;
+    snprintf(s->res->message, sizeof s->res->message, "the frontier's temporary file could not be read back");
+    return false;
+}
+
 static bool expand_level(search *s)
 {
-    size_t off = 0;
+    unsigned char e[HM_ENC_MAX];
+    size_t len;
+    uint64_t fp;
     /* The level's states are now the current level: no longer "next" for the proviso. */
+    if (fflush(s->cur.f) != 0 || fseeko(s->cur.f, 0, SEEK_SET) != 0) return read_error(s);
     for (uint64_t i = 0; i < s->cur.n; i++) {
-        size_t len = (size_t)s->cur.buf[off] | (size_t)s->cur.buf[off + 1] << 8;
-        uint64_t fp;
-        memcpy(&fp, s->cur.buf + off + 2, sizeof fp);
+        if (!level_read(&s->cur, &len, &fp, e)) return read_error(s);
         uint64_t *slot = hm_fpset_find(&s->seen, fp);
         if (slot) *slot &= ~(uint64_t)HM_FP_NEXT;
-        off += len + ENTRY_HEAD;
     }
-    off = 0;
+    if (fseeko(s->cur.f, 0, SEEK_SET) != 0) return read_error(s);
     for (uint64_t b = 0; b < s->cur.n; b += BATCH) {
         uint32_t n = (uint32_t)(s->cur.n - b < BATCH ? s->cur.n - b : BATCH);
-        for (uint32_t e = 0; e < n; e++) {
-            s->offs[e] = off;
-            off += ((size_t)s->cur.buf[off] | (size_t)s->cur.buf[off + 1] << 8) + ENTRY_HEAD;
+        size_t off = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            if (!level_read(&s->cur, &len, &fp, e)) return read_error(s);
+            if (off + len + ENTRY_HEAD > s->cap_bbuf) {
+                size_t cap = s->cap_bbuf ? s->cap_bbuf * 2u : 1u << 16;
+                while (cap < off + len + ENTRY_HEAD) cap *= 2u;
+                unsigned char *nb = realloc(s->bbuf, cap);
+                if (nb == NULL) return limit(s, "out of memory (a batch of the frontier)");
+                s->bbuf = nb;
+                s->cap_bbuf = cap;
+            }
+            s->offs[k] = off;
+            s->bbuf[off] = (unsigned char)(len & 0xffu);
+            s->bbuf[off + 1] = (unsigned char)(len >> 8);
+            memcpy(s->bbuf + off + 2, &fp, sizeof fp);
+            memcpy(s->bbuf + off + ENTRY_HEAD, e, len);
+            off += len + ENTRY_HEAD;
         }
         for (uint32_t w = 0; w < s->n_workers; w++) {
             worker *wk = &s->wk[w];
@@ -816,10 +855,10 @@ static bool workers_init(search *s, const hm_world *init)
 static void search_free(search *s)
 {
     hm_fpset_free(&s->seen);
-    free(s->par);
-    free(s->lab);
-    free(s->cur.buf);
-    free(s->next.buf);
+    if (s->parents) fclose(s->parents);
+    if (s->cur.f) fclose(s->cur.f);
+    if (s->next.f) fclose(s->next.f);
+    free(s->bbuf);
     free(s->base);
     free(s->child);
     free(s->live);
@@ -859,17 +898,22 @@ static void run(search *s)
         s->cur = s->next;
         s->next = t;
         s->next.n = 0;
-        s->next.used = 0;
+        s->next.bytes = 0;
         s->next.first = s->cur.first + s->cur.n;
+        if (fflush(s->next.f) != 0 || ftruncate(fileno(s->next.f), 0) != 0 || fseeko(s->next.f, 0, SEEK_SET) != 0) {
+            r->verdict = HM_V_ERROR;
+            snprintf(r->message, sizeof r->message, "the frontier's temporary file could not be reset");
+            return;
+        }
         if (s->lim->max_depth && r->depth >= s->lim->max_depth) {
             char why[96];
             snprintf(why, sizeof why, "depth bound hit (%u)", s->lim->max_depth);
             limit(s, why);
             return;
         }
-        size_t fb = s->cur.cap + s->next.cap;
-        if (fb > r->frontier_peak_bytes) r->frontier_peak_bytes = fb;
         if (!expand_level(s)) return;
+        size_t fb = (size_t)(s->cur.bytes + s->next.bytes);
+        if (fb > r->frontier_peak_bytes) r->frontier_peak_bytes = fb;
         if (s->next.n > 0) r->depth++;
         if (s->lim->progress && s->next.n > 0)
             fprintf(stderr, "level %u: %llu states (%llu new), %llu transitions, %.1f s\n", r->depth,
@@ -922,8 +966,19 @@ int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res)
     s->live = calloc(1, s->wb);
     s->live_path = calloc(cfg->liveness_steps + 1u, sizeof(hm_label));
     s->live_fp = calloc(cfg->liveness_steps + 2u, sizeof(uint64_t));
+    s->cur.f = temp_file();
+    s->next.f = temp_file();
+    s->parents = temp_file();
+    if (!s->cur.f || !s->next.f || !s->parents) {
+        search_free(s);
+        free(s);
+        res->verdict = HM_V_ERROR;
+        snprintf(res->message, sizeof res->message, "no temporary file for the frontier or the parent links");
+        return -1;
+    }
+    /* The fingerprint table is what stays in memory (levels and parent links are files). */
     if (!s->base || !s->child || !s->live || !s->live_path || !s->live_fp ||
-        hm_fpset_init(&s->seen, 16, lim->max_memory / 2) != 0) {
+        hm_fpset_init(&s->seen, 16, lim->max_memory) != 0) {
         search_free(s);
         free(s);
         res->verdict = HM_V_ERROR;
@@ -935,7 +990,7 @@ int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res)
     res->seconds = now_s() - s->t0;
     res->table_entries = s->seen.count;
     res->visited_bytes = hm_fpset_bytes(&s->seen);
-    res->parent_bytes = (size_t)s->n_par * (sizeof(uint32_t) + sizeof(uint16_t));
+    res->parent_bytes = (size_t)s->n_par * PARENT_BYTES;
     res->encoded_mean = res->states ? s->enc_total / (double)res->states : 0.0;
     bool shorten = s->por_cfg && res->verdict == HM_V_VIOLATION && res->path_len > res->live_suffix;
     search_free(s);

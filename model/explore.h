@@ -5,9 +5,10 @@
  * state from which the fault-free schedule fails, followed by that schedule).
  *
  * Memory per visited state: one 8-byte slot of the fingerprint table (fpset.h, at most
- * 80 % full) and a 6-byte parent link (parent index, packed transition) for rebuilding
- * the path. The frontier holds canonical encodings (canon.h), one BFS level at a time,
- * decoded once per expanded state. A path is rebuilt in two passes: the canonical chain
+ * 80 % full) — the only per-state cost in memory. The parent links (6 bytes per state:
+ * parent index, packed transition) and the BFS levels (canonical encodings, canon.h) are
+ * temporary files, written in order and read back in order (levels) or only to rebuild a
+ * path (links). A path is rebuilt in two passes: the canonical chain
  * (decode, apply, encode, as the search did) gives each step's fingerprint; then, from
  * the concrete initial world, each step takes a transition whose child has that
  * fingerprint, so the path replays on real machines with real ids and clocks.
@@ -25,7 +26,7 @@ enum hm_verdict { HM_V_PASS = 0, HM_V_VIOLATION, HM_V_LIMIT, HM_V_ERROR };
 typedef struct hm_limits {
     uint64_t max_states;      /* 0 = unbounded */
     uint32_t max_depth;       /* 0 = unbounded */
-    uint64_t max_memory;      /* bytes for the visited set, parents and frontier */
+    uint64_t max_memory;      /* bytes for the fingerprint table (the rest is on disk) */
     bool symmetry;
     bool liveness;            /* run L1 from every state */
     bool selfcheck;           /* re-encode every decoded state and compare (tests) */

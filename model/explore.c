@@ -18,6 +18,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@
 /* A BFS level, in a temporary file: entries of a 2-byte length, the 8-byte fingerprint
  * and the encoding, written in order and read back in order, a batch at a time (the
  * levels of a large model are gigabytes; the page cache keeps small ones in memory). */
+#define BATCH_MAX 512u /* = BATCH, CHUNK below (declared before the search struct) */
+#define CHUNK_MIN 8u
+
 typedef struct level {
     FILE *f;
     uint64_t bytes;       /* written */
@@ -53,6 +57,11 @@ typedef struct search {
     bool stop;
     int phase;            /* what the workers run next: 1 or 3 */
     size_t *offs;         /* a batch's entry offsets in bbuf */
+    uint32_t batch_n, n_chunks;
+    _Atomic uint32_t next_chunk;
+    _Atomic size_t next_pend;
+    uint32_t chunk_w[BATCH_MAX / CHUNK_MIN];   /* the worker that expanded chunk c */
+    size_t chunk_rec[BATCH_MAX / CHUNK_MIN], chunk_end[BATCH_MAX / CHUNK_MIN]; /* its records */
     unsigned char *bbuf;  /* the batch's entries, read from the current level */
     size_t cap_bbuf;
     struct lpend *pend;   /* phase 2's new states that need L1 */
@@ -245,30 +254,32 @@ static bool violation(search *s, uint32_t idx, hm_label last, int p)
  * (visit's `subsume`): the cycle proviso reasons about the ample children it sees. */
 #define DOM_TWINS_MAX 64u
 
-static bool dominated(search *s, size_t len)
+static bool dominated_enc(const search *s, const unsigned char *enc, size_t len, unsigned char *twin)
 {
     if (!s->lim->subsume || len < HM_F_COUNT) return false;
     uint32_t lo[HM_F_COUNT], span[HM_F_COUNT], twins = 1;
     for (int f = 0; f < HM_F_COUNT; f++) {
         uint32_t hi = s->cfg.budget[f];
-        lo[f] = s->enc[f];
+        lo[f] = enc[f];
         if (hi >= 128u || lo[f] > hi) return false;
         span[f] = hi - lo[f] + 1u;
         twins *= span[f];
         if (twins > DOM_TWINS_MAX) return false;
     }
-    memcpy(s->twin, s->enc, len);
+    memcpy(twin, enc, len);
     for (uint32_t k = 1; k < twins; k++) { /* k = 0 is the state itself */
         uint32_t r = k;
         for (int f = 0; f < HM_F_COUNT; f++) {
-            s->twin[f] = (unsigned char)(lo[f] + r % span[f]);
+            twin[f] = (unsigned char)(lo[f] + r % span[f]);
             r /= span[f];
         }
-        uint64_t h = XXH3_64bits(s->twin, len);
+        uint64_t h = XXH3_64bits(twin, len);
         if (hm_fpset_flags(&s->seen, h ? h : 1u) & HM_FP_SEEN) return true;
     }
     return false;
 }
+
+static bool dominated(search *s, size_t len) { return dominated_enc(s, s->enc, len, s->twin); }
 
 /* A child of state `parent` by l: check it, and record and queue it when new. Returns
  * false when the search ends. */
@@ -327,6 +338,8 @@ static bool visit_encoded(search *s, uint32_t parent, hm_label l, const hm_world
  * L1's proofs) does not depend on how the batch was shared, so every figure and every
  * path is the same for any number of workers. */
 #define BATCH 512u
+#define CHUNK 8u  /* states handed to a worker at a time */
+_Static_assert(BATCH == BATCH_MAX && CHUNK == CHUNK_MIN, "the chunk table is sized by BATCH_MAX / CHUNK_MIN");
 
 /* A barrier whose party count can shrink before first use (a thread that failed to
  * start): pthread_barrier_t cannot. */
@@ -368,7 +381,7 @@ static void bar_free(hm_barrier *b)
     free(b);
 }
 
-enum { CR_TERMINAL = 1u, CR_SUBSUME = 2u };
+enum { CR_TERMINAL = 1u, CR_SUBSUME = 2u, CR_OBSERVE = 4u /* seen before the batch: for the observer only */ };
 #define NO_WORLD UINT64_MAX
 
 /* A new state whose L1 runs in phase 3: the record, where its result goes. */
@@ -402,6 +415,7 @@ typedef struct worker {
     size_t amp_len[HM_LABELS_MAX];
     uint64_t amp_fp[HM_LABELS_MAX];
     unsigned char enc[HM_ENC_MAX];
+    unsigned char twin[HM_ENC_MAX]; /* budget subsumption's scratch */
     hm_label *live_path;
     uint64_t *live_fp;
     crec *rec;
@@ -412,9 +426,8 @@ typedef struct worker {
     size_t n_marks, cap_marks;
     unsigned char *worlds;     /* child worlds kept for L1 */
     size_t n_worlds, cap_worlds;
-    uint32_t lo, hi;           /* this phase's share of the batch, or of the L1 list */
     uint64_t batch_first;      /* level index of the batch's first state */
-    uint64_t transitions, reduced, proviso, live_steps;
+    uint64_t transitions, reduced, proviso, live_steps, subsumed;
     bool bad, oom;
     pthread_t th;
 } worker;
@@ -473,11 +486,28 @@ static int live_try(worker *wk, const hm_world *w, uint32_t *n_marks)
     return HM_P_NONE;
 }
 
-/* Record a child (encoding in wk->enc, or in enc when not NULL). */
+/* Record a child (encoding in wk->enc, or in enc when not NULL). A child visited before
+ * the batch, or whose twin with more budget was, is dropped here (phase 2 would drop it:
+ * the table only grows); the observer still hears of the first kind. */
 static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint64_t fp, const unsigned char *enc,
                  size_t len, uint8_t flags)
 {
     search *s = wk->s;
+    uint8_t prop = HM_P_NONE;
+    uint32_t f = 0;
+    if (!(flags & CR_TERMINAL)) {
+        f = hm_fpset_flags(&s->seen, fp);
+        if (f & HM_FP_SEEN) {
+            if (s->lim->observe == NULL) return;
+            flags |= CR_OBSERVE;
+        } else {
+            prop = (uint8_t)hm_props_check(w, &s->cfg);
+            if (prop == HM_P_NONE && (flags & CR_SUBSUME) && dominated_enc(s, enc ? enc : wk->enc, len, wk->twin)) {
+                wk->subsumed++;
+                return;
+            }
+        }
+    }
     if (!grow_arena((void **)&wk->rec, &wk->cap_rec, wk->n_rec + 1u, sizeof(crec)) ||
         !grow_arena((void **)&wk->bytes, &wk->cap_bytes, wk->n_bytes + len, 1u)) {
         wk->oom = true;
@@ -495,12 +525,11 @@ static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint
     r->flags = flags;
     memcpy(wk->bytes + wk->n_bytes, enc ? enc : wk->enc, len);
     wk->n_bytes += len;
-    if (flags & CR_TERMINAL) return;
-    r->prop = (uint8_t)hm_props_check(w, &s->cfg);
+    if (flags & (CR_TERMINAL | CR_OBSERVE)) return;
+    r->prop = prop;
     if (r->prop != HM_P_NONE) return;
     if (!s->lim->liveness || !(s->cfg.props_mask & ((1u << HM_P_L1) | (1u << HM_P_I1)))) return;
-    uint32_t f = hm_fpset_flags(&s->seen, fp);
-    if (f & (HM_FP_SEEN | HM_FP_LIVE)) return; /* not new, or proved already */
+    if (f & HM_FP_LIVE) return; /* proved already */
     if (!grow_arena((void **)&wk->worlds, &wk->cap_worlds, (wk->n_worlds + 1u) * s->wb, 1u)) {
         wk->oom = true;
         return;
@@ -570,37 +599,48 @@ static void phase1(worker *wk)
     search *s = wk->s;
     hm_label labels[HM_LABELS_MAX];
     wk->n_rec = wk->n_bytes = wk->n_worlds = 0;
-    for (uint32_t e = wk->lo; e < wk->hi && !wk->bad && !wk->oom; e++) {
-        size_t off = s->offs[e];
-        size_t len = (size_t)s->bbuf[off] | (size_t)s->bbuf[off + 1] << 8;
-        if (!load(wk, s->bbuf + off + ENTRY_HEAD, len)) { wk->bad = true; break; }
-        uint32_t n = hm_world_enabled(wk->base, &s->cfg, labels, true);
-        if (n == 0 && s->lim->observe) {
-            uint64_t fp;
-            memcpy(&fp, s->bbuf + off + 2, sizeof fp);
-            emit(wk, e, (hm_label){0}, NULL, fp, s->bbuf + off + ENTRY_HEAD, 0, CR_TERMINAL);
+    uint32_t me = (uint32_t)(wk - s->wk);
+    for (;;) { /* chunks handed out in turn: shares follow the work, the order is kept per chunk */
+        uint32_t c = atomic_fetch_add(&s->next_chunk, 1u);
+        if (c >= s->n_chunks || wk->bad || wk->oom) break;
+        s->chunk_w[c] = me;
+        s->chunk_rec[c] = wk->n_rec;
+        uint32_t end = (c + 1u) * CHUNK < s->batch_n ? (c + 1u) * CHUNK : s->batch_n;
+        for (uint32_t e = c * CHUNK; e < end && !wk->bad && !wk->oom; e++) {
+            size_t off = s->offs[e];
+            size_t len = (size_t)s->bbuf[off] | (size_t)s->bbuf[off + 1] << 8;
+            if (!load(wk, s->bbuf + off + ENTRY_HEAD, len)) { wk->bad = true; break; }
+            uint32_t n = hm_world_enabled(wk->base, &s->cfg, labels, true);
+            if (n == 0 && s->lim->observe) {
+                uint64_t fp;
+                memcpy(&fp, s->bbuf + off + 2, sizeof fp);
+                emit(wk, e, (hm_label){0}, NULL, fp, s->bbuf + off + ENTRY_HEAD, 0, CR_TERMINAL);
+            }
+            if (s->por_cfg && expand_ample(wk, e, labels, n) > 0) continue;
+            for (uint32_t k = 0; k < n; k++) {
+                memcpy(wk->child, wk->base, s->wb);
+                if (hm_world_apply(wk->child, &s->cfg, labels[k], NULL) == HM_APPLY_NA) continue;
+                wk->transitions++;
+                size_t clen;
+                uint64_t fp = wk_fp(wk, wk->child, &clen);
+                emit(wk, e, labels[k], wk->child, fp, NULL, clen, CR_SUBSUME);
+            }
         }
-        if (s->por_cfg && expand_ample(wk, e, labels, n) > 0) continue;
-        for (uint32_t k = 0; k < n; k++) {
-            memcpy(wk->child, wk->base, s->wb);
-            if (hm_world_apply(wk->child, &s->cfg, labels[k], NULL) == HM_APPLY_NA) continue;
-            wk->transitions++;
-            size_t clen;
-            uint64_t fp = wk_fp(wk, wk->child, &clen);
-            emit(wk, e, labels[k], wk->child, fp, NULL, clen, CR_SUBSUME);
-        }
+        s->chunk_end[c] = wk->n_rec;
     }
 }
 
-/* Phase 3 on this worker's share of the L1 list: L1 from each new state, reading the
- * table as phase 2 left it (the proofs of this batch's other runs are not visible yet:
- * more steps than one run after another, the same verdicts). */
+/* Phase 3, on pieces of the L1 list handed out in turn: L1 from each new state, reading
+ * the table as phase 2 left it (the proofs of this batch's other runs are not visible
+ * yet: more steps than one run after another, the same verdicts). */
 static void phase3(worker *wk)
 {
     search *s = wk->s;
     wk->n_marks = 0;
     uint32_t me = (uint32_t)(wk - s->wk);
-    for (uint32_t i = wk->lo; i < wk->hi && !wk->oom; i++) {
+    for (;;) {
+        size_t i = atomic_fetch_add(&s->next_pend, 1u);
+        if (i >= s->n_pend || wk->oom) break;
         lpend *p = &s->pend[i];
         const crec *r = &s->wk[p->w].rec[p->rec];
         p->by = me;
@@ -643,6 +683,10 @@ static bool commit(search *s, worker *wk, const crec *r)
         s->lim->observe(s->lim->observe_ctx, r->fp, (hm_label){0}, true);
         return true;
     }
+    if (r->flags & CR_OBSERVE) {
+        s->lim->observe(s->lim->observe_ctx, r->fp, r->l, false);
+        return true;
+    }
     if (r->prop != HM_P_NONE) { /* reported after the L1 runs of the new states before it */
         s->held = r->prop;
         s->held_parent = r->parent;
@@ -650,12 +694,9 @@ static bool commit(search *s, worker *wk, const crec *r)
         return false;
     }
     if (s->lim->observe) s->lim->observe(s->lim->observe_ctx, r->fp, r->l, false);
-    uint32_t own = hm_fpset_flags(&s->seen, r->fp);
-    if (own & HM_FP_SEEN) return true;
-    memcpy(s->enc, enc, r->len);
-    if ((r->flags & CR_SUBSUME) && dominated(s, r->len)) { s->res->subsumed++; return true; }
     uint64_t *slot = hm_fpset_slot(&s->seen, r->fp);
     if (slot == NULL) return limit(s, "memory bound hit (fingerprint table)");
+    if (*slot & HM_FP_SEEN) return true; /* reached earlier in this batch */
     bool proved = (*slot & HM_FP_LIVE) != 0;
     *slot |= HM_FP_SEEN | HM_FP_NEXT;
     s->res->states++;
@@ -716,12 +757,10 @@ static bool expand_level(search *s)
             memcpy(s->bbuf + off + ENTRY_HEAD, e, len);
             off += len + ENTRY_HEAD;
         }
-        for (uint32_t w = 0; w < s->n_workers; w++) {
-            worker *wk = &s->wk[w];
-            wk->lo = (uint32_t)((uint64_t)n * w / s->n_workers);
-            wk->hi = (uint32_t)((uint64_t)n * (w + 1u) / s->n_workers);
-            wk->batch_first = b;
-        }
+        for (uint32_t w = 0; w < s->n_workers; w++) s->wk[w].batch_first = b;
+        s->batch_n = n;
+        s->n_chunks = (n + CHUNK - 1u) / CHUNK;
+        atomic_store(&s->next_chunk, 0u);
         run_phase(s, 1);
         for (uint32_t w = 0; w < s->n_workers; w++) {
             worker *wk = &s->wk[w];
@@ -729,7 +768,8 @@ static bool expand_level(search *s)
             s->res->reduced += wk->reduced;
             s->res->proviso += wk->proviso;
             s->res->live_steps += wk->live_steps;
-            wk->transitions = wk->reduced = wk->proviso = wk->live_steps = 0;
+            s->res->subsumed += wk->subsumed;
+            wk->transitions = wk->reduced = wk->proviso = wk->live_steps = wk->subsumed = 0;
             if (wk->bad) {
                 s->res->verdict = HM_V_ERROR;
                 snprintf(s->res->message, sizeof s->res->message, "a frontier state did not decode (canon.c bug)");
@@ -741,17 +781,16 @@ static bool expand_level(search *s)
         s->n_pend = 0;
         s->held = HM_P_NONE;
         bool go_on = true;
-        for (uint32_t w = 0; w < s->n_workers && go_on; w++)
-            for (size_t i = 0; i < s->wk[w].n_rec && go_on; i++) go_on = commit(s, &s->wk[w], &s->wk[w].rec[i]);
+        for (uint32_t c = 0; c < s->n_chunks && go_on; c++) {
+            worker *wk = &s->wk[s->chunk_w[c]];
+            for (size_t i = s->chunk_rec[c]; i < s->chunk_end[c] && go_on; i++) go_on = commit(s, wk, &wk->rec[i]);
+        }
         if (!go_on && s->held == HM_P_NONE) return false; /* a limit */
         /* Phase 3: L1 from the new states, in parallel; phase 4: in order, the first that
          * fails is the counterexample, then the held safety violation; the proofs are
          * marked (a cache: only as far as memory allows). */
         if (s->n_pend > 0) {
-            for (uint32_t w = 0; w < s->n_workers; w++) {
-                s->wk[w].lo = (uint32_t)((uint64_t)s->n_pend * w / s->n_workers);
-                s->wk[w].hi = (uint32_t)((uint64_t)s->n_pend * (w + 1u) / s->n_workers);
-            }
+            atomic_store(&s->next_pend, 0u);
             run_phase(s, 3);
             for (uint32_t w = 0; w < s->n_workers; w++) {
                 s->res->live_steps += s->wk[w].live_steps;

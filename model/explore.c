@@ -190,10 +190,23 @@ static uint64_t fp_of(search *s, const hm_world *w, size_t *len)
     return h ? h : 1u;
 }
 
+/* L1's proofs are kept under the fingerprint of the state with its fault budgets set to 0:
+ * the fault-free schedule never reads a budget (no fault, no variant), so every budget twin
+ * has the same L1 verdict and one proof serves them all. The budgets are the encoding's
+ * first HM_F_COUNT bytes (one LEB128 byte each: hm_config_check keeps them below 128). */
+static uint64_t live_key(const unsigned char *enc, size_t len)
+{
+    unsigned char tmp[HM_ENC_MAX];
+    memcpy(tmp, enc, len);
+    memset(tmp, 0, len < HM_F_COUNT ? len : HM_F_COUNT);
+    uint64_t h = XXH3_64bits(tmp, len);
+    return h ? h : 1u;
+}
+
 /* L1: from w, the fault-free deterministic schedule reaches a quiescent world where every
  * retry queue is empty and every ACKed message was delivered, within liveness_steps.
- * States already proved (HM_FP_LIVE) end the run early; a successful run marks all of
- * its states. Returns HM_P_NONE or the property. */
+ * States already proved (HM_FP_LIVE under live_key) end the run early; a successful run
+ * marks all of its states. Returns HM_P_NONE or the property. */
 static int live_check(search *s, const hm_world *w)
 {
     const hm_config *cfg = &s->cfg;
@@ -202,9 +215,10 @@ static int live_check(search *s, const hm_world *w)
     uint32_t n_fp = 0;
     for (;;) {
         size_t len;
-        uint64_t fp = fp_of(s, s->live, &len);
-        if (hm_fpset_flags(&s->seen, fp) & HM_FP_LIVE) break;
-        s->live_fp[n_fp++] = fp;
+        (void)fp_of(s, s->live, &len);
+        uint64_t key = live_key(s->enc, len);
+        if (hm_fpset_flags(&s->seen, key) & HM_FP_LIVE) break;
+        s->live_fp[n_fp++] = key;
         hm_label l;
         if (!hm_world_progress(s->live, cfg, &l)) {
             int p = hm_props_quiescent(s->live, cfg);
@@ -305,8 +319,8 @@ static bool visit_encoded(search *s, uint32_t parent, hm_label l, const hm_world
     if (subsume && dominated(s, len)) { s->res->subsumed++; return true; }
     uint64_t *slot = hm_fpset_slot(&s->seen, fp);
     if (slot == NULL) return limit(s, "memory bound hit (fingerprint table)");
-    bool proved = (*slot & HM_FP_LIVE) != 0;
     *slot |= HM_FP_SEEN | HM_FP_NEXT;
+    bool proved = (hm_fpset_flags(&s->seen, live_key(s->enc, len)) & HM_FP_LIVE) != 0;
     s->res->states++;
     if (!add_parent(s, parent, l)) return limit(s, "the parent links' temporary file could not be written (disk full?)");
     uint32_t idx = (uint32_t)(s->n_par - 1u);
@@ -462,9 +476,10 @@ static int live_try(worker *wk, const hm_world *w, uint32_t *n_marks)
     *n_marks = 0;
     for (;;) {
         size_t len;
-        uint64_t fp = wk_fp(wk, wk->live, &len);
-        if (hm_fpset_flags(&s->seen, fp) & HM_FP_LIVE) break;
-        wk->live_fp[n_fp++] = fp;
+        (void)wk_fp(wk, wk->live, &len);
+        uint64_t key = live_key(wk->enc, len);
+        if (hm_fpset_flags(&s->seen, key) & HM_FP_LIVE) break;
+        wk->live_fp[n_fp++] = key;
         hm_label l;
         if (!hm_world_progress(wk->live, cfg, &l)) {
             int p = hm_props_quiescent(wk->live, cfg);
@@ -529,7 +544,7 @@ static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint
     r->prop = prop;
     if (r->prop != HM_P_NONE) return;
     if (!s->lim->liveness || !(s->cfg.props_mask & ((1u << HM_P_L1) | (1u << HM_P_I1)))) return;
-    if (f & HM_FP_LIVE) return; /* proved already */
+    if (hm_fpset_flags(&s->seen, live_key(enc ? enc : wk->enc, len)) & HM_FP_LIVE) return; /* proved already */
     if (!grow_arena((void **)&wk->worlds, &wk->cap_worlds, (wk->n_worlds + 1u) * s->wb, 1u)) {
         wk->oom = true;
         return;
@@ -697,14 +712,13 @@ static bool commit(search *s, worker *wk, const crec *r)
     uint64_t *slot = hm_fpset_slot(&s->seen, r->fp);
     if (slot == NULL) return limit(s, "memory bound hit (fingerprint table)");
     if (*slot & HM_FP_SEEN) return true; /* reached earlier in this batch */
-    bool proved = (*slot & HM_FP_LIVE) != 0;
     *slot |= HM_FP_SEEN | HM_FP_NEXT;
     s->res->states++;
     if (!add_parent(s, r->parent, r->l)) return limit(s, "the parent links' temporary file could not be written (disk full?)");
     uint32_t idx = (uint32_t)(s->n_par - 1u);
     s->enc_total += (double)r->len;
     if (!level_push(s, &s->next, r->fp, enc, r->len)) return limit(s, "the frontier's temporary file could not be written (disk full?)");
-    if (!proved && r->world_off != NO_WORLD) {
+    if (r->world_off != NO_WORLD) { /* new, and not proved when phase 1 looked (nothing proved since) */
         if (!grow_arena((void **)&s->pend, &s->cap_pend, s->n_pend + 1u, sizeof(lpend)))
             return limit(s, "out of memory (the L1 list)");
         s->pend[s->n_pend++] = (lpend){.w = (uint32_t)(wk - s->wk), .rec = (uint64_t)(r - wk->rec), .idx = idx};

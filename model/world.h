@@ -42,6 +42,7 @@
 #define HM_LOCAL_BYTES_MAX 1024
 #define HM_CLOSE_CODES_MAX 4
 #define HM_NONE 0xffu
+#define HM_BUDGET_MAX 8    /* per fault kind (model files: 0..8) */
 
 /* Fault kinds, each with its own budget. */
 enum hm_fault {

@@ -57,7 +57,10 @@ int hm_config_check(hm_config *cfg, const char **why)
     else if (hm_world_local_bytes(cfg) > HM_LOCAL_BYTES_MAX) *why = "local dedup capacity too large";
     else if (cfg->server.read_batch < 1 || cfg->server.read_batch > HM_READ_MAX) *why = "read batch must be 1..4";
     else if (cfg->liveness_steps < 1 || cfg->liveness_steps > 100000) *why = "liveness steps must be 1..100000";
-    else if (cfg->s2c_eager == HM_S2C_EAGER && (cfg->budget[HM_F_CLOSE] || cfg->budget[HM_F_OFFLINE]))
+    for (int f = 0; f < HM_F_COUNT && *why == NULL; f++)
+        if (cfg->budget[f] > HM_BUDGET_MAX) *why = "fault budgets must be 0..8"; /* one LEB128 byte each (explore.c) */
+    if (*why != NULL) return HERD_EINVAL;
+    if (cfg->s2c_eager == HM_S2C_EAGER && (cfg->budget[HM_F_CLOSE] || cfg->budget[HM_F_OFFLINE]))
         *why = "network server_to_client: eager models lost replies for drops and crashes only; "
                "with closes or offline clients use auto or queued";
     if (*why) return HERD_EINVAL;

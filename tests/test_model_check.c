@@ -547,3 +547,18 @@ Test(model_minimal, ack_before_persist_shortest_with_por)
     cr_assert_eq(r.path_len, 4, "got %u", r.path_len);
     hm_result_free(&r);
 }
+
+/* Budgets are one LEB128 byte each in an encoding (subsumption and L1's budget-free proof
+ * keys patch those bytes): the configuration refuses more than HM_BUDGET_MAX. */
+Test(model_config, fault_budget_bound)
+{
+    hm_config cfg;
+    hm_config_defaults(&cfg);
+    cr_assert_eq(herd_protocol_parse("correct", &cfg.proto), 0);
+    const char *why = NULL;
+    cfg.budget[HM_F_DUP] = HM_BUDGET_MAX;
+    cr_assert_eq(hm_config_check(&cfg, &why), 0);
+    cfg.budget[HM_F_DUP] = HM_BUDGET_MAX + 1;
+    cr_assert_neq(hm_config_check(&cfg, &why), 0);
+    cr_assert_str_eq(why, "fault budgets must be 0..8");
+}

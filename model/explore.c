@@ -203,42 +203,57 @@ static uint64_t live_key(const unsigned char *enc, size_t len)
     return h ? h : 1u;
 }
 
-/* L1: from w, the fault-free deterministic schedule reaches a quiescent world where every
- * retry queue is empty and every ACKed message was delivered, within liveness_steps.
- * States already proved (HM_FP_LIVE under live_key) end the run early; a successful run
- * marks all of its states. Returns HM_P_NONE or the property. */
-static int live_check(search *s, const hm_world *w)
+/* One L1 run: from w (copied into the scratch world live, enc the encoder's scratch), the
+ * fault-free deterministic schedule must reach a quiescent world where every retry queue
+ * is empty and every ACKed message was delivered, within liveness_steps. States already
+ * proved (HM_FP_LIVE under live_key) end the run early. The run records the keys of the
+ * states it passed (keys, *n_keys) and, when path is not NULL, its labels (*n_path).
+ * Returns the property, or HM_P_NONE with *proves false when a safety violation on the way
+ * leaves the matter to the search (which finds it at its shortest depth): such a run
+ * proves nothing. The table is only read. */
+static int live_run(const search *s, hm_world *live, const hm_world *w, unsigned char *enc, hm_label *path,
+                    uint32_t *n_path, uint64_t *keys, uint32_t *n_keys, uint64_t *steps_done, bool *proves)
 {
     const hm_config *cfg = &s->cfg;
-    memcpy(s->live, w, s->wb);
-    s->live_len = 0;
-    uint32_t n_fp = 0;
+    memcpy(live, w, s->wb);
+    uint32_t steps = 0;
+    *n_keys = 0;
+    *proves = true;
     for (;;) {
-        size_t len;
-        (void)fp_of(s, s->live, &len);
-        uint64_t key = live_key(s->enc, len);
+        size_t len = hm_canon_encode(live, cfg, s->lim->symmetry, enc);
+        uint64_t key = live_key(enc, len);
         if (hm_fpset_flags(&s->seen, key) & HM_FP_LIVE) break;
-        s->live_fp[n_fp++] = key;
+        keys[(*n_keys)++] = key;
         hm_label l;
-        if (!hm_world_progress(s->live, cfg, &l)) {
-            int p = hm_props_quiescent(s->live, cfg);
-            if (p != HM_P_NONE) return p;
+        if (!hm_world_progress(live, cfg, &l)) {
+            int p = hm_props_quiescent(live, cfg);
+            if (p != HM_P_NONE) { if (n_path) *n_path = steps; return p; }
             break;
         }
-        if (s->live_len >= cfg->liveness_steps) return HM_P_L1;
-        s->live_path[s->live_len++] = l;
-        hm_world_apply(s->live, cfg, l, NULL);
-        s->res->live_steps++;
-        /* A safety violation on the way is left to the search, which finds it at its
-         * shortest depth; this run proves nothing and caches nothing. */
-        if (hm_props_check(s->live, cfg) != HM_P_NONE) { s->live_len = 0; return HM_P_NONE; }
+        if (steps >= cfg->liveness_steps) { if (n_path) *n_path = steps; return HM_P_L1; }
+        if (path) path[steps] = l;
+        steps++;
+        hm_world_apply(live, cfg, l, NULL);
+        (*steps_done)++;
+        if (hm_props_check(live, cfg) != HM_P_NONE) { *proves = false; break; }
     }
+    if (n_path) *n_path = 0;
+    return HM_P_NONE;
+}
+
+/* L1 on the calling thread, marking what a successful run proves; the path is left in
+ * s->live_path (s->live_len labels) when it fails. */
+static int live_check(search *s, const hm_world *w)
+{
+    uint32_t n_fp = 0;
+    bool proves;
+    int p = live_run(s, s->live, w, s->enc, s->live_path, &s->live_len, s->live_fp, &n_fp, &s->res->live_steps, &proves);
+    if (p != HM_P_NONE || !proves) return p;
     for (uint32_t i = 0; i < n_fp; i++) {
         uint64_t *slot = hm_fpset_slot(&s->seen, s->live_fp[i]);
         if (slot == NULL) break; /* only a cache: stop marking at the memory bound */
         *slot |= HM_FP_LIVE;
     }
-    s->live_len = 0;
     return HM_P_NONE;
 }
 
@@ -430,8 +445,7 @@ typedef struct worker {
     uint64_t amp_fp[HM_LABELS_MAX];
     unsigned char enc[HM_ENC_MAX];
     unsigned char twin[HM_ENC_MAX]; /* budget subsumption's scratch */
-    hm_label *live_path;
-    uint64_t *live_fp;
+    uint64_t *live_fp;         /* an L1 run's keys */
     crec *rec;
     size_t n_rec, cap_rec;
     unsigned char *bytes;
@@ -465,33 +479,15 @@ static uint64_t wk_fp(worker *wk, const hm_world *w, size_t *len)
     return h ? h : 1u;
 }
 
-/* L1 on the worker: as live_check, but reading the table only. Returns HM_P_NONE with
- * the proved states appended to the mark arena (*n_marks of them), or the property. */
+/* L1 on a worker: the proved states are appended to the mark arena (*n_marks of them)
+ * for phase 4 to mark. Returns HM_P_NONE or the property. */
 static int live_try(worker *wk, const hm_world *w, uint32_t *n_marks)
 {
-    search *s = wk->s;
-    const hm_config *cfg = &s->cfg;
-    memcpy(wk->live, w, s->wb);
-    uint32_t steps = 0, n_fp = 0;
+    uint32_t n_fp = 0;
+    bool proves;
     *n_marks = 0;
-    for (;;) {
-        size_t len;
-        (void)wk_fp(wk, wk->live, &len);
-        uint64_t key = live_key(wk->enc, len);
-        if (hm_fpset_flags(&s->seen, key) & HM_FP_LIVE) break;
-        wk->live_fp[n_fp++] = key;
-        hm_label l;
-        if (!hm_world_progress(wk->live, cfg, &l)) {
-            int p = hm_props_quiescent(wk->live, cfg);
-            if (p != HM_P_NONE) return p;
-            break;
-        }
-        if (steps >= cfg->liveness_steps) return HM_P_L1;
-        steps++;
-        hm_world_apply(wk->live, cfg, l, NULL);
-        wk->live_steps++;
-        if (hm_props_check(wk->live, cfg) != HM_P_NONE) return HM_P_NONE; /* left to the search */
-    }
+    int p = live_run(wk->s, wk->live, w, wk->enc, NULL, NULL, wk->live_fp, &n_fp, &wk->live_steps, &proves);
+    if (p != HM_P_NONE || !proves) return p;
     if (!grow_arena((void **)&wk->marks, &wk->cap_marks, wk->n_marks + n_fp, sizeof(uint64_t))) {
         wk->oom = true;
         return HM_P_NONE;
@@ -851,7 +847,6 @@ static void workers_free(search *s)
         free(wk->base);
         free(wk->child);
         free(wk->live);
-        free(wk->live_path);
         free(wk->live_fp);
         free(wk->rec);
         free(wk->bytes);
@@ -882,9 +877,8 @@ static bool workers_init(search *s, const hm_world *init)
         wk->base = malloc(s->wb);
         wk->child = malloc(s->wb);
         wk->live = malloc(s->wb);
-        wk->live_path = calloc(s->cfg.liveness_steps + 1u, sizeof(hm_label));
         wk->live_fp = calloc(s->cfg.liveness_steps + 2u, sizeof(uint64_t));
-        if (!wk->base || !wk->child || !wk->live || !wk->live_path || !wk->live_fp) return false;
+        if (!wk->base || !wk->child || !wk->live || !wk->live_fp) return false;
         memcpy(wk->base, init, s->wb);
         memcpy(wk->child, init, s->wb);
         memcpy(wk->live, init, s->wb);

@@ -487,7 +487,7 @@ static int live_try(worker *wk, const hm_world *w, uint32_t *n_marks)
     bool proves;
     *n_marks = 0;
     int p = live_run(wk->s, wk->live, w, wk->enc, NULL, NULL, wk->live_fp, &n_fp, &wk->live_steps, &proves);
-    if (p != HM_P_NONE || !proves) return p;
+    if (p != HM_P_NONE || !proves || n_fp == 0) return p;
     if (!grow_arena((void **)&wk->marks, &wk->cap_marks, wk->n_marks + n_fp, sizeof(uint64_t))) {
         wk->oom = true;
         return HM_P_NONE;
@@ -534,7 +534,7 @@ static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint
     r->entry = entry;
     r->parent = (uint32_t)(s->cur.first + wk->batch_first + entry);
     r->flags = flags;
-    memcpy(wk->bytes + wk->n_bytes, enc ? enc : wk->enc, len);
+    if (len > 0) memcpy(wk->bytes + wk->n_bytes, enc ? enc : wk->enc, len);
     wk->n_bytes += len;
     if (flags & (CR_TERMINAL | CR_OBSERVE)) return;
     r->prop = prop;

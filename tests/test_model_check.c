@@ -248,6 +248,7 @@ static int u64_cmp(const void *a, const void *b)
 
 static void bag_sort(fpbag *b)
 {
+    if (b->n == 0) return; /* v is NULL: qsort must not see it */
     qsort(b->v, b->n, sizeof(uint64_t), u64_cmp);
     size_t k = 0;
     for (size_t i = 0; i < b->n; i++)

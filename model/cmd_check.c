@@ -21,7 +21,7 @@ typedef struct check_args {
     const char *model;
     const char *out_dir;
     const char *junit;
-    bool json, symmetry, liveness, por, progress, subsume;
+    bool json, symmetry, liveness, por, progress, subsume, preallocate;
     uint64_t max_states, max_memory_mib;
     uint32_t threads;
     uint32_t max_depth;
@@ -31,7 +31,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: herd check MODEL.yaml [--json] [--max-states N] [--max-depth N] [--max-memory MIB]\n"
                "                  [--out DIR] [--no-symmetry] [--no-liveness] [--no-por] [--no-subsumption]\n"
-               "                  [--threads N] [--progress] [--junit FILE]\n");
+               "                  [--threads N] [--preallocate] [--progress] [--junit FILE]\n");
 }
 
 static int parse_args(int argc, char **argv, check_args *a)
@@ -46,6 +46,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         else if (!strcmp(s, "--no-por")) a->por = false;
         else if (!strcmp(s, "--progress")) a->progress = true;
         else if (!strcmp(s, "--no-subsumption")) a->subsume = false;
+        else if (!strcmp(s, "--preallocate")) a->preallocate = true;
         else if (!strcmp(s, "--help") || !strcmp(s, "-h")) { usage(stdout); exit(0); }
         else if (!strcmp(s, "--out") && has_val) a->out_dir = argv[++i];
         else if (!strcmp(s, "--junit") && has_val) a->junit = argv[++i];
@@ -204,7 +205,7 @@ int herd_cmd_check(int argc, char **argv)
     hm_limits lim = {.max_states = a.max_states, .max_depth = a.max_depth,
                      .max_memory = (uint64_t)a.max_memory_mib << 20, .symmetry = a.symmetry, .liveness = a.liveness,
                      .por = a.por, .progress = a.progress, .subsume = a.subsume,
-                     .threads = a.threads};
+                     .threads = a.threads, .preallocate = a.preallocate};
     hm_result r;
     if (hm_explore(&cfg, &lim, &r) != 0) { fprintf(stderr, "herd check: %s\n", r.message); return HERD_EXIT_SOFTWARE; }
     char cex_path[4200] = "";

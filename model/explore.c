@@ -996,6 +996,17 @@ static void shortest(const hm_config *cfg, const hm_limits *lim, hm_result *res)
     hm_result_free(&r2);
 }
 
+/* The table starts small and doubles (a doubling briefly holds both tables: 3× the old
+ * size), or, with lim->preallocate, starts at the largest size the bound allows and never
+ * grows: the way to use most of a machine's memory for one large search. */
+static uint64_t table_log2(const hm_limits *lim)
+{
+    if (!lim->preallocate) return 16;
+    uint64_t log2 = 16;
+    while (log2 < 40 && (8ull << (log2 + 1u)) <= lim->max_memory) log2++;
+    return log2;
+}
+
 int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -1025,7 +1036,7 @@ int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res)
     }
     /* The fingerprint table is what stays in memory (levels and parent links are files). */
     if (!s->base || !s->child || !s->live || !s->live_path || !s->live_fp ||
-        hm_fpset_init(&s->seen, 16, lim->max_memory) != 0) {
+        hm_fpset_init(&s->seen, table_log2(lim), lim->max_memory) != 0) {
         search_free(s);
         free(s);
         res->verdict = HM_V_ERROR;

@@ -27,6 +27,7 @@ typedef struct hm_limits {
     uint64_t max_states;      /* 0 = unbounded */
     uint32_t max_depth;       /* 0 = unbounded */
     uint64_t max_memory;      /* bytes for the fingerprint table (the rest is on disk) */
+    bool preallocate;         /* the table starts at the largest size max_memory allows */
     bool symmetry;
     bool liveness;            /* run L1 from every state */
     bool selfcheck;           /* re-encode every decoded state and compare (tests) */

@@ -563,3 +563,24 @@ Test(model_config, fault_budget_bound)
     cr_assert_neq(hm_config_check(&cfg, &why), 0);
     cr_assert_str_eq(why, "fault budgets must be 0..8");
 }
+
+/* --preallocate: the table starts at the bound's size and never grows; the search is the
+ * same. */
+Test(model_table, preallocated_same_search)
+{
+    hm_config cfg = small("correct", 2);
+    cfg.budget[HM_F_SERVER_CRASH] = 1;
+    hm_result r[2];
+    for (int pre = 0; pre < 2; pre++) {
+        hm_limits lim = {.max_memory = 64ull << 20, .symmetry = true, .liveness = true, .por = true, .subsume = true,
+                         .preallocate = pre};
+        cr_assert_eq(hm_explore(&cfg, &lim, &r[pre]), 0);
+    }
+    cr_assert_eq(r[1].verdict, HM_V_PASS);
+    cr_assert_eq(r[1].states, r[0].states);
+    cr_assert_eq(r[1].transitions, r[0].transitions);
+    cr_assert_eq(r[1].visited_bytes, 64ull << 20, "the table starts at the bound");
+    cr_assert_lt(r[0].visited_bytes, 64ull << 20, "without it the table starts small");
+    hm_result_free(&r[0]);
+    hm_result_free(&r[1]);
+}

@@ -296,15 +296,19 @@ static bool dominated_enc(const search *s, const unsigned char *enc, size_t len,
         if (twins > DOM_TWINS_MAX) return false;
     }
     memcpy(twin, enc, len);
+    uint64_t h[DOM_TWINS_MAX];
     for (uint32_t k = 1; k < twins; k++) { /* k = 0 is the state itself */
         uint32_t r = k;
         for (int f = 0; f < HM_F_COUNT; f++) {
             twin[f] = (unsigned char)(lo[f] + r % span[f]);
             r /= span[f];
         }
-        uint64_t h = XXH3_64bits(twin, len);
-        if (hm_fpset_flags(&s->seen, h ? h : 1u) & HM_FP_SEEN) return true;
+        h[k] = XXH3_64bits(twin, len);
+        h[k] = h[k] ? h[k] : 1u;
+        hm_fpset_prefetch(&s->seen, h[k]); /* the probes below then overlap */
     }
+    for (uint32_t k = 1; k < twins; k++)
+        if (hm_fpset_flags(&s->seen, h[k]) & HM_FP_SEEN) return true;
     return false;
 }
 
@@ -628,14 +632,26 @@ static void phase1(worker *wk)
                 emit(wk, e, (hm_label){0}, NULL, fp, s->bbuf + off + ENTRY_HEAD, 0, CR_TERMINAL);
             }
             if (s->por_cfg && expand_ample(wk, e, labels, n) > 0) continue;
-            for (uint32_t k = 0; k < n; k++) {
-                memcpy(wk->child, wk->base, s->wb);
-                if (hm_world_apply(wk->child, &s->cfg, labels[k], NULL) == HM_APPLY_NA) continue;
+            /* Every child first (its slot's cache line requested), then their records:
+             * the table's cache misses overlap instead of following one another. */
+            uint32_t m = 0;
+            hm_label took[HM_LABELS_MAX];
+            for (uint32_t k = 0; k < n && !wk->oom; k++) {
+                if ((wk->amp[m] == NULL && (wk->amp[m] = malloc(s->wb)) == NULL) ||
+                    (wk->amp_enc[m] == NULL && (wk->amp_enc[m] = malloc(HM_ENC_MAX)) == NULL)) {
+                    wk->oom = true;
+                    break;
+                }
+                memcpy(wk->amp[m], wk->base, s->wb);
+                if (hm_world_apply(wk->amp[m], &s->cfg, labels[k], NULL) == HM_APPLY_NA) continue;
                 wk->transitions++;
-                size_t clen;
-                uint64_t fp = wk_fp(wk, wk->child, &clen);
-                emit(wk, e, labels[k], wk->child, fp, NULL, clen, CR_SUBSUME);
+                wk->amp_fp[m] = wk_fp(wk, wk->amp[m], &wk->amp_len[m]);
+                memcpy(wk->amp_enc[m], wk->enc, wk->amp_len[m]);
+                hm_fpset_prefetch(&s->seen, wk->amp_fp[m]);
+                took[m++] = labels[k];
             }
+            for (uint32_t k = 0; k < m; k++)
+                emit(wk, e, took[k], wk->amp[k], wk->amp_fp[k], wk->amp_enc[k], wk->amp_len[k], CR_SUBSUME);
         }
         s->chunk_end[c] = wk->n_rec;
     }

@@ -27,7 +27,7 @@ void hm_fpset_free(hm_fpset *s)
 
 size_t hm_fpset_bytes(const hm_fpset *s) { return (size_t)(s->mask + 1u) * sizeof(uint64_t); }
 
-static uint64_t home(uint64_t mask, uint64_t key) { return (key >> 29 ^ key >> 2) & mask; }
+static uint64_t home(uint64_t mask, uint64_t key) { return (key >> 29 ^ key >> 2) & mask; } /* = hm_fpset_home */
 
 static int grow(hm_fpset *s)
 {

@@ -35,4 +35,17 @@ uint64_t *hm_fpset_find(const hm_fpset *s, uint64_t fp);
 uint32_t hm_fpset_flags(const hm_fpset *s, uint64_t fp);
 size_t hm_fpset_bytes(const hm_fpset *s);
 
+/* Where fp's probe starts; fpset.c's addressing (XXH3 output is uniform: a fold). */
+static inline uint64_t hm_fpset_home(const hm_fpset *s, uint64_t fp)
+{
+    uint64_t key = (fp & ~(uint64_t)HM_FP_FLAGS) ? (fp & ~(uint64_t)HM_FP_FLAGS) : 8u;
+    return (key >> 29 ^ key >> 2) & s->mask;
+}
+
+/* Start loading fp's slot into the cache (a hint: lookups that follow wait less). */
+static inline void hm_fpset_prefetch(const hm_fpset *s, uint64_t fp)
+{
+    __builtin_prefetch(&s->slot[hm_fpset_home(s, fp)]);
+}
+
 #endif

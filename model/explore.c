@@ -49,7 +49,7 @@ typedef struct search {
                              state) and 2-byte packed transition, in a temporary file */
     uint64_t n_par;
     level cur, next;
-    hm_world *base, *child, *live;
+    hm_world *child, *live;  /* the initial world; L1's scratch on the calling thread */
     bool por_cfg;
     uint32_t n_workers;
     struct worker *wk;    /* n_workers of them; wk[0] runs on the calling thread */
@@ -75,7 +75,6 @@ typedef struct search {
     double enc_total;
     double t0;            /* when the search started (for --progress) */
     unsigned char enc[HM_ENC_MAX];
-    unsigned char twin[HM_ENC_MAX]; /* budget subsumption's scratch */
 } search;
 
 static double now_s(void);
@@ -312,64 +311,43 @@ static bool dominated_enc(const search *s, const unsigned char *enc, size_t len,
     return false;
 }
 
-static bool dominated(search *s, size_t len) { return dominated_enc(s, s->enc, len, s->twin); }
-
-/* A child of state `parent` by l: check it, and record and queue it when new. Returns
- * false when the search ends. */
-static bool visit_encoded(search *s, uint32_t parent, hm_label l, const hm_world *w, bool subsume, uint64_t fp,
-                          size_t len);
-
-static bool visit(search *s, uint32_t parent, hm_label l, const hm_world *w, bool subsume)
+/* The initial state: checked, recorded, queued, and L1 run from it. */
+static bool visit_initial(search *s, const hm_world *w)
 {
     size_t len;
     uint64_t fp = fp_of(s, w, &len);
-    return visit_encoded(s, parent, l, w, subsume, fp, len);
-}
-
-/* visit, with w's canonical encoding already in s->enc (len bytes, fingerprint fp). */
-static bool visit_encoded(search *s, uint32_t parent, hm_label l, const hm_world *w, bool subsume, uint64_t fp,
-                          size_t len)
-{
     int p = hm_props_check(w, &s->cfg);
-    if (p != HM_P_NONE) { s->live_len = 0; return violation(s, parent, l, p); }
-    if (s->lim->observe) s->lim->observe(s->lim->observe_ctx, fp, l, false);
-    uint32_t own = hm_fpset_flags(&s->seen, fp);
-    if (own & HM_FP_SEEN) return true;
-    if (subsume && dominated(s, len)) { s->res->subsumed++; return true; }
+    if (p != HM_P_NONE) { s->live_len = 0; return violation(s, UINT32_MAX, (hm_label){0}, p); }
+    if (s->lim->observe) s->lim->observe(s->lim->observe_ctx, fp, (hm_label){0}, false);
     uint64_t *slot = hm_fpset_slot(&s->seen, fp);
     if (slot == NULL) return limit(s, "memory bound hit (fingerprint table)");
     *slot |= HM_FP_SEEN | HM_FP_NEXT;
-    bool proved = (hm_fpset_flags(&s->seen, live_key(s->enc, len)) & HM_FP_LIVE) != 0;
     s->res->states++;
-    if (!add_parent(s, parent, l)) return limit(s, "the parent links' temporary file could not be written (disk full?)");
-    uint32_t idx = (uint32_t)(s->n_par - 1u);
+    if (!add_parent(s, UINT32_MAX, (hm_label){0}))
+        return limit(s, "the parent links' temporary file could not be written (disk full?)");
     s->enc_total += (double)len;
-    if (!level_push(s, &s->next, fp, s->enc, len)) return limit(s, "the frontier's temporary file could not be written (disk full?)");
-    if (!proved && s->lim->liveness && (s->cfg.props_mask & ((1u << HM_P_L1) | (1u << HM_P_I1)))) {
+    if (!level_push(s, &s->next, fp, s->enc, len))
+        return limit(s, "the frontier's temporary file could not be written (disk full?)");
+    if (s->lim->liveness && (s->cfg.props_mask & ((1u << HM_P_L1) | (1u << HM_P_I1)))) {
         p = live_check(s, w);
-        if (p != HM_P_NONE) return violation(s, idx, (hm_label){0}, p);
-    }
-    if (s->lim->max_states && s->res->states >= s->lim->max_states) {
-        char why[160];
-        snprintf(why, sizeof why, "state bound hit (--max-states %llu)", (unsigned long long)s->lim->max_states);
-        return limit(s, why);
+        if (p != HM_P_NONE) return violation(s, 0, (hm_label){0}, p);
     }
     return true;
 }
 
-/* ---- expanding a level: batches, phase 1 in parallel, phase 2 in order --------------
+/* ---- expanding a level: batches of four phases ---------------------------------------
  *
- * A level is expanded in batches of BATCH states. Phase 1 runs on every worker at once,
- * each on a contiguous share of the batch: decode a state, choose its ample set or take
- * every enabled transition, and for each child compute its encoding, fingerprint, the
- * safety check and, when the child was not visited before the batch began, L1 (which
- * only reads the table: the states it proves are recorded, not marked). Phase 2 runs on
- * the calling thread, over the children in state order, exactly as a sequential search
- * visits them: the visited check, budget subsumption, the table, parent links, the next
- * level, the L1 marks. Phase 1 reads the table only while nobody writes it, and what it
- * reads (visited before the batch: the cycle proviso's "this level or earlier", and
- * L1's proofs) does not depend on how the batch was shared, so every figure and every
- * path is the same for any number of workers. */
+ * A level is expanded in batches of BATCH states (docs/model-checking.md, "Workers").
+ * Phase 1, on every worker: chunks of CHUNK states handed out in turn; decode, choose the
+ * ample set or take every enabled transition, and for each child its encoding,
+ * fingerprint and safety check, dropping children visited before the batch or subsumed
+ * by a twin visited before it, keeping the world of a new one for L1. Phase 2, on the
+ * calling thread, over the children in state order: the table, parent links, the next
+ * level; a safety violation is held. Phase 3, on every worker: L1 from each new state.
+ * Phase 4, in order: the first L1 failure, else the held violation; L1's proofs marked.
+ * Workers only read the table (phases 1 and 3) while nobody writes it (phases 2 and 4),
+ * and what they read depends on the batch, not on how it was shared: every figure and
+ * every path is the same for any number of workers. */
 #define BATCH 512u
 #define CHUNK 8u  /* states handed to a worker at a time */
 _Static_assert(BATCH == BATCH_MAX && CHUNK == CHUNK_MIN, "the chunk table is sized by BATCH_MAX / CHUNK_MIN");
@@ -922,7 +900,6 @@ static void search_free(search *s)
     if (s->cur.f) fclose(s->cur.f);
     if (s->next.f) fclose(s->next.f);
     free(s->bbuf);
-    free(s->base);
     free(s->child);
     free(s->live);
     free(s->live_path);
@@ -947,15 +924,14 @@ static void run(search *s)
         snprintf(r->message, sizeof r->message, "the initial world could not be built");
         return;
     }
-    memcpy(s->base, s->child, s->wb); /* constants for decoding */
-    memcpy(s->live, s->child, s->wb);
+    memcpy(s->live, s->child, s->wb); /* constants (store and cache configuration) */
     if (!workers_init(s, s->child)) {
         r->verdict = HM_V_ERROR;
         snprintf(r->message, sizeof r->message, "out of memory at start (workers)");
         return;
     }
     r->encoded_bytes = hm_encoded_bytes(s->child, &s->cfg);
-    if (!visit(s, UINT32_MAX, (hm_label){0}, s->child, false)) return;
+    if (!visit_initial(s, s->child)) return;
     while (s->next.n > 0) {
         level t = s->cur;
         s->cur = s->next;
@@ -1035,7 +1011,6 @@ int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res)
     s->por_cfg = lim->por && hm_por_config_ok(&s->cfg);
     s->wb = hm_world_bytes(cfg);
     res->world_bytes = s->wb;
-    s->base = calloc(1, s->wb);
     s->child = calloc(1, s->wb);
     s->live = calloc(1, s->wb);
     s->live_path = calloc(cfg->liveness_steps + 1u, sizeof(hm_label));
@@ -1051,7 +1026,7 @@ int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res)
         return -1;
     }
     /* The fingerprint table is what stays in memory (levels and parent links are files). */
-    if (!s->base || !s->child || !s->live || !s->live_path || !s->live_fp ||
+    if (!s->child || !s->live || !s->live_path || !s->live_fp ||
         hm_fpset_init(&s->seen, table_log2(lim), lim->max_memory) != 0) {
         search_free(s);
         free(s);

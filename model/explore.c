@@ -411,7 +411,6 @@ typedef struct crec {          /* one child (or a terminal state), from phase 1 
     uint64_t enc_off;          /* in the worker's byte arena */
     uint64_t world_off;        /* in the worker's world arena (children not visited before the batch), or NO_WORLD */
     uint32_t parent;
-    uint32_t entry;            /* the parent's index in the batch (to rebuild the child) */
     uint16_t len;
     uint8_t prop;              /* safety property the child violates, or 0 */
     uint8_t flags;
@@ -479,7 +478,7 @@ static int live_try(worker *wk, const hm_world *w, uint32_t *n_marks)
     return HM_P_NONE;
 }
 
-/* Record a child (encoding in wk->enc, or in enc when not NULL). A child visited before
+/* Record a child (its encoding in enc). A child visited before
  * the batch, or whose twin with more budget was, is dropped here (phase 2 would drop it:
  * the table only grows); the observer still hears of the first kind. */
 static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint64_t fp, const unsigned char *enc,
@@ -495,7 +494,7 @@ static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint
             flags |= CR_OBSERVE;
         } else {
             prop = (uint8_t)hm_props_check(w, &s->cfg);
-            if (prop == HM_P_NONE && (flags & CR_SUBSUME) && dominated_enc(s, enc ? enc : wk->enc, len, wk->twin)) {
+            if (prop == HM_P_NONE && (flags & CR_SUBSUME) && dominated_enc(s, enc, len, wk->twin)) {
                 wk->subsumed++;
                 return;
             }
@@ -513,16 +512,15 @@ static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint
     r->enc_off = wk->n_bytes;
     r->len = (uint16_t)len;
     r->l = l;
-    r->entry = entry;
     r->parent = (uint32_t)(s->cur.first + wk->batch_first + entry);
     r->flags = flags;
-    if (len > 0) memcpy(wk->bytes + wk->n_bytes, enc ? enc : wk->enc, len);
+    if (len > 0) memcpy(wk->bytes + wk->n_bytes, enc, len);
     wk->n_bytes += len;
     if (flags & (CR_TERMINAL | CR_OBSERVE)) return;
     r->prop = prop;
     if (r->prop != HM_P_NONE) return;
     if (!s->lim->liveness || !(s->cfg.props_mask & ((1u << HM_P_L1) | (1u << HM_P_I1)))) return;
-    if (hm_fpset_flags(&s->seen, live_key(enc ? enc : wk->enc, len)) & HM_FP_LIVE) return; /* proved already */
+    if (hm_fpset_flags(&s->seen, live_key(enc, len)) & HM_FP_LIVE) return; /* proved already */
     if (!grow_arena((void **)&wk->worlds, &wk->cap_worlds, (wk->n_worlds + 1u) * s->wb, 1u)) {
         wk->oom = true;
         return;

@@ -429,16 +429,23 @@ Test(model_eager, same_verdict_as_queued)
  * that applies: only channel heads are delivered or duplicated (fan-out included: it is
  * FIFO per subscriber), FIFO positions are 0..k-1 per channel, and a drop is offered once
  * per connection. */
-Test(model_world, heads_only_and_one_drop_per_connection)
+/* The correct protocol, 2 clients × 2 messages, with these fault budgets, checked. */
+static hm_config walk_world(uint16_t drops, uint16_t dups, uint16_t crashes)
 {
     hm_config cfg = small("correct", 2);
     cfg.messages = 2;
     cfg.client.queue_max = 2;
-    cfg.budget[HM_F_DROP] = 2;
-    cfg.budget[HM_F_DUP] = 2;
-    cfg.budget[HM_F_SERVER_CRASH] = 1;
+    cfg.budget[HM_F_DROP] = drops;
+    cfg.budget[HM_F_DUP] = dups;
+    cfg.budget[HM_F_SERVER_CRASH] = crashes;
     const char *why;
     cr_assert_eq(hm_config_check(&cfg, &why), 0);
+    return cfg;
+}
+
+Test(model_world, heads_only_and_one_drop_per_connection)
+{
+    hm_config cfg = walk_world(2, 2, 1);
     hm_world *w = calloc(1, hm_world_bytes(&cfg));
     cr_assert_not_null(w);
     uint64_t x = 88172645463325252ull; /* xorshift: the walk is the same on every run */
@@ -490,13 +497,7 @@ static uint32_t sreq_appends(const hm_world *w, uint8_t c)
 
 Test(model_por, obligation_is_a_pending_kill)
 {
-    hm_config cfg = small("correct", 2);
-    cfg.messages = 2;
-    cfg.client.queue_max = 2;
-    cfg.budget[HM_F_DROP] = 1;
-    cfg.budget[HM_F_SERVER_CRASH] = 1;
-    const char *why;
-    cr_assert_eq(hm_config_check(&cfg, &why), 0);
+    hm_config cfg = walk_world(1, 0, 1);
     cr_assert(cfg.s2c_eager_on);
     size_t wb = hm_world_bytes(&cfg);
     hm_world *w = calloc(1, wb), *child = calloc(1, wb);

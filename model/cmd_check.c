@@ -34,6 +34,22 @@ static void usage(FILE *f)
                "                  [--threads N] [--preallocate] [--progress] [--junit FILE]\n");
 }
 
+/* A whole number in [lo, hi] for FLAG, or a usage error naming the flag, the range and the
+ * value: "--max-states 1e6" must not silently mean 1 (or 0, unbounded). */
+static bool parse_count(const char *flag, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long x = (v[0] >= '0' && v[0] <= '9') ? strtoull(v, &end, 10) : 0;
+    if (end == NULL || *end != '\0' || errno != 0 || x < lo || x > hi) {
+        fprintf(stderr, "herd check: %s must be a whole number in [%llu, %llu], got '%s'\n", flag,
+                (unsigned long long)lo, (unsigned long long)hi, v);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
 static int parse_args(int argc, char **argv, check_args *a)
 {
     *a = (check_args){.symmetry = true, .liveness = true, .por = true, .subsume = true, .max_memory_mib = 8192};
@@ -50,16 +66,20 @@ static int parse_args(int argc, char **argv, check_args *a)
         else if (!strcmp(s, "--help") || !strcmp(s, "-h")) { usage(stdout); exit(0); }
         else if (!strcmp(s, "--out") && has_val) a->out_dir = argv[++i];
         else if (!strcmp(s, "--junit") && has_val) a->junit = argv[++i];
-        else if (!strcmp(s, "--max-states") && has_val) a->max_states = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(s, "--max-depth") && has_val) a->max_depth = (uint32_t)strtoul(argv[++i], NULL, 10);
-        else if (!strcmp(s, "--max-memory") && has_val) a->max_memory_mib = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(s, "--max-states") && has_val) {
+            if (!parse_count(s, argv[++i], 0, UINT64_MAX, &a->max_states)) return HERD_EXIT_USAGE;
+        }
+        else if (!strcmp(s, "--max-depth") && has_val) {
+            uint64_t d;
+            if (!parse_count(s, argv[++i], 0, UINT32_MAX, &d)) return HERD_EXIT_USAGE;
+            a->max_depth = (uint32_t)d;
+        }
+        else if (!strcmp(s, "--max-memory") && has_val) {
+            if (!parse_count(s, argv[++i], 1, 1u << 20, &a->max_memory_mib)) return HERD_EXIT_USAGE;
+        }
         else if (!strcmp(s, "--threads") && has_val) {
-            char *end;
-            unsigned long t = strtoul(argv[++i], &end, 10);
-            if (*end != '\0' || t == 0 || t > HM_THREADS_MAX) {
-                fprintf(stderr, "herd check: --threads must be 1..%d (got '%s')\n", HM_THREADS_MAX, argv[i]);
-                return HERD_EXIT_USAGE;
-            }
+            uint64_t t;
+            if (!parse_count(s, argv[++i], 1, HM_THREADS_MAX, &t)) return HERD_EXIT_USAGE;
             a->threads = (uint32_t)t;
         }
         else if (s[0] != '-' && a->model == NULL) a->model = s;
@@ -69,10 +89,6 @@ static int parse_args(int argc, char **argv, check_args *a)
     if (a->threads == 0) { /* every online CPU: the result is the same for any number */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         a->threads = n < 1 ? 1u : n > HM_THREADS_MAX ? HM_THREADS_MAX : (uint32_t)n;
-    }
-    if (a->max_memory_mib == 0 || a->max_memory_mib > (1u << 20)) {
-        fprintf(stderr, "herd check: --max-memory must be 1..1048576 MiB\n");
-        return HERD_EXIT_USAGE;
     }
     return 0;
 }

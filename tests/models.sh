@@ -41,4 +41,14 @@ printf '{"format":"herd-trace","version":1}\n{"step":x}\n' >"$out/bad.jsonl"
 "$herd" replay "$out/bad.jsonl" >/dev/null 2>"$out/bad.err"
 rc=$?
 if [ $rc -ne 65 ] || ! grep -q 'bad.jsonl:' "$out/bad.err"; then echo "FAIL malformed trace: exit $rc"; cat "$out/bad.err"; fail=1; fi
+# A malformed number on the command line is exit 64 naming the flag and the value (never
+# read as 0, "unbounded", or as its leading digits).
+for args in "--max-states 1e6" "--max-depth -1" "--max-memory 0" "--threads 2x"; do
+    "$herd" check "$src/traces/models/correct.yaml" $args >/dev/null 2>"$out/args.err"
+    rc=$?
+    flag=${args%% *} val=${args#* }
+    if [ $rc -ne 64 ] || ! grep -q -- "$flag must be a whole number in .*got '$val'" "$out/args.err"; then
+        echo "FAIL herd check $args: exit $rc"; cat "$out/args.err"; fail=1
+    fi
+done
 exit $fail

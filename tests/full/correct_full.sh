@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# correct_full.sh — traces/models/correct.yaml (2 clients x 2 messages, a crash, a drop and a
+# duplicate) checked to the end: about 0.8 G states, 2-3 hours on two cores, a 16 GiB
+# fingerprint table and up to ~15 GiB of level files in $TMPDIR. Label `full` only
+# (`ctest -C full -L full -R correct`). HERD_MAX_MEMORY (MiB, default 17000) bounds the
+# table; the run must end with verdict pass (exit 0), never incomplete.
+#   usage: correct_full.sh HERD_EXE SOURCE_DIR
+set -uo pipefail
+herd=$1
+src=$2
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+start=$(date +%s)
+"$herd" check "$src/traces/models/correct.yaml" --json --progress --preallocate \
+    --max-memory "${HERD_MAX_MEMORY:-17000}" >"$log"
+rc=$?
+echo "correct.yaml: exit $rc in $(( $(date +%s) - start )) s"
+cat "$log"
+[ $rc -eq 0 ] && grep -q '"verdict":"pass"' "$log"

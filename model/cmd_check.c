@@ -1,6 +1,7 @@
 /* cmd_check.c — `herd check MODEL.yaml`: explore a model, report the figures and the
  * verdict, write the counterexample as a trace. Exit 0 when the model file's expectation
  * is met, 1 when not, 64 usage, 65 invalid model, 70 internal error, 74 I/O error. */
+#define _POSIX_C_SOURCE 200809L
 #include "model_cli.h"
 
 #include "atomic_file.h"
@@ -12,15 +13,19 @@
 #include "model_file.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 typedef struct check_args {
     const char *model;
     const char *out_dir;
     const char *junit;
+    const char *checkpoint, *resume;
+    uint64_t checkpoint_every;
     bool json, symmetry, liveness, por, progress, subsume, preallocate;
     uint64_t max_states, max_memory_mib;
     uint32_t threads;
@@ -31,7 +36,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: herd check MODEL.yaml [--json] [--max-states N] [--max-depth N] [--max-memory MIB]\n"
                "                  [--out DIR] [--no-symmetry] [--no-liveness] [--no-por] [--no-subsumption]\n"
-               "                  [--threads N] [--preallocate] [--progress] [--junit FILE]\n");
+               "                  [--threads N] [--preallocate] [--progress] [--junit FILE]\n"
+               "                  [--checkpoint DIR [--checkpoint-every SECONDS]] [--resume DIR]\n");
 }
 
 /* A whole number in [lo, hi] for FLAG, or a usage error naming the flag, the range and the
@@ -66,6 +72,11 @@ static int parse_args(int argc, char **argv, check_args *a)
         else if (!strcmp(s, "--help") || !strcmp(s, "-h")) { usage(stdout); exit(0); }
         else if (!strcmp(s, "--out") && has_val) a->out_dir = argv[++i];
         else if (!strcmp(s, "--junit") && has_val) a->junit = argv[++i];
+        else if (!strcmp(s, "--checkpoint") && has_val) a->checkpoint = argv[++i];
+        else if (!strcmp(s, "--resume") && has_val) a->resume = argv[++i];
+        else if (!strcmp(s, "--checkpoint-every") && has_val) {
+            if (!parse_count(s, argv[++i], 1, 1000000000, &a->checkpoint_every)) return HERD_EXIT_USAGE;
+        }
         else if (!strcmp(s, "--max-states") && has_val) {
             if (!parse_count(s, argv[++i], 0, UINT64_MAX, &a->max_states)) return HERD_EXIT_USAGE;
         }
@@ -86,6 +97,10 @@ static int parse_args(int argc, char **argv, check_args *a)
         else { fprintf(stderr, "herd check: unexpected argument '%s'\n", s); usage(stderr); return HERD_EXIT_USAGE; }
     }
     if (a->model == NULL) { usage(stderr); return HERD_EXIT_USAGE; }
+    if (a->checkpoint_every && a->checkpoint == NULL) {
+        fprintf(stderr, "herd check: --checkpoint-every needs --checkpoint DIR\n");
+        return HERD_EXIT_USAGE;
+    }
     if (a->threads == 0) { /* every online CPU: the result is the same for any number */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         a->threads = n < 1 ? 1u : n > HM_THREADS_MAX ? HM_THREADS_MAX : (uint32_t)n;
@@ -207,6 +222,45 @@ static void report_json(const check_args *a, const hm_config *cfg, const hm_resu
     (void)cfg;
 }
 
+/* SIGINT or SIGTERM with --checkpoint: finish the level, write the checkpoint, stop. A
+ * second signal takes the default action (SA_RESETHAND). */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void install_stop_handler(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* XXH3 of the model file: a checkpoint belongs to one model file, byte for byte. */
+static int model_id(const char *path, uint64_t *id)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return -1;
+    XXH3_state_t *h = XXH3_createState();
+    if (h == NULL) { fclose(f); return -1; }
+    XXH3_64bits_reset(h);
+    unsigned char buf[1u << 14];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) XXH3_64bits_update(h, buf, n);
+    int rc = ferror(f) ? -1 : 0;
+    *id = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    fclose(f);
+    return rc;
+}
+
 int herd_cmd_check(int argc, char **argv)
 {
     check_args a;
@@ -221,9 +275,21 @@ int herd_cmd_check(int argc, char **argv)
     hm_limits lim = {.max_states = a.max_states, .max_depth = a.max_depth,
                      .max_memory = (uint64_t)a.max_memory_mib << 20, .symmetry = a.symmetry, .liveness = a.liveness,
                      .por = a.por, .progress = a.progress, .subsume = a.subsume,
-                     .threads = a.threads, .preallocate = a.preallocate};
+                     .threads = a.threads, .preallocate = a.preallocate,
+                     .checkpoint_dir = a.checkpoint, .checkpoint_every = (double)a.checkpoint_every,
+                     .resume_dir = a.resume};
+    if ((a.checkpoint || a.resume) && model_id(a.model, &lim.model_id) != 0) {
+        fprintf(stderr, "herd check: cannot read %s: %s\n", a.model, strerror(errno));
+        return HERD_EXIT_IOERR;
+    }
+    if (a.checkpoint) {
+        lim.stop = &stop_requested;
+        install_stop_handler();
+    }
     hm_result r;
-    if (hm_explore(&cfg, &lim, &r) != 0) { fprintf(stderr, "herd check: %s\n", r.message); return HERD_EXIT_SOFTWARE; }
+    int xrc = hm_explore(&cfg, &lim, &r);
+    if (xrc == -2) { fprintf(stderr, "herd check: --resume %s\n", r.message); return HERD_EXIT_DATAERR; }
+    if (xrc != 0) { fprintf(stderr, "herd check: %s\n", r.message); return HERD_EXIT_SOFTWARE; }
     char cex_path[4200] = "";
     bool have_cex = r.verdict == HM_V_VIOLATION || (r.verdict == HM_V_ERROR && r.path);
     if (have_cex && a.out_dir) {

@@ -11,6 +11,7 @@
 #include "explore.h"
 
 #include "canon.h"
+#include "checkpoint.h"
 #include "fpset.h"
 #include "path.h"
 #include "por.h"
@@ -74,6 +75,7 @@ typedef struct search {
     uint32_t live_len;
     double enc_total;
     double t0;            /* when the search started (for --progress) */
+    bool bad_resume;      /* the checkpoint to resume from was refused */
     unsigned char enc[HM_ENC_MAX];
 } search;
 
@@ -914,6 +916,69 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* ---- checkpoints (checkpoint.h): the state between two levels ------------------------ */
+
+static uint32_t ckpt_options(const hm_limits *lim)
+{
+    return (uint32_t)lim->symmetry | (uint32_t)lim->por << 1 | (uint32_t)lim->subsume << 2 |
+           (uint32_t)lim->liveness << 3;
+}
+
+/* Between levels: s->next is the level to expand, s->cur is spent. */
+static bool ckpt_save(search *s, uint64_t init_fp)
+{
+    const hm_result *r = s->res;
+    hm_ckpt c = {.model_id = s->lim->model_id, .init_fp = init_fp, .options = ckpt_options(s->lim),
+                 .depth = r->depth, .states = r->states, .transitions = r->transitions,
+                 .live_steps = r->live_steps, .reduced = r->reduced, .proviso = r->proviso,
+                 .subsumed = r->subsumed, .frontier_peak = r->frontier_peak_bytes, .n_parents = s->n_par,
+                 .level_n = s->next.n, .level_bytes = s->next.bytes, .level_first = s->next.first,
+                 .enc_total = s->enc_total, .seconds = now_s() - s->t0};
+    char why[sizeof s->res->message - 64];
+    if (hm_ckpt_save(s->lim->checkpoint_dir, &c, &s->seen, s->next.f, s->parents, why, sizeof why) != 0) {
+        s->res->verdict = HM_V_ERROR;
+        snprintf(s->res->message, sizeof s->res->message, "checkpoint: %s", why);
+        return false;
+    }
+    s->res->checkpointed = true;
+    if (s->lim->progress)
+        fprintf(stderr, "checkpoint at depth %u (%llu states) in %s, %.1f s\n", r->depth,
+                (unsigned long long)r->states, s->lim->checkpoint_dir, now_s() - s->t0);
+    return true;
+}
+
+/* The search as a checkpoint left it; -2 in res->verdict's stead when it is unusable. */
+static bool ckpt_resume(search *s, uint64_t init_fp)
+{
+    hm_ckpt want = {.model_id = s->lim->model_id, .init_fp = init_fp, .options = ckpt_options(s->lim)}, c;
+    char why[sizeof s->res->message];
+    if (hm_ckpt_load(s->lim->resume_dir, &want, &c, &s->seen, s->next.f, s->parents, why, sizeof why) != 0) {
+        s->res->verdict = HM_V_ERROR;
+        snprintf(s->res->message, sizeof s->res->message, "%s", why);
+        s->bad_resume = true;
+        return false;
+    }
+    hm_result *r = s->res;
+    r->depth = r->resumed_depth = c.depth;
+    r->states = c.states;
+    r->transitions = c.transitions;
+    r->live_steps = c.live_steps;
+    r->reduced = c.reduced;
+    r->proviso = c.proviso;
+    r->subsumed = c.subsumed;
+    r->frontier_peak_bytes = (size_t)c.frontier_peak;
+    s->n_par = c.n_parents;
+    s->next.n = c.level_n;
+    s->next.bytes = c.level_bytes;
+    s->next.first = c.level_first;
+    s->enc_total = c.enc_total;
+    s->t0 -= c.seconds; /* times and rates cover the whole search */
+    if (s->lim->progress)
+        fprintf(stderr, "resumed at depth %u: %llu states, %llu to expand\n", r->depth,
+                (unsigned long long)r->states, (unsigned long long)c.level_n);
+    return true;
+}
+
 static void run(search *s)
 {
     hm_result *r = s->res;
@@ -929,8 +994,31 @@ static void run(search *s)
         return;
     }
     r->encoded_bytes = hm_encoded_bytes(s->child, &s->cfg);
-    if (!visit_initial(s, s->child)) return;
+    size_t init_len;
+    uint64_t init_fp = fp_of(s, s->child, &init_len);
+    if (s->lim->resume_dir ? !ckpt_resume(s, init_fp) : !visit_initial(s, s->child)) return;
+    double last_ckpt = now_s();
     while (s->next.n > 0) {
+        bool depth_hit = s->lim->max_depth && r->depth >= s->lim->max_depth;
+        bool stop = s->lim->stop && *s->lim->stop;
+        if (s->lim->checkpoint_dir && (depth_hit || stop ||
+                                       (s->lim->checkpoint_every > 0 && now_s() - last_ckpt >= s->lim->checkpoint_every))) {
+            if (!ckpt_save(s, init_fp)) return;
+            last_ckpt = now_s();
+        }
+        if (depth_hit) {
+            char why[96];
+            snprintf(why, sizeof why, "depth bound hit (%u)", s->lim->max_depth);
+            limit(s, why);
+            return;
+        }
+        if (stop) {
+            char why[160];
+            snprintf(why, sizeof why, "stopped on request at depth %u%s", r->depth,
+                     s->lim->checkpoint_dir ? " (checkpoint written: resume with --resume)" : "");
+            limit(s, why);
+            return;
+        }
         level t = s->cur;
         s->cur = s->next;
         s->next = t;
@@ -940,12 +1028,6 @@ static void run(search *s)
         if (fflush(s->next.f) != 0 || ftruncate(fileno(s->next.f), 0) != 0 || fseeko(s->next.f, 0, SEEK_SET) != 0) {
             r->verdict = HM_V_ERROR;
             snprintf(r->message, sizeof r->message, "the frontier's temporary file could not be reset");
-            return;
-        }
-        if (s->lim->max_depth && r->depth >= s->lim->max_depth) {
-            char why[96];
-            snprintf(why, sizeof why, "depth bound hit (%u)", s->lim->max_depth);
-            limit(s, why);
             return;
         }
         if (!expand_level(s)) return;
@@ -971,6 +1053,9 @@ static void shortest(const hm_config *cfg, const hm_limits *lim, hm_result *res)
     l2.por = false;
     l2.progress = false;
     l2.max_depth = res->path_len - res->live_suffix;
+    l2.checkpoint_dir = NULL;
+    l2.resume_dir = NULL;
+    l2.stop = NULL;
     hm_result r2;
     if (hm_explore(cfg, &l2, &r2) != 0) return;
     if (r2.verdict == HM_V_VIOLATION && r2.path_len - r2.live_suffix <= l2.max_depth) {
@@ -1040,8 +1125,10 @@ int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res)
     res->parent_bytes = (size_t)s->n_par * PARENT_BYTES;
     res->encoded_mean = res->states ? s->enc_total / (double)res->states : 0.0;
     bool shorten = s->por_cfg && res->verdict == HM_V_VIOLATION && res->path_len > res->live_suffix;
+    bool bad_resume = s->bad_resume;
     search_free(s);
     free(s);
+    if (bad_resume) return -2;
     if (shorten) shortest(cfg, lim, res);
     return 0;
 }

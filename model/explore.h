@@ -19,6 +19,8 @@
 
 #include "world.h"
 
+#include <signal.h>
+
 enum hm_verdict { HM_V_PASS = 0, HM_V_VIOLATION, HM_V_LIMIT, HM_V_ERROR };
 
 #define HM_THREADS_MAX 64
@@ -36,6 +38,15 @@ typedef struct hm_limits {
     bool subsume;             /* skip a state whose twin with more fault budget was visited */
     uint32_t threads;         /* workers expanding a level (0 or 1: the calling thread only);
                                  the search and its figures are the same for any number */
+    /* Checkpoints (checkpoint.h), written only at the end of a level: when the depth
+     * bound is hit, when *stop becomes non-zero (a signal handler sets it; the search then
+     * stops), and every checkpoint_every seconds (0: only those two). NULL dir: never. */
+    const char *checkpoint_dir;
+    double checkpoint_every;
+    volatile sig_atomic_t *stop;
+    const char *resume_dir;   /* continue the search saved there instead of starting */
+    uint64_t model_id;        /* the model's identity (XXH3 of its file): a checkpoint of
+                                 another model is refused */
     /* Tests: called for every child the search reaches (visited before or not; `via` is
      * the transition, terminal false), and for every expanded state that has no enabled
      * transition (terminal true, via.kind 0). NULL: not called. */
@@ -64,11 +75,15 @@ typedef struct hm_result {
     uint32_t path_len;        /* labels in path */
     uint32_t live_suffix;     /* of which the last live_suffix are L1's fault-free schedule */
     hm_label *path;           /* concrete transitions from the initial world; free with hm_result_free */
+    bool checkpointed;        /* a checkpoint was written (the last one holds the end state) */
+    uint32_t resumed_depth;   /* the depth the search resumed at (0: it did not resume) */
     uint32_t shortened;       /* steps an unreduced search cut from POR's counterexample */
     uint64_t shorten_states;  /* states that unreduced search visited */
     char message[256];        /* why a limit or error ended the search */
 } hm_result;
 
+/* 0; -1 when the search could not start (res->message says why); -2 when the checkpoint
+ * to resume from is unusable (res->message names the file and what is wrong). */
 int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res);
 void hm_result_free(hm_result *res);
 /* Probability that a fingerprint collision hid at least one state: about n^2 / 2^63

@@ -51,4 +51,28 @@ for args in "--max-states 1e6" "--max-depth -1" "--max-memory 0" "--threads 2x";
         echo "FAIL herd check $args: exit $rc"; cat "$out/args.err"; fail=1
     fi
 done
+# Checkpoints: a search stopped by its depth bound and resumed prints what the whole
+# search prints (but the timing lines); SIGTERM stops a search at the end of a level with a
+# checkpoint; a directory that is not a checkpoint is refused with exit 65.
+m="$src/traces/models/no-gap-detection.yaml"
+"$herd" check "$m" | grep -v '^time' >"$out/whole.txt"
+"$herd" check "$m" --max-depth 6 --checkpoint "$out/ck" >/dev/null
+"$herd" check "$m" --resume "$out/ck" | grep -v '^time' >"$out/resumed.txt"
+if ! cmp -s "$out/whole.txt" "$out/resumed.txt"; then
+    echo "FAIL resumed search differs:"; diff "$out/whole.txt" "$out/resumed.txt"; fail=1
+fi
+"$herd" check "$src/traces/models/correct.yaml" --json --checkpoint "$out/ck2" >"$out/stopped.json" 2>&1 &
+pid=$!
+sleep 2
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ $rc -ne 1 ] || ! grep -q 'stopped on request at depth' "$out/stopped.json" || [ ! -s "$out/ck2/meta" ]; then
+    echo "FAIL SIGTERM with --checkpoint: exit $rc"; cat "$out/stopped.json"; fail=1
+fi
+"$herd" check "$m" --resume "$out" >/dev/null 2>"$out/resume.err"
+rc=$?
+if [ $rc -ne 65 ] || ! grep -q 'not a checkpoint directory' "$out/resume.err"; then
+    echo "FAIL --resume of a non-checkpoint: exit $rc"; cat "$out/resume.err"; fail=1
+fi
 exit $fail

@@ -28,6 +28,7 @@ typedef struct finfo {
     uint64_t bytes, hash;
 } finfo;
 
+static int fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *why, size_t n, const char *fmt, ...)
 {
     va_list ap;

@@ -3,7 +3,9 @@
 # duplicate) checked to the end: about 0.8 G states, 2-3 hours on two cores, a 16 GiB
 # fingerprint table and up to ~15 GiB of level files in $TMPDIR. Label `full` only
 # (`ctest -C full -L full -R correct`). HERD_MAX_MEMORY (MiB, default 17000) bounds the
-# table; the run must end with verdict pass (exit 0), never incomplete.
+# table; the run must end with verdict pass (exit 0), never incomplete. With
+# HERD_CHECKPOINT=DIR the search writes a checkpoint there every 30 minutes (and when
+# stopped by SIGINT/SIGTERM), and a later run resumes from it (docs/model-checking.md).
 #   usage: correct_full.sh HERD_EXE SOURCE_DIR
 set -uo pipefail
 herd=$1
@@ -11,8 +13,13 @@ src=$2
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 start=$(date +%s)
+ck=()
+if [ -n "${HERD_CHECKPOINT:-}" ]; then
+    ck=(--checkpoint "$HERD_CHECKPOINT" --checkpoint-every 1800)
+    [ -s "$HERD_CHECKPOINT/meta" ] && ck+=(--resume "$HERD_CHECKPOINT")
+fi
 "$herd" check "$src/traces/models/correct.yaml" --json --progress --preallocate \
-    --max-memory "${HERD_MAX_MEMORY:-17000}" >"$log"
+    --max-memory "${HERD_MAX_MEMORY:-17000}" "${ck[@]}" >"$log"
 rc=$?
 echo "correct.yaml: exit $rc in $(( $(date +%s) - start )) s"
 cat "$log"

@@ -207,6 +207,10 @@ static void report_json(const check_args *a, const hm_config *cfg, const hm_resu
     herd_json_kv_u64(&j, "subsumed", r->subsumed);
     herd_json_kv_double(&j, "collision_probability", hm_collision_probability(r->states));
     herd_json_kv_double(&j, "seconds", r->seconds);
+    if (a->resume) herd_json_kv_u64(&j, "resumed_at_depth", r->resumed_depth);
+    else herd_json_kv_null(&j, "resumed_at_depth");
+    if (r->checkpointed) herd_json_kv_str(&j, "checkpoint", a->checkpoint);
+    else herd_json_kv_null(&j, "checkpoint");
     if (cex_path) herd_json_kv_str(&j, "counterexample", cex_path);
     else herd_json_kv_null(&j, "counterexample");
     if (r->verdict == HM_V_VIOLATION) {

@@ -177,7 +177,7 @@ int hm_ckpt_save(const char *dir, const hm_ckpt *c, const hm_fpset *table, FILE 
         data_path(path, sizeof path, dir, f, gen);
         rc = f == F_TABLE ? table_out(table, path, &fi[f], buf, h)
            : f == F_LEVEL ? copy_out(level, c->level_bytes, path, &fi[f], buf, h)
-                          : copy_out(parents, c->n_parents * 6u, path, &fi[f], buf, h);
+                          : copy_out(parents, c->n_parents * HM_PARENT_BYTES, path, &fi[f], buf, h);
         if (rc != 0) rc = fail(why, why_size, "cannot write %s: %s", path, strerror(errno));
     }
     free(buf);
@@ -297,7 +297,7 @@ int hm_ckpt_load(const char *dir, const hm_ckpt *want, hm_ckpt *c, hm_fpset *tab
                     "resume with the same ones", dir, c->options, want->options);
     if (c->init_fp != want->init_fp)
         return fail(why, why_size, "%s: the model's initial state encodes differently (another herd build?)", dir);
-    if (fi[F_PARENTS].bytes != c->n_parents * 6u || fi[F_LEVEL].bytes != c->level_bytes ||
+    if (fi[F_PARENTS].bytes != c->n_parents * HM_PARENT_BYTES || fi[F_LEVEL].bytes != c->level_bytes ||
         fi[F_TABLE].bytes != count * sizeof(uint64_t))
         return fail(why, why_size, "%s/meta: the file sizes disagree with the counts", dir);
     unsigned char *buf = malloc(COPY_BUF);

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define HM_PARENT_BYTES 6u /* a parent link: 4-byte parent index, 2-byte packed transition */
+
 typedef struct hm_ckpt {
     uint64_t model_id;      /* XXH3 of the model file (the caller's identity for the model) */
     uint64_t init_fp;       /* the initial state's fingerprint: catches a changed encoding */

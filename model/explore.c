@@ -92,7 +92,7 @@ static hm_label label_unpack(uint16_t v) { return (hm_label){(uint8_t)(v & 15u),
 
 /* A frontier entry: 2 bytes of length, the 8-byte fingerprint, the encoding. */
 #define ENTRY_HEAD 10u
-#define PARENT_BYTES 6u
+#define PARENT_BYTES HM_PARENT_BYTES /* checkpoint.h: the checkpoint copies them */
 
 static FILE *temp_file(void)
 {
@@ -947,7 +947,8 @@ static bool ckpt_save(search *s, uint64_t init_fp)
     return true;
 }
 
-/* The search as a checkpoint left it; -2 in res->verdict's stead when it is unusable. */
+/* The search as a checkpoint left it; false with bad_resume set (hm_explore returns -2)
+ * when the checkpoint is unusable. */
 static bool ckpt_resume(search *s, uint64_t init_fp)
 {
     hm_ckpt want = {.model_id = s->lim->model_id, .init_fp = init_fp, .options = ckpt_options(s->lim)}, c;

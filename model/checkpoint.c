@@ -260,6 +260,7 @@ int hm_ckpt_load(const char *dir, const hm_ckpt *want, hm_ckpt *c, hm_fpset *tab
                  char *why, size_t why_size)
 {
     char meta[META_MAX];
+    errno = 0; /* meta_read leaves fopen's errno, or 0 when the file is too long */
     if (!meta_read(dir, meta, sizeof meta))
         return fail(why, why_size, "%s/meta: cannot read it (%s): not a checkpoint directory?", dir,
                     errno ? strerror(errno) : "too long");

@@ -406,9 +406,17 @@ out:
 
 int herd_cmd_replay(int argc, char **argv)
 {
+    static const char use[] = "usage: herd replay TRACE.jsonl\n";
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(use, stdout);
+        return HERD_EXIT_OK;
+    }
     if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: herd replay TRACE.jsonl\n");
-        return (argc == 2 && !strcmp(argv[1], "--help")) ? HERD_EXIT_OK : HERD_EXIT_USAGE;
+        if (argc < 2) fprintf(stderr, "herd replay: no trace file given\n");
+        else if (argv[1][0] == '-') fprintf(stderr, "herd replay: unknown option '%s'\n", argv[1]);
+        else fprintf(stderr, "herd replay: one trace per replay, got '%s' and '%s'\n", argv[1], argv[2]);
+        fputs(use, stderr);
+        return HERD_EXIT_USAGE;
     }
     static rp p;
     static herd_trace_header h;

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,37 +50,57 @@ static void usage(FILE *f)
                "Exit: 0 met, 1 not met, 64 usage, 65 invalid scenario, 70 internal, 74 I/O.\n");
 }
 
+/* A usage error, named: which flag or argument is wrong and why (the usage text follows). */
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("herd run: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return HERD_EXIT_USAGE;
+}
+
 static int parse_args(int argc, char **argv, run_args *a)
 {
     *a = (run_args){.queue = -1};
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         bool has_val = i + 1 < argc;
+        bool takes_val = !strcmp(s, "--seed") || !strcmp(s, "--set") || !strcmp(s, "--out") ||
+                         !strcmp(s, "--junit") || !strcmp(s, "--trace-clients") || !strcmp(s, "--queue");
+        if (takes_val && !has_val) return bad_usage("%s needs a value", s);
         if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
             usage(stdout);
             exit(HERD_EXIT_OK);
         } else if (strcmp(s, "--json") == 0) a->json = true;
         else if (strcmp(s, "--swarm") == 0) a->swarm = true;
         else if (strcmp(s, "--check-determinism") == 0) a->determinism = true;
-        else if (strcmp(s, "--seed") == 0 && has_val) {
-            char *end;
-            a->seed = strtoull(argv[++i], &end, 10);
-            if (*end || argv[i][0] == '-' || !argv[i][0]) return HERD_EXIT_USAGE;
+        else if (strcmp(s, "--seed") == 0) {
+            const char *v = argv[++i];
+            char *end = NULL;
+            errno = 0;
+            a->seed = (v[0] >= '0' && v[0] <= '9') ? strtoull(v, &end, 10) : 0;
+            if (end == NULL || *end != '\0' || errno != 0)
+                return bad_usage("--seed must be a whole number in [0, 18446744073709551615], got '%s'", v);
             a->seed_set = true;
-        } else if (strcmp(s, "--set") == 0 && has_val) {
-            if (a->nsets == SETS_MAX) return HERD_EXIT_USAGE;
+        } else if (strcmp(s, "--set") == 0) {
+            if (a->nsets == SETS_MAX) return bad_usage("at most %d --set options (one too many: '%s')", SETS_MAX, argv[i + 1]);
             a->sets[a->nsets++] = argv[++i];
-        } else if (strcmp(s, "--out") == 0 && has_val) a->out_dir = argv[++i];
-        else if (strcmp(s, "--junit") == 0 && has_val) a->junit = argv[++i];
-        else if (strcmp(s, "--trace-clients") == 0 && has_val) a->trace_clients = argv[++i];
-        else if (strcmp(s, "--queue") == 0 && has_val) {
+        } else if (strcmp(s, "--out") == 0) a->out_dir = argv[++i];
+        else if (strcmp(s, "--junit") == 0) a->junit = argv[++i];
+        else if (strcmp(s, "--trace-clients") == 0) a->trace_clients = argv[++i];
+        else if (strcmp(s, "--queue") == 0) {
             i++;
             a->queue = strcmp(argv[i], "heap") == 0 ? HERD_QUEUE_HEAP : strcmp(argv[i], "wheel") == 0 ? HERD_QUEUE_WHEEL : -2;
-            if (a->queue == -2) return HERD_EXIT_USAGE;
-        } else if (s[0] != '-' && !a->scenario) a->scenario = s;
-        else return HERD_EXIT_USAGE;
+            if (a->queue == -2) return bad_usage("--queue must be wheel or heap, got '%s'", argv[i]);
+        } else if (s[0] == '-') return bad_usage("unknown option '%s'", s);
+        else if (a->scenario) return bad_usage("one scenario per run, got '%s' and '%s'", a->scenario, s);
+        else a->scenario = s;
     }
-    return a->scenario ? 0 : HERD_EXIT_USAGE;
+    return a->scenario ? 0 : bad_usage("no scenario file given");
 }
 
 static uint64_t wall_us(void)

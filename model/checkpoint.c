@@ -189,8 +189,8 @@ int hm_ckpt_save(const char *dir, const hm_ckpt *c, const hm_fpset *table, FILE 
     FILE *m = herd_afile_open(&af, path);
     if (m == NULL) return fail(why, why_size, "cannot write %s: %s", path, strerror(errno));
     fprintf(m, "herd-checkpoint %d\nherd %s\ngeneration %" PRIu64 "\nmodel %016" PRIx64 "\ninit %016" PRIx64
-               "\noptions %" PRIu32 "\ndepth %" PRIu32 "\n",
-            CKPT_FORMAT, herd_version(), gen, c->model_id, c->init_fp, c->options, c->depth);
+               "\nhash_seed %" PRIu64 "\noptions %" PRIu32 "\ndepth %" PRIu32 "\n",
+            CKPT_FORMAT, herd_version(), gen, c->model_id, c->init_fp, c->hash_seed, c->options, c->depth);
     fprintf(m, "states %" PRIu64 "\ntransitions %" PRIu64 "\nlive_steps %" PRIu64 "\nreduced %" PRIu64
                "\nproviso %" PRIu64 "\nsubsumed %" PRIu64 "\nfrontier_peak %" PRIu64 "\nparents %" PRIu64
                "\nlevel_n %" PRIu64 "\nlevel_bytes %" PRIu64 "\nlevel_first %" PRIu64 "\ntable_count %" PRIu64 "\n",
@@ -291,11 +291,16 @@ int hm_ckpt_load(const char *dir, const hm_ckpt *want, hm_ckpt *c, hm_fpset *tab
                     version, herd_version());
     c->options = (uint32_t)options;
     c->depth = (uint32_t)depth;
+    if (meta_get(meta, "hash_seed") != NULL && !meta_u64(meta, "hash_seed", &c->hash_seed))
+        return fail(why, why_size, "%s/meta: hash_seed is not a whole number", dir);
     if (c->model_id != want->model_id)
         return fail(why, why_size, "%s: the checkpoint is of another model file (or the file changed since)", dir);
     if (c->options != want->options)
         return fail(why, why_size, "%s: written with other options (symmetry, por, subsumption, liveness: %u, now %u); "
                     "resume with the same ones", dir, c->options, want->options);
+    if (c->hash_seed != want->hash_seed)
+        return fail(why, why_size, "%s: written with --hash-seed %" PRIu64 ", now %" PRIu64 "; resume with the same one",
+                    dir, c->hash_seed, want->hash_seed);
     if (c->init_fp != want->init_fp)
         return fail(why, why_size, "%s: the model's initial state encodes differently (another herd build?)", dir);
     if (fi[F_PARENTS].bytes != c->n_parents * HM_PARENT_BYTES || fi[F_LEVEL].bytes != c->level_bytes ||

@@ -25,6 +25,7 @@
 typedef struct hm_ckpt {
     uint64_t model_id;      /* XXH3 of the model file (the caller's identity for the model) */
     uint64_t init_fp;       /* the initial state's fingerprint: catches a changed encoding */
+    uint64_t hash_seed;     /* the fingerprints' XXH3 seed (absent from older metas: 0) */
     uint32_t options;       /* symmetry | por << 1 | subsume << 2 | liveness << 3 */
     uint32_t depth;
     uint64_t states, transitions, live_steps, reduced, proviso, subsumed;
@@ -41,7 +42,7 @@ int hm_ckpt_save(const char *dir, const hm_ckpt *c, const hm_fpset *table, FILE 
                  char *why, size_t why_size);
 /* Read dir's checkpoint: its counts into c, its fingerprints into table (initialised by the
  * caller, empty), its level and parent links appended to the given files. `want` holds the
- * model_id, init_fp and options the checkpoint must have. 0, or -1 with why. */
+ * model_id, init_fp, hash_seed and options the checkpoint must have. 0, or -1 with why. */
 int hm_ckpt_load(const char *dir, const hm_ckpt *want, hm_ckpt *c, hm_fpset *table, FILE *level, FILE *parents,
                  char *why, size_t why_size);
 

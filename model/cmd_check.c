@@ -27,7 +27,7 @@ typedef struct check_args {
     const char *checkpoint, *resume;
     uint64_t checkpoint_every;
     bool json, symmetry, liveness, por, progress, subsume, preallocate;
-    uint64_t max_states, max_memory_mib;
+    uint64_t max_states, max_memory_mib, hash_seed;
     uint32_t threads;
     uint32_t max_depth;
 } check_args;
@@ -36,7 +36,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: herd check MODEL.yaml [--json] [--max-states N] [--max-depth N] [--max-memory MIB]\n"
                "                  [--out DIR] [--no-symmetry] [--no-liveness] [--no-por] [--no-subsumption]\n"
-               "                  [--threads N] [--preallocate] [--progress] [--junit FILE]\n"
+               "                  [--threads N] [--preallocate] [--progress] [--junit FILE] [--hash-seed N]\n"
                "                  [--checkpoint DIR [--checkpoint-every SECONDS]] [--resume DIR]\n");
 }
 
@@ -76,6 +76,9 @@ static int parse_args(int argc, char **argv, check_args *a)
         else if (!strcmp(s, "--resume") && has_val) a->resume = argv[++i];
         else if (!strcmp(s, "--checkpoint-every") && has_val) {
             if (!parse_count(s, argv[++i], 1, 1000000000, &a->checkpoint_every)) return HERD_EXIT_USAGE;
+        }
+        else if (!strcmp(s, "--hash-seed") && has_val) {
+            if (!parse_count(s, argv[++i], 0, UINT64_MAX, &a->hash_seed)) return HERD_EXIT_USAGE;
         }
         else if (!strcmp(s, "--max-states") && has_val) {
             if (!parse_count(s, argv[++i], 0, UINT64_MAX, &a->max_states)) return HERD_EXIT_USAGE;
@@ -171,7 +174,9 @@ static void report_text(const check_args *a, const hm_config *cfg, const hm_resu
            r->states ? (double)(r->visited_bytes + r->parent_bytes) / (double)r->states : 0.0,
            r->states ? (double)r->visited_bytes / (double)r->states : 0.0, r->world_bytes, r->encoded_bytes,
            (double)r->frontier_peak_bytes / 1048576.0);
-    printf("collision  P(a fingerprint collision hid a state) <= %.3g\n", hm_collision_probability(r->states));
+    printf("collision  P(a fingerprint collision hid a state) <= %.3g", hm_collision_probability(r->states));
+    if (a->hash_seed) printf(" (hash seed %llu)", (unsigned long long)a->hash_seed);
+    putchar('\n');
     if (r->message[0]) printf("note       %s\n", r->message);
     if (r->verdict == HM_V_VIOLATION)
         printf("verdict    VIOLATION of %s (%s), counterexample of %u steps (%u of them L1's fault-free schedule)\n",
@@ -206,6 +211,7 @@ static void report_json(const check_args *a, const hm_config *cfg, const hm_resu
     herd_json_kv_u64(&j, "shortened_by", r->shortened);
     herd_json_kv_u64(&j, "subsumed", r->subsumed);
     herd_json_kv_double(&j, "collision_probability", hm_collision_probability(r->states));
+    herd_json_kv_u64(&j, "hash_seed", a->hash_seed);
     herd_json_kv_double(&j, "seconds", r->seconds);
     if (a->resume) herd_json_kv_u64(&j, "resumed_at_depth", r->resumed_depth);
     else herd_json_kv_null(&j, "resumed_at_depth");
@@ -279,7 +285,7 @@ int herd_cmd_check(int argc, char **argv)
     hm_limits lim = {.max_states = a.max_states, .max_depth = a.max_depth,
                      .max_memory = (uint64_t)a.max_memory_mib << 20, .symmetry = a.symmetry, .liveness = a.liveness,
                      .por = a.por, .progress = a.progress, .subsume = a.subsume,
-                     .threads = a.threads, .preallocate = a.preallocate,
+                     .threads = a.threads, .preallocate = a.preallocate, .hash_seed = a.hash_seed,
                      .checkpoint_dir = a.checkpoint, .checkpoint_every = (double)a.checkpoint_every,
                      .resume_dir = a.resume};
     if ((a.checkpoint || a.resume) && model_id(a.model, &lim.model_id) != 0) {

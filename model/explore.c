@@ -184,24 +184,32 @@ static void build_path(search *s, uint32_t idx, hm_label last, int property)
     free(canon);
 }
 
+/* A state's fingerprint: XXH3-64 of its canonical encoding, with the search's hash seed
+ * (seed 0 is plain XXH3-64), never 0 (0 marks an empty slot). Every fingerprint the table
+ * holds comes from here, so a search with another seed is an independent draw of the hash
+ * function: what a collision hid in one search it almost surely did not hide in the other. */
+static uint64_t fp_hash(const search *s, const unsigned char *enc, size_t len)
+{
+    uint64_t h = XXH3_64bits_withSeed(enc, len, s->lim->hash_seed);
+    return h ? h : 1u;
+}
+
 static uint64_t fp_of(search *s, const hm_world *w, size_t *len)
 {
     *len = hm_canon_encode(w, &s->cfg, s->lim->symmetry, s->enc);
-    uint64_t h = XXH3_64bits(s->enc, *len);
-    return h ? h : 1u;
+    return fp_hash(s, s->enc, *len);
 }
 
 /* L1's proofs are kept under the fingerprint of the state with its fault budgets set to 0:
  * the fault-free schedule never reads a budget (no fault, no variant), so every budget twin
  * has the same L1 verdict and one proof serves them all. The budgets are the encoding's
  * first HM_F_COUNT bytes (one LEB128 byte each: hm_config_check keeps them below 128). */
-static uint64_t live_key(const unsigned char *enc, size_t len)
+static uint64_t live_key(const search *s, const unsigned char *enc, size_t len)
 {
     unsigned char tmp[HM_ENC_MAX];
     memcpy(tmp, enc, len);
     memset(tmp, 0, len < HM_F_COUNT ? len : HM_F_COUNT);
-    uint64_t h = XXH3_64bits(tmp, len);
-    return h ? h : 1u;
+    return fp_hash(s, tmp, len);
 }
 
 /* One L1 run: from w (copied into the scratch world live, enc the encoder's scratch), the
@@ -222,7 +230,7 @@ static int live_run(const search *s, hm_world *live, const hm_world *w, unsigned
     *proves = true;
     for (;;) {
         size_t len = hm_canon_encode(live, cfg, s->lim->symmetry, enc);
-        uint64_t key = live_key(enc, len);
+        uint64_t key = live_key(s, enc, len);
         if (hm_fpset_flags(&s->seen, key) & HM_FP_LIVE) break;
         keys[(*n_keys)++] = key;
         hm_label l;
@@ -304,8 +312,7 @@ static bool dominated_enc(const search *s, const unsigned char *enc, size_t len,
             twin[f] = (unsigned char)(lo[f] + r % span[f]);
             r /= span[f];
         }
-        h[k] = XXH3_64bits(twin, len);
-        h[k] = h[k] ? h[k] : 1u;
+        h[k] = fp_hash(s, twin, len);
         hm_fpset_prefetch(&s->seen, h[k]); /* the probes below then overlap */
     }
     for (uint32_t k = 1; k < twins; k++)
@@ -458,8 +465,7 @@ static bool grow_arena(void **p, size_t *cap, size_t need, size_t elem)
 static uint64_t wk_fp(worker *wk, const hm_world *w, size_t *len)
 {
     *len = hm_canon_encode(w, &wk->s->cfg, wk->s->lim->symmetry, wk->enc);
-    uint64_t h = XXH3_64bits(wk->enc, *len);
-    return h ? h : 1u;
+    return fp_hash(wk->s, wk->enc, *len);
 }
 
 /* L1 on a worker: the proved states are appended to the mark arena (*n_marks of them)
@@ -522,7 +528,7 @@ static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint
     r->prop = prop;
     if (r->prop != HM_P_NONE) return;
     if (!s->lim->liveness || !(s->cfg.props_mask & ((1u << HM_P_L1) | (1u << HM_P_I1)))) return;
-    if (hm_fpset_flags(&s->seen, live_key(enc, len)) & HM_FP_LIVE) return; /* proved already */
+    if (hm_fpset_flags(&s->seen, live_key(s, enc, len)) & HM_FP_LIVE) return; /* proved already */
     if (!grow_arena((void **)&wk->worlds, &wk->cap_worlds, (wk->n_worlds + 1u) * s->wb, 1u)) {
         wk->oom = true;
         return;
@@ -928,7 +934,8 @@ static uint32_t ckpt_options(const hm_limits *lim)
 static bool ckpt_save(search *s, uint64_t init_fp)
 {
     const hm_result *r = s->res;
-    hm_ckpt c = {.model_id = s->lim->model_id, .init_fp = init_fp, .options = ckpt_options(s->lim),
+    hm_ckpt c = {.model_id = s->lim->model_id, .init_fp = init_fp, .hash_seed = s->lim->hash_seed,
+                 .options = ckpt_options(s->lim),
                  .depth = r->depth, .states = r->states, .transitions = r->transitions,
                  .live_steps = r->live_steps, .reduced = r->reduced, .proviso = r->proviso,
                  .subsumed = r->subsumed, .frontier_peak = r->frontier_peak_bytes, .n_parents = s->n_par,
@@ -951,7 +958,8 @@ static bool ckpt_save(search *s, uint64_t init_fp)
  * when the checkpoint is unusable. */
 static bool ckpt_resume(search *s, uint64_t init_fp)
 {
-    hm_ckpt want = {.model_id = s->lim->model_id, .init_fp = init_fp, .options = ckpt_options(s->lim)}, c;
+    hm_ckpt want = {.model_id = s->lim->model_id, .init_fp = init_fp, .hash_seed = s->lim->hash_seed,
+                    .options = ckpt_options(s->lim)}, c;
     char why[sizeof s->res->message];
     if (hm_ckpt_load(s->lim->resume_dir, &want, &c, &s->seen, s->next.f, s->parents, why, sizeof why) != 0) {
         s->res->verdict = HM_V_ERROR;

@@ -36,6 +36,10 @@ typedef struct hm_limits {
     bool por;                 /* partial-order reduction (por.h) */
     bool progress;            /* one line per BFS level on stderr */
     bool subsume;             /* skip a state whose twin with more fault budget was visited */
+    uint64_t hash_seed;       /* fingerprints are XXH3-64 with this seed (0: plain XXH3-64). A
+                                 second search with another seed is an independent check: a
+                                 state hidden by a collision in both has probability about
+                                 the product of the two bounds */
     uint32_t threads;         /* workers expanding a level (0 or 1: the calling thread only);
                                  the search and its figures are the same for any number */
     /* Checkpoints (checkpoint.h), written only at the end of a level: when the depth

@@ -43,7 +43,7 @@ rc=$?
 if [ $rc -ne 65 ] || ! grep -q 'bad.jsonl:' "$out/bad.err"; then echo "FAIL malformed trace: exit $rc"; cat "$out/bad.err"; fail=1; fi
 # A malformed number on the command line is exit 64 naming the flag and the value (never
 # read as 0, "unbounded", or as its leading digits).
-for args in "--max-states 1e6" "--max-depth -1" "--max-memory 0" "--threads 2x"; do
+for args in "--max-states 1e6" "--max-depth -1" "--max-memory 0" "--threads 2x" "--hash-seed 0x10"; do
     "$herd" check "$src/traces/models/correct.yaml" $args >/dev/null 2>"$out/args.err"
     rc=$?
     flag=${args%% *} val=${args#* }
@@ -60,6 +60,19 @@ m="$src/traces/models/no-gap-detection.yaml"
 "$herd" check "$m" --resume "$out/ck" | grep -v '^time' >"$out/resumed.txt"
 if ! cmp -s "$out/whole.txt" "$out/resumed.txt"; then
     echo "FAIL resumed search differs:"; diff "$out/whole.txt" "$out/resumed.txt"; fail=1
+fi
+# Another hash seed: another fingerprint function, the same search (the report names the
+# seed); a checkpoint written with one seed is refused by a search with another.
+"$herd" check "$m" --hash-seed 7 >"$out/seeded.txt"
+if ! grep -q '^collision.*(hash seed 7)$' "$out/seeded.txt" ||
+    ! cmp -s <(grep -v '^time\|^collision' "$out/whole.txt") <(grep -v '^time\|^collision' "$out/seeded.txt"); then
+    echo "FAIL --hash-seed 7 changed the search:"; diff "$out/whole.txt" "$out/seeded.txt"; fail=1
+fi
+"$herd" check "$m" --hash-seed 7 --json | grep -q '"hash_seed":7,' || { echo "FAIL --json has no hash_seed"; fail=1; }
+"$herd" check "$m" --resume "$out/ck" --hash-seed 7 >/dev/null 2>"$out/seed.err"
+rc=$?
+if [ $rc -ne 65 ] || ! grep -q 'written with --hash-seed 0, now 7' "$out/seed.err"; then
+    echo "FAIL --resume with another --hash-seed: exit $rc"; cat "$out/seed.err"; fail=1
 fi
 "$herd" check "$src/traces/models/correct.yaml" --json --checkpoint "$out/ck2" >"$out/stopped.json" 2>&1 &
 pid=$!

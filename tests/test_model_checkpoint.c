@@ -1,7 +1,7 @@
 /* test_model_checkpoint.c — a search saved at the end of a level and resumed reports
  * exactly what the uninterrupted search does (figures, verdict, counterexample), however
- * often it is stopped; a checkpoint of another model, of other options, or with a changed
- * byte is refused with a message naming what is wrong (model/checkpoint.h). */
+ * often it is stopped; a checkpoint of another model, of other options or hash seed, or
+ * with a changed byte is refused with a message naming what is wrong (model/checkpoint.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 
@@ -172,8 +172,25 @@ Test(model_checkpoint, refuses_what_does_not_belong)
     hm_config bigger = world_of("correct", 1u << HM_F_DUP | 1u << HM_F_DROP);
     refused(&bigger, &want, "initial state encodes differently");
     other = want;
+    other.hash_seed = 7;
+    refused(&cfg, &other, "written with --hash-seed 0, now 7");
+    other = want;
     other.resume_dir = "/nonexistent/herd-checkpoint";
     refused(&cfg, &other, "not a checkpoint directory");
+
+    /* A meta written before hash seeds existed has no hash_seed line: it means seed 0. */
+    snprintf(path, sizeof path, "%s/meta", dir);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "sed -i '/^hash_seed /d' '%s' && ! grep -q hash_seed '%s'", path, path);
+    cr_assert_eq(system(cmd), 0);
+    hm_limits plain = limits();
+    hm_result whole, resumed;
+    cr_assert_eq(hm_explore(&cfg, &plain, &whole), 0);
+    cr_assert_eq(hm_explore(&cfg, &want, &resumed), 0, "%s", resumed.message);
+    same_result(&whole, &resumed, "resumed from a meta without hash_seed");
+    hm_result_free(&whole);
+    hm_result_free(&resumed);
+    cr_assert_eq(system(cmd), 0, "resuming writes no checkpoint unless asked");
 
     snprintf(path, sizeof path, "%s/level.1", dir);
     flip_byte(path, 20);

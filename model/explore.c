@@ -75,6 +75,7 @@ typedef struct search {
     uint32_t live_len;
     double enc_total;
     double t0;            /* when the search started (for --progress) */
+    double t_note;        /* when --progress last printed a line inside a level */
     bool bad_resume;      /* the checkpoint to resume from was refused */
     unsigned char enc[HM_ENC_MAX];
 } search;
@@ -734,6 +735,21 @@ static bool read_error(search *s)
     return false;
 }
 
+/* --progress inside a long level (a level of correct.yaml takes ten minutes): at most one
+ * line a minute saying how far the level is and how fast it goes. stderr only: nothing the
+ * search computes depends on the clock. */
+#define LEVEL_NOTE_S 60.0
+
+static void level_note(search *s, uint64_t done)
+{
+    double t = now_s();
+    if (t - s->t_note < LEVEL_NOTE_S || done >= s->cur.n) return;
+    s->t_note = t;
+    fprintf(stderr, "  depth %u: %llu of %llu expanded (%.0f %%), %llu states, %.1f s\n", s->res->depth + 1u,
+            (unsigned long long)done, (unsigned long long)s->cur.n, 100.0 * (double)done / (double)s->cur.n,
+            (unsigned long long)s->res->states, t - s->t0);
+}
+
 static bool expand_level(search *s)
 {
     unsigned char e[HM_ENC_MAX];
@@ -747,6 +763,7 @@ static bool expand_level(search *s)
         if (slot) *slot &= ~(uint64_t)HM_FP_NEXT;
     }
     if (fseeko(s->cur.f, 0, SEEK_SET) != 0) return read_error(s);
+    s->t_note = now_s();
     for (uint64_t b = 0; b < s->cur.n; b += BATCH) {
         uint32_t n = (uint32_t)(s->cur.n - b < BATCH ? s->cur.n - b : BATCH);
         size_t off = 0;
@@ -827,6 +844,7 @@ static bool expand_level(search *s)
             s->live_len = 0;
             return violation(s, s->held_parent, s->held_label, s->held);
         }
+        if (s->lim->progress) level_note(s, b + n);
     }
     return true;
 }

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "model_cli.h"
 
+#include "args.h"
 #include "atomic_file.h"
 #include "cex.h"
 #include "check_junit.h"
@@ -44,16 +45,7 @@ static void usage(FILE *f)
  * value: "--max-states 1e6" must not silently mean 1 (or 0, unbounded). */
 static bool parse_count(const char *flag, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-    char *end = NULL;
-    errno = 0;
-    unsigned long long x = (v[0] >= '0' && v[0] <= '9') ? strtoull(v, &end, 10) : 0;
-    if (end == NULL || *end != '\0' || errno != 0 || x < lo || x > hi) {
-        fprintf(stderr, "herd check: %s must be a whole number in [%llu, %llu], got '%s'\n", flag,
-                (unsigned long long)lo, (unsigned long long)hi, v);
-        return false;
-    }
-    *out = x;
-    return true;
+    return herd_arg_u64("check", flag, v, lo, hi, out);
 }
 
 static int parse_args(int argc, char **argv, check_args *a)

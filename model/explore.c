@@ -736,8 +736,8 @@ static bool read_error(search *s)
 }
 
 /* --progress inside a long level (a level of correct.yaml takes ten minutes): at most one
- * line a minute saying how far the level is and how fast it goes. stderr only: nothing the
- * search computes depends on the clock. */
+ * line a minute saying how much of the level is expanded. stderr only: nothing the search
+ * computes depends on the clock. */
 #define LEVEL_NOTE_S 60.0
 
 static void level_note(search *s, uint64_t done)

@@ -34,7 +34,8 @@ typedef struct hm_limits {
     bool liveness;            /* run L1 from every state */
     bool selfcheck;           /* re-encode every decoded state and compare (tests) */
     bool por;                 /* partial-order reduction (por.h) */
-    bool progress;            /* one line per BFS level on stderr */
+    bool progress;            /* one line per BFS level on stderr (and one a minute inside a
+                                 level that takes longer) */
     bool subsume;             /* skip a state whose twin with more fault budget was visited */
     uint64_t hash_seed;       /* fingerprints are XXH3-64 with this seed (0: plain XXH3-64). A
                                  second search with another seed is an independent check: a

@@ -5,6 +5,7 @@
  * mean, in human units; or, with --json, one JSON object with the same figures in integer
  * microseconds. It draws nothing: bounds and means are computed, not sampled, so the output
  * is the same on every machine. This is what scripts/demo shows. */
+#include "args.h"
 #include "backoff.h"
 #include "cli.h"
 #include "exitcode.h"
@@ -125,13 +126,8 @@ static int parse_args(int argc, char **argv, policies_opts *o)
         if (strcmp(a, "--json") == 0) {
             o->json = true;
         } else if (strcmp(a, "--attempts") == 0 && i + 1 < argc) {
-            char *end;
-            errno = 0;
-            unsigned long v = strtoul(argv[++i], &end, 10);
-            if (errno || *end || end == argv[i] || argv[i][0] == '-' || v < 1 || v > ATTEMPTS_MAX) {
-                fprintf(stderr, "herd policies: --attempts wants 1..%u, not '%s'\n", ATTEMPTS_MAX, argv[i]);
-                return HERD_EXIT_USAGE;
-            }
+            uint64_t v;
+            if (!herd_arg_u64("policies", a, argv[++i], 1, ATTEMPTS_MAX, &v)) return HERD_EXIT_USAGE;
             o->attempts = (unsigned)v;
         } else if (strcmp(a, "--policy") == 0 && i + 1 < argc) {
             o->only = herd_backoff_parse(argv[++i]);

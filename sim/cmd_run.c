@@ -14,6 +14,7 @@
 #include "report.h"
 #include "run_junit.h"
 
+#include "args.h"
 #include "atomic_file.h"
 #include "error.h"
 
@@ -79,12 +80,7 @@ static int parse_args(int argc, char **argv, run_args *a)
         else if (strcmp(s, "--swarm") == 0) a->swarm = true;
         else if (strcmp(s, "--check-determinism") == 0) a->determinism = true;
         else if (strcmp(s, "--seed") == 0) {
-            const char *v = argv[++i];
-            char *end = NULL;
-            errno = 0;
-            a->seed = (v[0] >= '0' && v[0] <= '9') ? strtoull(v, &end, 10) : 0;
-            if (end == NULL || *end != '\0' || errno != 0)
-                return bad_usage("--seed must be a whole number in [0, 18446744073709551615], got '%s'", v);
+            if (!herd_arg_u64("run", s, argv[++i], 0, UINT64_MAX, &a->seed)) return HERD_EXIT_USAGE;
             a->seed_set = true;
         } else if (strcmp(s, "--set") == 0) {
             if (a->nsets == SETS_MAX) return bad_usage("at most %d --set options (one too many: '%s')", SETS_MAX, argv[i + 1]);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# cli_usage.sh — `herd run` and `herd replay` refuse a bad command line with exit 64 and a
-# message that names what is wrong (the flag, the value, the reason), before they read any
-# file. (herd check's flags are checked in models.sh, render's in render.sh.)
+# cli_usage.sh — `herd run`, `herd replay` and `herd policies` refuse a bad command line with
+# exit 64 and a message that names what is wrong (the flag, the value, the reason), before
+# they read any file. (herd check's flags are checked in models.sh, render's in render.sh.)
 #   usage: cli_usage.sh HERD_EXE SOURCE_DIR
 set -uo pipefail
 herd=$1
@@ -34,6 +34,8 @@ expect run "no scenario file given" --json
 sets=()
 for i in $(seq 0 64); do sets+=(--set "seed=$i"); done
 expect run "at most 64 --set options (one too many: 'seed=64')" "$sc" "${sets[@]}"
+expect policies "--attempts must be a whole number in [1, 64], got '0'" --attempts 0
+expect policies "--attempts must be a whole number in [1, 64], got '3x'" --attempts 3x
 expect replay "no trace file given"
 expect replay "unknown option '--bogus'" --bogus
 expect replay "one trace per replay, got 'a.jsonl' and 'b.jsonl'" a.jsonl b.jsonl

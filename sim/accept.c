@@ -8,16 +8,21 @@
  * handshakes are served FIFO by the server's workers, each costing handshake_us of CPU.
  * A handshake that completes for a client that has since given up on that attempt (its
  * connect timeout fired, it reconnected, it went offline) is wasted work: this is what
- * makes a herd metastable, since a full queue of dead clients starves the live ones. */
+ * makes a herd metastable, since a full queue of dead clients starves the live ones.
+ *
+ * Every dropped SYN is counted under its cause (metrics.h): only a full backlog is the
+ * accept queue overflowing; the LB restarting, its rate limit, loss and cuts drop SYNs
+ * before any queue, and counting them as overflow once made a report show thousands of
+ * "accept queue full" drops beside a queue that never held more than two. */
 #include "world.h"
 
 #include "error.h"
 
 #include <assert.h>
 
-static void syn_dropped(herd_world *w, uint32_t client, uint32_t conn, uint32_t tries)
+static void syn_dropped(herd_world *w, uint32_t client, uint32_t conn, uint32_t tries, int cause)
 {
-    herd_metrics_add(&w->metrics, HERD_M_SYN_DROPS, 1);
+    herd_metrics_syn_drop(&w->metrics, cause);
     herd_time wait = w->cfg.syn_rto_us << (tries < 20 ? tries : 20);
     if (tries >= w->cfg.syn_retries) {
         /* The kernel gives up: connect() fails with ETIMEDOUT. */
@@ -61,14 +66,21 @@ int herd_accept_syn(herd_world *w, uint32_t client, uint32_t conn, uint32_t trie
     if (!attempt_alive(w, client, conn)) return HERD_OK; /* socket closed: no retransmission */
     if (tries > 0) herd_metrics_add(&w->metrics, HERD_M_SYNS, 1);
     herd_group cg = {HERD_GROUP_CLIENTS, client, 1}, lg = {HERD_GROUP_LB, 0, 1};
-    if (!w->lb_up || herd_net_lost(w, client, 7) || herd_net_path_open_at(w, cg, lg) > w->now) {
-        syn_dropped(w, client, conn, tries);
+    /* The first that applies is the cause: nothing listens while the LB restarts; a cut
+     * path drops the SYN whether or not the loss draw would have. The draw is a pure
+     * function of (seed, client, time), so testing it after the cut changes no trace. */
+    int cause = !w->lb_up                                    ? HERD_SYN_DROP_LB_DOWN
+                : herd_net_path_open_at(w, cg, lg) > w->now ? HERD_SYN_DROP_PARTITION
+                : herd_net_lost(w, client, 7)                ? HERD_SYN_DROP_NET_LOSS
+                                                             : -1;
+    if (cause >= 0) {
+        syn_dropped(w, client, conn, tries, cause);
         return HERD_OK;
     }
     bool limited = false;
     int server = herd_lb_pick(w, client, conn, &limited);
     if (limited) {
-        syn_dropped(w, client, conn, tries);
+        syn_dropped(w, client, conn, tries, HERD_SYN_DROP_LB_RATE_LIMITED);
         return HERD_OK;
     }
     if (server < 0 || !w->servers[server].up) { /* nothing listening: RST */
@@ -77,8 +89,14 @@ int herd_accept_syn(herd_world *w, uint32_t client, uint32_t conn, uint32_t trie
     }
     herd_sim_server *s = &w->servers[server];
     herd_group sg = {HERD_GROUP_SERVERS, (uint32_t)server, 1};
-    if (s->q_len >= w->cfg.backlog || herd_net_path_open_at(w, lg, sg) > w->now) {
-        syn_dropped(w, client, conn, tries);
+    /* A cut LB -> server drops the SYN before it reaches the server, whatever the queue
+     * holds; only a SYN that arrives finds the backlog full. (Neither test draws.) */
+    if (herd_net_path_open_at(w, lg, sg) > w->now) {
+        syn_dropped(w, client, conn, tries, HERD_SYN_DROP_PARTITION);
+        return HERD_OK;
+    }
+    if (s->q_len >= w->cfg.backlog) {
+        syn_dropped(w, client, conn, tries, HERD_SYN_DROP_BACKLOG_FULL);
         return HERD_OK;
     }
     w->accept[(size_t)server * w->cfg.backlog + (s->q_head + s->q_len) % w->cfg.backlog] =

@@ -7,9 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* herd_metrics_syn_drop maps a cause to its counter by offset. */
+_Static_assert(HERD_M_SYN_DROPS_PARTITION - HERD_M_SYN_DROPS_BACKLOG_FULL == HERD_SYN_DROP_PARTITION &&
+                   HERD_M_COUNTER_COUNT - HERD_M_SYN_DROPS_BACKLOG_FULL == HERD_SYN_DROP_CAUSE_COUNT,
+               "one counter per SYN-drop cause, in the causes' order");
+
 static const char *const counter_names[HERD_M_COUNTER_COUNT] = {
     "attempts", "syns", "syn_drops", "accepts", "wasted_handshakes", "refused",
     "published", "backpressure", "acked", "delivered", "gaps",
+    "syn_drops_backlog_full", "syn_drops_lb_down", "syn_drops_lb_rate_limited", "syn_drops_net_loss",
+    "syn_drops_partition",
 };
 static const char *const gauge_names[HERD_G_GAUGE_COUNT] = {
     "connected", "queued", "accept_queue", "sessions", "capacity_per_s",
@@ -50,6 +57,31 @@ void herd_metrics_attempt(herd_metrics *m, herd_time now)
     m->total[HERD_M_ATTEMPTS]++;
     uint64_t s = now / HERD_US_PER_S;
     if (s < m->seconds) m->attempts_by_s[s]++;
+}
+
+void herd_metrics_syn_drop(herd_metrics *m, int cause)
+{
+    assert(cause >= 0 && cause < HERD_SYN_DROP_CAUSE_COUNT);
+    m->total[HERD_M_SYN_DROPS]++;
+    m->total[HERD_M_SYN_DROPS_BACKLOG_FULL + cause]++;
+}
+
+herd_metrics_col herd_metrics_column(int i)
+{
+    assert(i >= 0 && i < HERD_METRICS_COLS);
+    if (i < HERD_M_APPENDED) return (herd_metrics_col){false, i};
+    if (i < HERD_M_APPENDED + HERD_G_GAUGE_COUNT) return (herd_metrics_col){true, i - HERD_M_APPENDED};
+    return (herd_metrics_col){false, i - HERD_G_GAUGE_COUNT};
+}
+
+const char *herd_metrics_column_name(herd_metrics_col col)
+{
+    return col.gauge ? herd_metric_gauge_name(col.index) : herd_metric_counter_name(col.index);
+}
+
+uint64_t herd_metrics_row_value(const herd_metrics_row *r, herd_metrics_col col)
+{
+    return col.gauge ? r->g[col.index] : r->c[col.index];
 }
 
 void herd_metrics_row_add(herd_metrics *m, herd_time now, const uint64_t g[HERD_G_GAUGE_COUNT])

@@ -1,7 +1,10 @@
 /* metrics.h — counters and the time series of a run (one row per metrics interval).
  *
  * Counters (HERD_M_*) count events since the start; each row of the series holds the
- * counters' increments over its interval plus a snapshot of the gauges at its end.
+ * counters' increments over its interval plus a snapshot of the gauges at its end. Each
+ * counter counts one thing, named by its column: a dropped SYN is counted once in the
+ * total (syn_drops) and once under its cause (syn_drops_backlog_full, ...), so the accept
+ * queue's overflow is never confused with a SYN that the LB or the network dropped.
  * Connection attempts are also counted per whole second of virtual time, for the peak
  * attempts per second the scenario's expectations bound. Rows are preallocated for the
  * run's duration: recording a row never allocates. */
@@ -13,7 +16,7 @@
 enum herd_metric_counter {
     HERD_M_ATTEMPTS = 0, /* CONNECT effects: the application's connection attempts */
     HERD_M_SYNS,         /* SYN packets sent, kernel retransmissions included */
-    HERD_M_SYN_DROPS,    /* SYNs dropped: accept queue full, rate limit, LB down, loss, cut */
+    HERD_M_SYN_DROPS,    /* SYNs dropped, all causes: the sum of the five below */
     HERD_M_ACCEPTS,      /* handshakes completed for a client still waiting */
     HERD_M_WASTED,       /* handshakes completed for a client that had given up */
     HERD_M_REFUSED,      /* connections refused (server down, 1013 at capacity) */
@@ -22,7 +25,27 @@ enum herd_metric_counter {
     HERD_M_ACKED,
     HERD_M_DELIVERED,
     HERD_M_GAPS,
+    /* Added after the columns above: metrics.csv writes them after the gauges (see
+     * herd_metrics_column), so every older column keeps its position. One per cause of a
+     * dropped SYN, in the order of enum herd_syn_drop_cause. */
+    HERD_M_SYN_DROPS_BACKLOG_FULL,    /* the server's accept queue (backlog) was full */
+    HERD_M_SYN_DROPS_LB_DOWN,         /* the load balancer was restarting */
+    HERD_M_SYN_DROPS_LB_RATE_LIMITED, /* over the load balancer's new-connection rate */
+    HERD_M_SYN_DROPS_NET_LOSS,        /* lost on the client -> LB hop (loss, loss bursts) */
+    HERD_M_SYN_DROPS_PARTITION,       /* a cut between client and LB or LB and server */
     HERD_M_COUNTER_COUNT
+};
+
+#define HERD_M_APPENDED HERD_M_SYN_DROPS_BACKLOG_FULL /* first counter written after the gauges */
+
+/* Why a SYN was dropped; accept.c passes one to every drop. */
+enum herd_syn_drop_cause {
+    HERD_SYN_DROP_BACKLOG_FULL = 0,
+    HERD_SYN_DROP_LB_DOWN,
+    HERD_SYN_DROP_LB_RATE_LIMITED,
+    HERD_SYN_DROP_NET_LOSS,
+    HERD_SYN_DROP_PARTITION,
+    HERD_SYN_DROP_CAUSE_COUNT
 };
 
 enum herd_metric_gauge {
@@ -33,6 +56,14 @@ enum herd_metric_gauge {
     HERD_G_CAPACITY,      /* capacity_per_s over the interval (outputs.h) */
     HERD_G_GAUGE_COUNT
 };
+
+/* One column of metrics.csv / metrics.json after t_s: a counter or a gauge. */
+typedef struct herd_metrics_col {
+    bool gauge;
+    int index; /* enum herd_metric_counter or enum herd_metric_gauge */
+} herd_metrics_col;
+
+#define HERD_METRICS_COLS (HERD_M_COUNTER_COUNT + HERD_G_GAUGE_COUNT)
 
 #define HERD_METRICS_ROWS_MAX (1u << 22)
 #define HERD_METRICS_SECONDS_MAX (1u << 22)
@@ -57,11 +88,19 @@ int herd_metrics_init(herd_metrics *m, herd_time duration_us, herd_time interval
 void herd_metrics_free(herd_metrics *m);
 static inline void herd_metrics_add(herd_metrics *m, int counter, uint64_t n) { m->total[counter] += n; }
 void herd_metrics_attempt(herd_metrics *m, herd_time now);
+/* One dropped SYN: counted in the total and under its cause (enum herd_syn_drop_cause). */
+void herd_metrics_syn_drop(herd_metrics *m, int cause);
 void herd_metrics_row_add(herd_metrics *m, herd_time now, const uint64_t g[HERD_G_GAUGE_COUNT]);
 /* Highest attempts in one second at or after from_us (whole seconds); and when. */
 uint64_t herd_metrics_peak_attempts(const herd_metrics *m, herd_time from_us, herd_time *at_us);
 const char *herd_metric_counter_name(int c);
 const char *herd_metric_gauge_name(int g);
+/* The i-th column (0 <= i < HERD_METRICS_COLS) after t_s: the counters before
+ * HERD_M_APPENDED, the gauges, then the counters appended later. Its name and the value
+ * of a row in it. */
+herd_metrics_col herd_metrics_column(int i);
+const char *herd_metrics_column_name(herd_metrics_col col);
+uint64_t herd_metrics_row_value(const herd_metrics_row *r, herd_metrics_col col);
 size_t herd_metrics_bytes(const herd_metrics *m);
 
 #endif

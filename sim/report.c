@@ -106,6 +106,8 @@ void herd_report_build(herd_report *r, herd_world *w, const herd_expect *e)
     r->attempts = m->total[HERD_M_ATTEMPTS];
     r->wasted = m->total[HERD_M_WASTED];
     r->syn_drops = m->total[HERD_M_SYN_DROPS];
+    for (int c = 0; c < HERD_SYN_DROP_CAUSE_COUNT; c++)
+        r->syn_drops_by_cause[c] = m->total[HERD_M_SYN_DROPS_BACKLOG_FULL + c];
     r->accepts = m->total[HERD_M_ACCEPTS];
     /* The start-up (every client's first connect over start_spread) is not a herd. */
     herd_time from = (w->cfg.start_spread_us + HERD_US_PER_S - 1) / HERD_US_PER_S * HERD_US_PER_S;
@@ -146,6 +148,9 @@ int herd_report_json(const herd_report *r, FILE *f)
     herd_json_kv_u64(&j, "delivered", r->delivered);
     herd_json_kv_u64(&j, "attempts", r->attempts);
     herd_json_kv_u64(&j, "syn_drops", r->syn_drops);
+    /* Flat keys named as metrics.csv's columns: syn_drops_backlog_full, ... */
+    for (int c = 0; c < HERD_SYN_DROP_CAUSE_COUNT; c++)
+        herd_json_kv_u64(&j, herd_metric_counter_name(HERD_M_SYN_DROPS_BACKLOG_FULL + c), r->syn_drops_by_cause[c]);
     herd_json_kv_u64(&j, "accepts", r->accepts);
     herd_json_kv_u64(&j, "wasted_handshakes", r->wasted);
     herd_json_kv_u64(&j, "peak_attempts_per_s", r->peak_attempts_per_s);
@@ -189,6 +194,11 @@ void herd_report_text(const herd_report *r, FILE *f)
     fprintf(f, "  attempts %" PRIu64 " (peak %" PRIu64 "/s)  SYN drops %" PRIu64 "  accepts %" PRIu64
                "  wasted handshakes %" PRIu64 "\n",
             r->attempts, r->peak_attempts_per_s, r->syn_drops, r->accepts, r->wasted);
+    const uint64_t *d = r->syn_drops_by_cause;
+    fprintf(f, "  SYN drops by cause: accept queue full %" PRIu64 "  LB down %" PRIu64 "  LB rate limit %" PRIu64
+               "  network loss %" PRIu64 "  partition %" PRIu64 "\n",
+            d[HERD_SYN_DROP_BACKLOG_FULL], d[HERD_SYN_DROP_LB_DOWN], d[HERD_SYN_DROP_LB_RATE_LIMITED],
+            d[HERD_SYN_DROP_NET_LOSS], d[HERD_SYN_DROP_PARTITION]);
     fprintf(f, "  published %" PRIu64 "  acked %" PRIu64 "  delivered %" PRIu64 "  lost %" PRIu64
                "  duplicates %" PRIu64 "  reordered %" PRIu64 "\n",
             r->published, r->acked, r->delivered, r->lost, r->duplicates, r->reordered);
@@ -199,14 +209,13 @@ void herd_report_text(const herd_report *r, FILE *f)
 static int write_csv(const herd_metrics *m, FILE *f)
 {
     fprintf(f, "t_s");
-    for (int c = 0; c < HERD_M_COUNTER_COUNT; c++) fprintf(f, ",%s", herd_metric_counter_name(c));
-    for (int g = 0; g < HERD_G_GAUGE_COUNT; g++) fprintf(f, ",%s", herd_metric_gauge_name(g));
+    for (int k = 0; k < HERD_METRICS_COLS; k++) fprintf(f, ",%s", herd_metrics_column_name(herd_metrics_column(k)));
     fputc('\n', f);
     for (uint32_t i = 0; i < m->rows_len; i++) {
         const herd_metrics_row *row = &m->rows[i];
         fprintf(f, "%" PRIu64 ".%06" PRIu64, row->t_us / HERD_US_PER_S, row->t_us % HERD_US_PER_S);
-        for (int c = 0; c < HERD_M_COUNTER_COUNT; c++) fprintf(f, ",%" PRIu64, row->c[c]);
-        for (int g = 0; g < HERD_G_GAUGE_COUNT; g++) fprintf(f, ",%" PRIu64, row->g[g]);
+        for (int k = 0; k < HERD_METRICS_COLS; k++)
+            fprintf(f, ",%" PRIu64, herd_metrics_row_value(row, herd_metrics_column(k)));
         fputc('\n', f);
     }
     return ferror(f) ? -EIO : 0;
@@ -224,8 +233,10 @@ static int write_series_json(const herd_metrics *m, FILE *f)
         const herd_metrics_row *row = &m->rows[i];
         herd_json_obj_begin(&j);
         herd_json_kv_fixed(&j, "t_s", (int64_t)row->t_us, 6);
-        for (int c = 0; c < HERD_M_COUNTER_COUNT; c++) herd_json_kv_u64(&j, herd_metric_counter_name(c), row->c[c]);
-        for (int g = 0; g < HERD_G_GAUGE_COUNT; g++) herd_json_kv_u64(&j, herd_metric_gauge_name(g), row->g[g]);
+        for (int k = 0; k < HERD_METRICS_COLS; k++) {
+            herd_metrics_col col = herd_metrics_column(k);
+            herd_json_kv_u64(&j, herd_metrics_column_name(col), herd_metrics_row_value(row, col));
+        }
         herd_json_obj_end(&j);
     }
     herd_json_arr_end(&j);

@@ -23,6 +23,8 @@ typedef struct herd_report {
     char trace_hash[33];
     uint64_t lost, duplicates, reordered, acked, delivered, published;
     uint64_t attempts, wasted, syn_drops, accepts;
+    /* syn_drops by cause (enum herd_syn_drop_cause); they sum to syn_drops. */
+    uint64_t syn_drops_by_cause[HERD_SYN_DROP_CAUSE_COUNT];
     uint64_t peak_attempts_per_s;
     herd_time peak_at_us;
     herd_time last_heal_us;

@@ -2,7 +2,11 @@
  * the accept queue drops SYNs beyond its backlog; a dropped SYN is retransmitted 1, 3, 7,
  * 15, 31 s after the first; the load balancer's policies spread or pin connections as
  * documented; a store crash loses exactly what its durability mode says; a one-way
- * partition cuts one direction only; the same seed gives the same trace on both queues. */
+ * partition cuts one direction only; the same seed gives the same trace on both queues.
+ * Each dropped SYN is counted under exactly its cause (backlog full, LB down, LB rate
+ * limit, network loss, partition): loss, cuts and the rate limit are never counted as the
+ * accept queue overflowing, which once showed thousands of "accept queue full" drops
+ * beside a queue that never held more than two. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -19,6 +23,43 @@ static herd_world_config base(uint32_t clients, uint32_t servers)
 
 static void run(herd_world *w, const herd_world_config *c) { herd_test_world_run(w, c); }
 
+/* Every SYN-drop counter, total and per cause, and the total is their sum; the per-row
+ * series adds up to the same (the last row ends at the run's end). */
+static void expect_syn_drops(const herd_world *w, uint64_t backlog_full, uint64_t lb_down, uint64_t rate_limited,
+                             uint64_t net_loss, uint64_t partition)
+{
+    const uint64_t *t = w->metrics.total;
+    const uint64_t want[HERD_SYN_DROP_CAUSE_COUNT] = {backlog_full, lb_down, rate_limited, net_loss, partition};
+    for (int k = 0; k < HERD_SYN_DROP_CAUSE_COUNT; k++)
+        cr_expect_eq(t[HERD_M_SYN_DROPS_BACKLOG_FULL + k], want[k], "%s: %lu, want %lu",
+                     herd_metric_counter_name(HERD_M_SYN_DROPS_BACKLOG_FULL + k),
+                     (unsigned long)t[HERD_M_SYN_DROPS_BACKLOG_FULL + k], (unsigned long)want[k]);
+    cr_expect_eq(t[HERD_M_SYN_DROPS], backlog_full + lb_down + rate_limited + net_loss + partition);
+    for (int k = HERD_M_SYN_DROPS; k < HERD_M_COUNTER_COUNT; k = k == HERD_M_SYN_DROPS ? HERD_M_APPENDED : k + 1) {
+        uint64_t sum = 0;
+        for (uint32_t i = 0; i < w->metrics.rows_len; i++) sum += w->metrics.rows[i].c[k];
+        cr_expect_eq(sum, t[k], "rows of %s add up to %lu", herd_metric_counter_name(k), (unsigned long)sum);
+    }
+}
+
+/* Run with the world changed after init (an LB down or a cut for the whole run). */
+static void run_changed(herd_world *w, const herd_world_config *c, void (*change)(herd_world *))
+{
+    char why[200];
+    cr_assert_eq(herd_world_config_validate(c, why, sizeof why), HERD_OK, "%s", why);
+    cr_assert_eq(herd_world_init(w, c), HERD_OK);
+    change(w);
+    cr_assert_eq(herd_world_run(w), HERD_OK);
+}
+
+static uint64_t peak_accept_queue(const herd_world *w)
+{
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < w->metrics.rows_len; i++)
+        if (w->metrics.rows[i].g[HERD_G_ACCEPT_QUEUE] > m) m = w->metrics.rows[i].g[HERD_G_ACCEPT_QUEUE];
+    return m;
+}
+
 Test(accept, drops_beyond_the_backlog)
 {
     /* 100 SYNs at once; one worker takes one, the backlog holds 10, the rest are dropped. */
@@ -30,6 +71,7 @@ Test(accept, drops_beyond_the_backlog)
     herd_world w;
     run(&w, &c);
     cr_expect_eq(w.metrics.total[HERD_M_SYN_DROPS], 89);
+    expect_syn_drops(&w, 89, 0, 0, 0, 0);
     cr_expect_eq(w.servers[0].q_len, 10);
     cr_expect_eq(w.servers[0].busy, 1);
     cr_expect_eq(w.oracle.count[HERD_INV_I7], 0);
@@ -61,6 +103,100 @@ Test(accept, syn_retransmissions_at_1_3_7_15_31_s)
     }
     cr_expect_eq(n, 6);
     cr_expect_eq(herd_world_client(&w, 2)->state, HERD_CLIENT_CONNECTING, "no app timeout: still connecting");
+    herd_world_free(&w);
+}
+
+/* Ten clients that keep one attempt for the whole 10 s run: SYNs at 0, 1, 3 and 7 s. */
+static herd_world_config ten_syns_each(void)
+{
+    herd_world_config c = base(10, 2);
+    c.client.connect_timeout_us = 0;
+    return c;
+}
+
+static void lb_down(herd_world *w) { w->lb_up = 0; }
+
+static void cut(herd_world *w, uint8_t a, uint8_t b)
+{
+    w->partitions[0] = (herd_partition){{a, 0, 0}, {b, 0, 0}, 0, HERD_TIME_NEVER};
+    w->partition_count = 1;
+}
+
+static void cut_clients_lb(herd_world *w) { cut(w, HERD_GROUP_CLIENTS, HERD_GROUP_LB); }
+static void cut_lb_servers(herd_world *w) { cut(w, HERD_GROUP_LB, HERD_GROUP_SERVERS); }
+
+Test(syn_drops, lb_down_counts_only_lb_down)
+{
+    herd_world_config c = ten_syns_each();
+    herd_world w;
+    run_changed(&w, &c, lb_down);
+    expect_syn_drops(&w, 0, 40, 0, 0, 0);
+    herd_world_free(&w);
+}
+
+Test(syn_drops, every_syn_lost_counts_only_network_loss)
+{
+    herd_world_config c = ten_syns_each();
+    c.loss_ppm = 1000000;
+    herd_world w;
+    run(&w, &c);
+    expect_syn_drops(&w, 0, 0, 0, 40, 0);
+    herd_world_free(&w);
+}
+
+Test(syn_drops, a_cut_on_either_hop_counts_only_partition)
+{
+    herd_world_config c = ten_syns_each();
+    herd_world w;
+    run_changed(&w, &c, cut_clients_lb);
+    expect_syn_drops(&w, 0, 0, 0, 0, 40);
+    herd_world_free(&w);
+    run_changed(&w, &c, cut_lb_servers);
+    expect_syn_drops(&w, 0, 0, 0, 0, 40);
+    herd_world_free(&w);
+}
+
+Test(syn_drops, the_lb_rate_limit_counts_only_rate_limited)
+{
+    /* One token a second, a bucket of one: at 0 s one SYN of 10 passes, at 1 s one of the
+     * 9 retransmitted, at 3 s one of 8, at 7 s one of 7: 9 + 8 + 7 + 6 dropped. */
+    herd_world_config c = ten_syns_each();
+    c.lb_rate_per_s = 1;
+    c.lb_burst = 1;
+    herd_world w;
+    run(&w, &c);
+    expect_syn_drops(&w, 0, 0, 30, 0, 0);
+    cr_expect_eq(w.metrics.total[HERD_M_ACCEPTS], 4);
+    herd_world_free(&w);
+}
+
+Test(syn_drops, loss_cuts_and_rate_limit_with_a_queue_never_full_are_no_backlog_drops)
+{
+    /* The case found: thousands of SYNs dropped by loss, a cut and the LB's rate limit,
+     * while the accept queues never fill; not one of them is an accept-queue overflow. */
+    herd_world_config c = base(5000, 2);
+    c.start_spread_us = 2 * (herd_time)HERD_US_PER_S;
+    c.handshake_us = 50;
+    c.backlog = 64;
+    c.loss_ppm = 200000;
+    c.lb_rate_per_s = 2000;
+    c.lb_burst = 50;
+    c.fault_count = 1;
+    c.faults[0] = (herd_fault){.kind = HERD_FAULT_PARTITION, .at_us = HERD_US_PER_S, .duration_us = HERD_US_PER_S,
+                               .a = {HERD_GROUP_CLIENTS, 0, 1000}, .b = {HERD_GROUP_LB, 0, 0}};
+    herd_world w;
+    run(&w, &c);
+    const uint64_t *t = w.metrics.total;
+    cr_expect_lt(peak_accept_queue(&w), c.backlog, "the queues never fill");
+    cr_expect_gt(t[HERD_M_SYN_DROPS], 1000, "%lu SYNs dropped", (unsigned long)t[HERD_M_SYN_DROPS]);
+    cr_expect_eq(t[HERD_M_SYN_DROPS_BACKLOG_FULL], 0, "%lu counted as accept queue full",
+                 (unsigned long)t[HERD_M_SYN_DROPS_BACKLOG_FULL]);
+    cr_expect_gt(t[HERD_M_SYN_DROPS_NET_LOSS], 0);
+    cr_expect_gt(t[HERD_M_SYN_DROPS_PARTITION], 0);
+    cr_expect_gt(t[HERD_M_SYN_DROPS_LB_RATE_LIMITED], 0);
+    cr_expect_eq(t[HERD_M_SYN_DROPS_LB_DOWN], 0);
+    expect_syn_drops(&w, 0, 0, t[HERD_M_SYN_DROPS_LB_RATE_LIMITED], t[HERD_M_SYN_DROPS_NET_LOSS],
+                     t[HERD_M_SYN_DROPS_PARTITION]);
     herd_world_free(&w);
 }
 

@@ -65,6 +65,14 @@ void herd_cfg_path(const herd_cfg_node *n, char *out, size_t size);
  * true if every key is allowed (and true for an absent map); a non-mapping is an error. */
 bool herd_cfg_check_keys(herd_cfg_doc *d, const herd_cfg_node *map, const char *what,
                          const char *const *allowed);
+/* A mapping with variants (a fault and its kind): keys are first checked against every key
+ * of the section (known) as by herd_cfg_check_keys; then a known key that is not among this
+ * variant's (allowed) is "file:L:C: key 'servers' does not apply to a fault of kind 'offline'
+ * (its keys: kind, at, duration, clients)", variant naming the variant in that sentence.
+ * Returns true if every key applies (and for an absent map). */
+bool herd_cfg_check_variant_keys(herd_cfg_doc *d, const herd_cfg_node *map, const char *what,
+                                 const char *const *known, const char *variant,
+                                 const char *const *allowed);
 
 /* Typed getters. Key absent: *out = dflt, returns false (required: also records
  * "missing required key 'x' in <path of map>"). Wrong type or out of range: records an error

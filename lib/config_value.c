@@ -594,6 +594,14 @@ bool herd_cfg_enum(herd_cfg_doc *d, const herd_cfg_node *map, const char *key, b
     return false;
 }
 
+static bool key_listed(const herd_cfg_node *k, const char *const *names)
+{
+    for (size_t j = 0; names[j]; j++)
+        if (strcmp(k->text, names[j]) == 0)
+            return true;
+    return false;
+}
+
 bool herd_cfg_check_keys(herd_cfg_doc *d, const herd_cfg_node *map, const char *what,
                          const char *const *allowed)
 {
@@ -607,10 +615,7 @@ bool herd_cfg_check_keys(herd_cfg_doc *d, const herd_cfg_node *map, const char *
     }
     for (size_t i = 0; i + 1 < map->n; i += 2) {
         const herd_cfg_node *k = map->kids[i];
-        bool ok = false;
-        for (size_t j = 0; allowed[j] && !ok; j++)
-            ok = strcmp(k->text, allowed[j]) == 0;
-        if (ok)
+        if (key_listed(k, allowed))
             continue;
         char shown[64], list[512];
         show_value(k, shown, sizeof shown);
@@ -620,6 +625,30 @@ bool herd_cfg_check_keys(herd_cfg_doc *d, const herd_cfg_node *map, const char *
             herd_cfg_errorf(d, k, "unknown key '%s' in %s; did you mean '%s'?", shown, what, near);
         else
             herd_cfg_errorf(d, k, "unknown key '%s' in %s (allowed: %s)", shown, what, list);
+        return false;
+    }
+    return true;
+}
+
+bool herd_cfg_check_variant_keys(herd_cfg_doc *d, const herd_cfg_node *map, const char *what,
+                                 const char *const *known, const char *variant,
+                                 const char *const *allowed)
+{
+    if (!herd_cfg_check_keys(d, map, what, known))
+        return false;
+    if (!map)
+        return true;
+    /* Every key is known here: one that is not this variant's would be read by nobody, and
+     * the variant would run with its default instead (a fault meant for one server hitting
+     * all of them), so it is refused by name with the keys that do apply. */
+    for (size_t i = 0; i + 1 < map->n; i += 2) {
+        const herd_cfg_node *k = map->kids[i];
+        if (key_listed(k, allowed))
+            continue;
+        char shown[64], list[512];
+        show_value(k, shown, sizeof shown);
+        join_names(allowed, list, sizeof list);
+        herd_cfg_errorf(d, k, "key '%s' does not apply to %s (its keys: %s)", shown, variant, list);
         return false;
     }
     return true;

@@ -581,6 +581,26 @@ Test(config_get, unknown_keys)
     herd_cfg_free(d);
 }
 
+/* A section with variants (a fault and its kind): a key of another variant is refused by
+ * name, with the keys that apply; an unknown one is still an unknown key. */
+Test(config_get, variant_keys)
+{
+    static const char *const crash_keys[] = {"clients", "servers", NULL};
+    herd_cfg_doc *d = load("w:\n  servers: 1\n  duration: 2s\n");
+    cr_assert(!herd_cfg_check_variant_keys(d, world(d), "world", world_keys, "a crash", crash_keys));
+    ERR_IS(d, "t.yaml:3:3: key 'duration' does not apply to a crash (its keys: clients, servers)");
+    herd_cfg_free(d);
+    d = load("w:\n  clinets: 1\n");
+    cr_assert(!herd_cfg_check_variant_keys(d, world(d), "world", world_keys, "a crash", crash_keys));
+    ERR_IS(d, "t.yaml:2:3: unknown key 'clinets' in world; did you mean 'clients'?");
+    herd_cfg_free(d);
+    d = load("w:\n  clients: 1\n  servers: 2\n");
+    cr_assert(herd_cfg_check_variant_keys(d, world(d), "world", world_keys, "a crash", crash_keys));
+    cr_assert(herd_cfg_check_variant_keys(d, NULL, "world", world_keys, "a crash", crash_keys));
+    cr_assert(!herd_cfg_failed(d));
+    herd_cfg_free(d);
+}
+
 Test(config_get, node_getters_for_sequences)
 {
     herd_cfg_doc *d = load("w:\n  at: [1s, 2m, x]\n");

@@ -1,11 +1,16 @@
 /* scenario.c — reads a scenario document section by section into herd_world_config and
  * herd_expect (see scenario.h; keys documented in docs/scenarios.md). One function per
- * section; each checks its keys first so a typo is reported before any value. */
+ * section; each checks its keys first so a typo is reported before any value, and a fault
+ * its kind's keys only. Then the whole is checked (check_*): what could never take effect or
+ * be judged is refused, because a run of it would give a verdict about nothing. */
 #include "scenario.h"
 
 #include "error.h"
 #include "exitcode.h"
 
+#include "outputs.h"
+
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +22,38 @@
 typedef struct rd {
     herd_cfg_doc *d;
     const herd_cfg_node *root;
+    unsigned flags; /* HERD_SCENARIO_SWARM */
 } rd;
+
+/* Records "path: message" at a node, worded as the getters word theirs. */
+static void fail_at(rd *r, const herd_cfg_node *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail_at(rd *r, const herd_cfg_node *at, const char *fmt, ...)
+{
+    char path[128], msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    herd_cfg_path(at, path, sizeof path);
+    herd_cfg_errorf(r->d, at, "%s: %s", path, msg);
+}
+
+/* The node of section.key as written (in the file or by --set), or NULL. */
+static const herd_cfg_node *written(const rd *r, const char *section, const char *key)
+{
+    return herd_cfg_get(herd_cfg_get(r->root, section), key);
+}
+
+typedef struct dur_text {
+    char s[32];
+} dur_text;
+
+static dur_text dur(herd_time us)
+{
+    dur_text t;
+    herd_cfg_format_duration(us, t.s, sizeof t.s);
+    return t;
+}
 
 static const herd_cfg_node *section(rd *r, const char *name, const char *const *keys)
 {
@@ -249,17 +285,50 @@ static void read_group(rd *r, const herd_cfg_node *m, const char *key, herd_grou
     }
 }
 
-static void read_fault(rd *r, const herd_cfg_node *m, herd_fault *f)
+/* The keys each fault kind reads (docs/scenarios.md, faults). Any other key would be read by
+ * nobody and the fault would run with its defaults instead: `servers: 1` on an offline fault
+ * took every client offline, `clients: 0-10` on a crash crashed every server. */
+static const char *const *fault_keys(int kind)
+{
+    static const char *const crash[] = {"kind", "at", "duration", "servers", NULL};
+    static const char *const graceful[] = {"kind", "at", "duration", "servers", "code", "drain", "retry_after", NULL};
+    static const char *const rolling[] = {"kind",  "at",    "duration",    "servers",
+                                          "interval", "code", "drain", "retry_after", NULL};
+    static const char *const partition[] = {"kind", "at", "duration", "a", "b", "oneway", NULL};
+    static const char *const burst[] = {"kind", "at", "duration", "loss", "latency", NULL};
+    static const char *const offline[] = {"kind", "at", "duration", "clients", NULL};
+    static const char *const bare[] = {"kind", "at", "duration", NULL}; /* lb_restart, store_crash */
+    switch (kind) {
+    case HERD_FAULT_CRASH: return crash;
+    case HERD_FAULT_GRACEFUL: return graceful;
+    case HERD_FAULT_ROLLING: return rolling;
+    case HERD_FAULT_PARTITION: return partition;
+    case HERD_FAULT_NET_BURST: return burst;
+    case HERD_FAULT_OFFLINE: return offline;
+    default: return bare;
+    }
+}
+
+/* kind first (it decides which keys apply), then the keys against that kind's list. */
+static bool read_fault_kind(rd *r, const herd_cfg_node *m, herd_fault *f)
 {
     static const char *const keys[] = {"kind", "at", "duration", "servers", "clients", "code", "drain",
                                        "retry_after", "interval", "loss", "latency", "a", "b", "oneway", NULL};
-    herd_cfg_check_keys(r->d, m, "faults[]", keys);
     int kind = 0;
+    if (!herd_cfg_check_keys(r->d, m, "faults[]", keys)) return false;
+    if (!herd_cfg_enum(r->d, m, "kind", true, herd_fault_kind_names(), 0, &kind)) return false;
+    f->kind = (uint8_t)(kind + 1);
+    char variant[64];
+    snprintf(variant, sizeof variant, "a fault of kind '%s'", herd_fault_kind_name(f->kind));
+    return herd_cfg_check_variant_keys(r->d, m, "faults[]", keys, variant, fault_keys(f->kind));
+}
+
+static void read_fault(rd *r, const herd_cfg_node *m, herd_fault *f)
+{
     uint64_t v;
     bool oneway = false;
     *f = (herd_fault){0};
-    herd_cfg_enum(r->d, m, "kind", true, herd_fault_kind_names(), 0, &kind);
-    f->kind = (uint8_t)(kind + 1);
+    if (!read_fault_kind(r, m, f)) return;
     herd_cfg_duration_us(r->d, m, "at", true, 0, DUR_MAX, 0, &f->at_us);
     herd_cfg_duration_us(r->d, m, "duration", false, 0, DUR_MAX, S_US, &f->duration_us);
     read_range(r, m, f->kind == HERD_FAULT_OFFLINE ? "clients" : "servers", &f->first, &f->count);
@@ -320,8 +389,9 @@ static void read_expect(rd *r, herd_expect *e)
         herd_cfg_duration_us(r->d, m, "recovers_within", false, 0, DUR_MAX, 0, &e->recovers_within_us);
     }
     herd_cfg_u64(r->d, m, "peak_attempts_per_s_max", false, 0, UINT64_MAX, UINT64_MAX, &e->peak_attempts_max);
-    herd_cfg_u64(r->d, m, "peak_attempts_per_s_min", false, 0, UINT64_MAX, 0, &e->peak_attempts_min);
-    herd_cfg_u64(r->d, m, "wasted_handshakes_min", false, 0, UINT64_MAX, 0, &e->wasted_min);
+    /* A minimum of 0 is how "no bound" is stored, so written it would never be judged. */
+    herd_cfg_u64(r->d, m, "peak_attempts_per_s_min", false, 1, UINT64_MAX, 0, &e->peak_attempts_min);
+    herd_cfg_u64(r->d, m, "wasted_handshakes_min", false, 1, UINT64_MAX, 0, &e->wasted_min);
     herd_cfg_u64(r->d, m, "wasted_handshakes_max", false, 0, UINT64_MAX, UINT64_MAX, &e->wasted_max);
 }
 
@@ -366,6 +436,32 @@ static void check_span(rd *r, const herd_cfg_node *at, uint64_t first, uint64_t 
     herd_cfg_errorf(r->d, at, "%s: %s, but the world has %u %s", path, text ? text : "?", have, what);
 }
 
+/* A fault that changes nothing, or that has not healed when the run ends: L1 is judged from
+ * the last heal, so with the heal at or after the end there is nothing to judge (recovery
+ * fails as if the protocol were at fault, `recovers_within: never` passes for free). */
+static void check_fault_effect(rd *r, const herd_world_config *c, const herd_fault *f, const herd_cfg_node *m)
+{
+    if (f->kind == HERD_FAULT_NET_BURST && f->loss_ppm == 0 && f->latency_us == 0) {
+        fail_at(r, herd_cfg_get(m, "kind"), "a net_burst with neither loss nor latency changes nothing");
+        return;
+    }
+    /* The heal time is faults.c's (a rolling deploy's depends on the servers), read from a
+     * world that holds only this configuration. */
+    herd_world *w = calloc(1, sizeof *w);
+    if (!w) return; /* the check is skipped, never failed, for want of memory */
+    w->cfg = *c;
+    herd_time heal = herd_fault_heal_us(w, f);
+    free(w);
+    if (heal < c->duration_us) return;
+    /* Point at what lengthens the fault most often: a rolling deploy's interval, else its duration. */
+    static const char *const lengths[] = {"interval", "duration", "drain", "at"};
+    const herd_cfg_node *at = NULL;
+    for (size_t k = 0; k < 4 && !at; k++) at = herd_cfg_get(m, lengths[k]);
+    fail_at(r, at, "this %s heals at %s, %s the end of the run (%s), so recovery (L1) could never be judged",
+            herd_fault_kind_name(f->kind), dur(heal).s, heal > c->duration_us ? "after" : "at",
+            dur(c->duration_us).s);
+}
+
 /* Faults against the world they run in: inside the run, naming entities that exist. */
 static void check_faults(rd *r, const herd_world_config *c)
 {
@@ -383,6 +479,7 @@ static void check_faults(rd *r, const herd_world_config *c)
                             f->at_us > c->duration_us ? "after" : "at", end);
             return;
         }
+        check_fault_effect(r, c, f, m);
         bool on_clients = f->kind == HERD_FAULT_OFFLINE;
         const herd_cfg_node *range = herd_cfg_get(m, on_clients ? "clients" : "servers");
         if (range) check_span(r, range, f->first, f->count, on_clients ? c->clients : c->servers,
@@ -397,6 +494,132 @@ static void check_faults(rd *r, const herd_world_config *c)
                 check_span(r, herd_cfg_get(m, key[k]), g[k]->first, g[k]->count, c->clients, "clients");
         }
     }
+}
+
+/* Clients start uniformly over [0, start_spread]: one starting at or after the end never
+ * connects, and the run used to report that as a liveness failure of the protocol. */
+static void check_start_spread(rd *r, const herd_world_config *c)
+{
+    if (c->start_spread_us < c->duration_us) return;
+    const herd_cfg_node *at = written(r, "world", "start_spread");
+    if (at)
+        fail_at(r, at, "%s is %s the end of the run (%s): clients would start after it ends", dur(c->start_spread_us).s,
+                c->start_spread_us > c->duration_us ? "after" : "at", dur(c->duration_us).s);
+    else
+        fail_at(r, written(r, "run", "duration"), "%s is not longer than world.start_spread (%s by default): clients "
+                "would start after the run ends", dur(c->duration_us).s, dur(c->start_spread_us).s);
+}
+
+/* A workload that is switched off (no interval, or no publishers) but says how to publish. */
+static void check_workload_off(rd *r, const herd_world_config *c)
+{
+    const herd_cfg_node *iv = written(r, "workload", "publish_interval"), *pub = written(r, "workload", "publishers");
+    char share[32];
+    herd_cfg_format_ppm(c->publishers_ppm, share, sizeof share);
+    if (c->publish_interval_us > 0) { /* then publishers is 0%, and written so */
+        fail_at(r, pub, "0%% of the clients publish, so workload.publish_interval (%s) can never take effect",
+                dur(c->publish_interval_us).s);
+    } else if (c->publishers_ppm > 0 && iv) {
+        fail_at(r, iv, "0s means nobody publishes, yet workload.publishers is %s%s: nothing would be published "
+                "(for a run without messages leave the workload out, or set publishers: 0%%)", share, pub ? "" : " (the default)");
+    } else if (c->publishers_ppm > 0 && pub) {
+        fail_at(r, pub, "%s of the clients would publish, but workload.publish_interval is not set (0: nobody "
+                "publishes), so nothing would be published", share);
+    } else {
+        const char *keys[] = {"start", "stop"};
+        for (int k = 0; k < 2; k++)
+            if (written(r, "workload", keys[k]))
+                fail_at(r, written(r, "workload", keys[k]), "can never take effect: nobody publishes "
+                        "(workload.publish_interval is 0)");
+    }
+}
+
+/* Publishing runs from start to stop (or the end of the run); a publisher's first message
+ * comes at least publish_interval/2 after start (sim/workload.c), so a shorter window
+ * publishes nothing and every message invariant would hold for free. */
+static void check_workload(rd *r, const herd_world_config *c)
+{
+    if (c->publish_interval_us == 0 || c->publishers_ppm == 0) {
+        check_workload_off(r, c);
+        return;
+    }
+    herd_time start = c->workload_start_us, stop = c->workload_stop_us, end = c->duration_us;
+    const herd_cfg_node *n_start = written(r, "workload", "start"), *n_stop = written(r, "workload", "stop");
+    if (start >= end) {
+        fail_at(r, n_start, "%s is %s the end of the run (%s), so nothing would be published", dur(start).s,
+                start > end ? "after" : "at", dur(end).s);
+    } else if (stop <= start && n_stop) {
+        fail_at(r, n_stop, "%s is not after workload.start (%s): the publishing window is empty", dur(stop).s,
+                dur(start).s);
+    } else if (stop <= start) {
+        fail_at(r, n_start, "%s is not before workload.stop (%s by default: the end of the run (%s) less a "
+                "quarter of it, at most 10s): the publishing window is empty", dur(start).s, dur(stop).s, dur(end).s);
+    } else if ((stop < end ? stop : end) - start <= c->publish_interval_us / 2) {
+        fail_at(r, written(r, "workload", "publish_interval"), "%s: a publisher's first message comes at least %s "
+                "(half the interval) after workload.start (%s), when publishing has stopped (%s), so nothing would "
+                "be published", dur(c->publish_interval_us).s, dur(c->publish_interval_us / 2).s, dur(start).s,
+                dur(stop < end ? stop : end).s);
+    }
+}
+
+/* Every invariant but I7 (bounded queues: the accept backlog and the session pool are
+ * queues too) and L1 is about messages: with nothing published none can be violated. */
+static bool inv_needs_messages(int inv) { return inv != HERD_INV_I7 && inv != HERD_INV_L1; }
+
+/* expect.violates: a name the safety oracle can count, consistent with safety, and about
+ * something the run does. */
+static void check_violates(rd *r, const herd_world_config *c, const herd_expect *e)
+{
+    const herd_cfg_node *v = written(r, "expect", "violates"), *safety = written(r, "expect", "safety");
+    if (!v) return;
+    const char *name = herd_cfg_scalar(v);
+    if (safety && e->safety == HERD_EXPECT_VIOLATED && strcmp(herd_cfg_scalar(safety), "holds") == 0)
+        fail_at(r, v, "%s contradicts expect.safety: holds (violates means safety is violated)", name);
+    else if (e->violates == HERD_INV_L1)
+        fail_at(r, v, "L1 is not counted by the safety oracle, so this can never be met; liveness is "
+                "expect.recovers_within's (recovers_within: never)");
+    else if (inv_needs_messages(e->violates) && (c->publish_interval_us == 0 || c->publishers_ppm == 0))
+        fail_at(r, v, "%s is about messages, but the workload publishes nothing (workload.publish_interval, "
+                "workload.publishers), so it can never be violated", name);
+}
+
+/* min above max, or a peak window that is empty: the expectation is decided before the run. */
+static void check_bounds(rd *r, const herd_world_config *c, const herd_expect *e)
+{
+    const herd_cfg_node *pmin = written(r, "expect", "peak_attempts_per_s_min");
+    const herd_cfg_node *pmax = written(r, "expect", "peak_attempts_per_s_max");
+    const herd_cfg_node *wmin = written(r, "expect", "wasted_handshakes_min");
+    if (pmin && pmax && e->peak_attempts_min > e->peak_attempts_max)
+        fail_at(r, pmin, "%s is more than expect.peak_attempts_per_s_max (%s), so it can never be met",
+                herd_cfg_scalar(pmin), herd_cfg_scalar(pmax));
+    if (wmin && written(r, "expect", "wasted_handshakes_max") && e->wasted_min > e->wasted_max)
+        fail_at(r, wmin, "%s is more than expect.wasted_handshakes_max (%s), so it can never be met",
+                herd_cfg_scalar(wmin), herd_cfg_scalar(written(r, "expect", "wasted_handshakes_max")));
+    /* report.c measures the peak from the end of the start-up, rounded up to a second. */
+    herd_time from = (c->start_spread_us + S_US - 1) / S_US * S_US;
+    if (from < c->duration_us || !(pmin || pmax)) return;
+    fail_at(r, pmin ? pmin : pmax, "the peak is measured from the end of the start-up (world.start_spread rounded "
+            "up to a second: %s) to the end of the run (%s), and that window is empty", dur(from).s,
+            dur(c->duration_us).s);
+}
+
+/* recovers_within is judged from the last heal: without a fault there is nothing to recover
+ * from (the time would be the start-up's). Under --swarm the drawn faults count: there are
+ * 1 to 4 of them, healed well before the end (herd_faults_swarm). */
+static void check_recovery(rd *r, const herd_world_config *c, const herd_expect *e)
+{
+    if (!e->recover_set || c->fault_count > 0 || (r->flags & HERD_SCENARIO_SWARM)) return;
+    fail_at(r, written(r, "expect", "recovers_within"), "%s: no fault is scheduled, so there is nothing to recover "
+            "from", e->recover_never ? "never" : dur(e->recovers_within_us).s);
+}
+
+/* Expectations that can never be judged are refused, not run: a vacuous pass is a false
+ * green, an impossible one a false red. */
+static void check_expect(rd *r, const herd_world_config *c, const herd_expect *e)
+{
+    check_violates(r, c, e);
+    check_bounds(r, c, e);
+    check_recovery(r, c, e);
 }
 
 /* What herd_world_init allocates up front and touches (client slots, servers, accept
@@ -438,11 +661,11 @@ static void check_memory(rd *r, const herd_world_config *c)
                         (double)need / gib, (double)have / gib);
 }
 
-static int read_all(herd_scenario *sc, char *err, size_t err_len)
+static int read_all(herd_scenario *sc, unsigned flags, char *err, size_t err_len)
 {
     static const char *const top[] = {"run", "world", "network", "accept", "lb", "client", "server", "store",
                                       "workload", "oracle", "faults", "expect", "protocol", "trace", NULL};
-    rd r = {sc->doc, herd_cfg_root(sc->doc)};
+    rd r = {sc->doc, herd_cfg_root(sc->doc), flags};
     herd_world_config *c = &sc->world;
     herd_world_config_defaults(c);
     herd_trace_sel_default(&sc->trace);
@@ -462,7 +685,10 @@ static int read_all(herd_scenario *sc, char *err, size_t err_len)
         read_faults(&r, c);
         read_expect(&r, &sc->expect);
         read_trace(&r, &sc->trace);
+        if (!herd_cfg_failed(sc->doc)) check_start_spread(&r, c);
         if (!herd_cfg_failed(sc->doc)) check_faults(&r, c);
+        if (!herd_cfg_failed(sc->doc)) check_workload(&r, c);
+        if (!herd_cfg_failed(sc->doc)) check_expect(&r, c, &sc->expect);
         if (!herd_cfg_failed(sc->doc)) check_memory(&r, c);
     }
     if (herd_cfg_failed(sc->doc)) {
@@ -480,6 +706,12 @@ static int read_all(herd_scenario *sc, char *err, size_t err_len)
 int herd_scenario_load(herd_scenario *sc, const char *path, const char *const *sets, size_t nsets,
                        char *err, size_t err_len)
 {
+    return herd_scenario_load_flags(sc, path, sets, nsets, 0, err, err_len);
+}
+
+int herd_scenario_load_flags(herd_scenario *sc, const char *path, const char *const *sets, size_t nsets,
+                             unsigned flags, char *err, size_t err_len)
+{
     *sc = (herd_scenario){0};
     sc->doc = herd_cfg_load_file(path);
     if (!sc->doc) {
@@ -487,7 +719,7 @@ int herd_scenario_load(herd_scenario *sc, const char *path, const char *const *s
         return HERD_EXIT_SOFTWARE;
     }
     for (size_t i = 0; i < nsets && !herd_cfg_failed(sc->doc); i++) herd_cfg_set(sc->doc, sets[i]);
-    return read_all(sc, err, err_len);
+    return read_all(sc, flags, err, err_len);
 }
 
 int herd_scenario_load_string(herd_scenario *sc, const char *name, const char *text, char *err, size_t err_len)
@@ -495,7 +727,7 @@ int herd_scenario_load_string(herd_scenario *sc, const char *name, const char *t
     *sc = (herd_scenario){0};
     sc->doc = herd_cfg_load_string(name, text);
     if (!sc->doc) return HERD_EXIT_SOFTWARE;
-    return read_all(sc, err, err_len);
+    return read_all(sc, 0, err, err_len);
 }
 
 void herd_scenario_free(herd_scenario *sc)

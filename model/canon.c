@@ -276,7 +276,7 @@ static void enc_client(wr *o, const vmap *m, const hm_world *w, uint32_t c)
     wv(o, cl->acked_bits);
     wv(o, cl->next_seq);
     wv(o, cl->unacked_base);
-    if (!cfg->proto.resend) wv(o, cl->sent_upto);
+    if (cfg->proto.resend != HERD_RESEND_ON) wv(o, cl->sent_upto);
     w8(o, conn_rank(m, c, cl->conn));
     if (cfg->client.obey_retry_after) wv(o, cl->retry_after_ms);
     w8(o, cl->state);

@@ -87,7 +87,7 @@ static void dec_client(rd *r, hm_world *w, const hm_config *cfg, uint32_t c)
     cl->acked_bits = rv(r);
     cl->next_seq = (uint32_t)rv(r);
     cl->unacked_base = (uint32_t)rv(r);
-    cl->sent_upto = cfg->proto.resend ? cl->next_seq : (uint32_t)rv(r);
+    cl->sent_upto = cfg->proto.resend == HERD_RESEND_ON ? cl->next_seq : (uint32_t)rv(r);
     cl->conn = r8(r);
     cl->retry_after_ms = cfg->client.obey_retry_after ? (uint32_t)rv(r) : 0;
     cl->dup_ignored = 0;

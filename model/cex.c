@@ -10,12 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-void hm_cex_header(herd_trace_header *h, const hm_config *cfg, const char *model, int property)
+/* "I1,I2,...": the properties the search checked, for replay to check the same. */
+static void props_list(const hm_config *cfg, char *out, size_t size)
 {
+    size_t n = 0;
+    out[0] = 0;
+    for (int p = HM_P_I1; p <= HM_P_L1; p++) {
+        if (!((cfg->props_mask >> p) & 1u)) continue;
+        int k = snprintf(out + n, size - n, "%s%s", n ? "," : "", hm_prop_name(p));
+        if (k < 0 || (size_t)k >= size - n) return;
+        n += (size_t)k;
+    }
+}
+
+void hm_cex_header(herd_trace_header *h, const hm_config *cfg, const char *model, int property, uint32_t step)
+{
+    char props[64];
+    props_list(cfg, props, sizeof props);
     herd_trace_header_init(h, "model");
     herd_trace_header_str(h, "model", model);
     herd_trace_header_u64(h, "seed", 0);
     herd_trace_header_str(h, "property", hm_prop_name(property));
+    herd_trace_header_u64(h, "violation_step", step);
+    herd_trace_header_str(h, "properties", props);
     herd_trace_header_u64(h, "clients", cfg->clients);
     herd_trace_header_u64(h, "servers", cfg->servers);
     herd_trace_header_u64(h, "messages", cfg->messages);
@@ -54,6 +71,17 @@ static void emit(hm_recorder *r, const herd_trace_rec *rec)
     }
 }
 
+/* Where the path's violation happens: at its last step when the world after it violates
+ * the property (a safety property, checked on every state), else at the end record (len
+ * + 1: L1, or I1's delivery half, on the world at rest or at the schedule's bound). w is
+ * scratch space of hm_world_bytes(cfg) bytes. */
+static uint32_t violation_step(hm_world *w, const hm_config *cfg, int property, const hm_label *path, uint32_t len)
+{
+    hm_world_init(w, cfg, NULL);
+    for (uint32_t i = 0; i < len; i++) hm_world_apply(w, cfg, path[i], NULL);
+    return hm_props_check(w, cfg) == property ? len : len + 1u;
+}
+
 int hm_cex_write(const hm_config *cfg, const char *model, int property, const hm_label *path, uint32_t len,
                  uint32_t live_suffix, FILE *jsonl, FILE *txt)
 {
@@ -64,7 +92,7 @@ int hm_cex_write(const hm_config *cfg, const char *model, int property, const hm
     k.rec.ctx = &k;
     if (jsonl) {
         herd_trace_header h;
-        hm_cex_header(&h, cfg, model, property);
+        hm_cex_header(&h, cfg, model, property, violation_step(w, cfg, property, path, len));
         if (herd_trace_write_header(jsonl, &h) != 0) k.err = -1;
     }
     if (txt) fprintf(txt, "counterexample: %s (%s), %u steps\n  model %s, protocol %s\n", hm_prop_name(property),

@@ -6,9 +6,11 @@
  * is fed to the machine its actor names, store requests are executed against this
  * replay's own store (their results queue per session, as on one Redis connection), and
  * a separate oracle (below) watches the effects the machines produce. Effects recorded
- * in the trace are not trusted; they are only counted. Exit 1 when a violation
- * reproduces (and which), 0 when the trace is clean, 65 on a malformed trace, 74 when it
- * cannot be read. */
+ * in the trace are not trusted; they are only counted. Only the properties the model
+ * checked (header "properties") count. Exit 0 when the replay confirms what the trace
+ * claims (the named property violated at the named step, or nothing violated for a trace
+ * that claims nothing), 1 when it does not (both are named), 65 on a malformed trace,
+ * 74 when it cannot be read. */
 #include "model_cli.h"
 
 #include "client.h"
@@ -32,6 +34,7 @@ typedef struct rp_append { herd_msg_id msg; herd_sid sid; uint64_t lsn; } rp_app
 typedef struct rp_seen { herd_msg_id msg; herd_sid sid; } rp_seen;
 typedef struct rp_range { herd_sid after, upto; } rp_range;
 typedef struct rp_result { uint32_t conn; herd_store_result r; } rp_result;
+typedef struct rp_write { herd_msg_id msg; uint32_t server; } rp_write;
 
 typedef struct rp {
     uint32_t clients, servers, messages;
@@ -49,20 +52,41 @@ typedef struct rp {
     uint32_t n_app;
     herd_msg_id acked[RP_APPENDS];
     uint32_t n_acked;
+    rp_write writes[RP_APPENDS];     /* writes a session issued that the store has not run */
+    uint32_t n_writes;
     rp_seen seen[RP_CLIENTS][RP_APPENDS]; /* deliveries per client, in order */
     uint32_t n_seen[RP_CLIENTS];
     rp_range gaps[RP_CLIENTS][32];
     uint32_t n_gaps[RP_CLIENTS];
     herd_sid pos[RP_CLIENTS];        /* last delivered id or gap end */
     char violation[256];
+    char vprop[12];                  /* the first violation's property ("I2"), "" if none */
+    uint32_t vstep;                  /* ... and its step */
+    uint32_t props_mask;             /* the properties the trace's model checked (prop_names bits) */
     uint32_t effects;
     bool end_l1;  /* the trace ends where L1's fault-free schedule ran out of steps */
 } rp;
 
-/* fmt is one of this file's literal messages: "%s: ... %u:%u ..." (property, message). */
+/* The property names a trace may claim or select, in this file's own list (replay shares
+ * nothing with the explorer): bit i of props_mask is prop_names[i]. */
+static const char *const prop_names[] = {"I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "L1", NULL};
+
+static int prop_index(const char *name)
+{
+    for (int i = 0; prop_names[i]; i++)
+        if (strcmp(prop_names[i], name) == 0) return i;
+    return -1;
+}
+
+/* fmt is one of this file's literal messages: "%s: ... %u:%u ..." (property, message).
+ * Only the properties the model checked count (its check.properties), as in the search. */
 static void violate(rp *p, uint32_t step, const char *fmt, const char *what, herd_msg_id m)
 {
     if (p->violation[0]) return;
+    int prop = prop_index(what);
+    if (prop >= 0 && !((p->props_mask >> prop) & 1u)) return;
+    snprintf(p->vprop, sizeof p->vprop, "%s", what);
+    p->vstep = step;
     int n = snprintf(p->violation, sizeof p->violation, "step %u: ", step);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -110,11 +134,54 @@ static void on_client_effects(rp *p, uint32_t c, const herd_outbox *o, uint32_t 
     }
 }
 
-static void on_session_effects(rp *p, const herd_outbox *o, uint32_t step)
+static bool was_acked(const rp *p, herd_msg_id m)
+{
+    for (uint32_t i = 0; i < p->n_acked; i++)
+        if (p->acked[i] == m) return true;
+    return false;
+}
+
+/* I8: after an input of client c, each message it published is in its retry queue or was
+ * ACKed (an ACKED effect came out), never both, never neither. */
+static void conservation(rp *p, uint32_t c, uint32_t step)
+{
+    const herd_client *cl = &p->client[c];
+    for (uint32_t seq = 1; seq < cl->next_seq; seq++) {
+        herd_msg_id m = herd_msg_make(c, seq);
+        bool held = herd_client_holds(cl, seq), acked = was_acked(p, m);
+        if (!held && !acked) violate(p, step, "%s: message %u:%u left its retry queue without an ACK", "I8", m);
+        if (held && acked) violate(p, step, "%s: message %u:%u ACKed and still in its retry queue", "I8", m);
+    }
+}
+
+static bool write_pending(const rp *p, herd_msg_id m)
+{
+    for (uint32_t i = 0; i < p->n_writes; i++)
+        if (p->writes[i].msg == m) return true;
+    return false;
+}
+
+/* The store ran server s's write of m (the oldest one), or (m = 0) the server crashed
+ * and an ACK-first server's unsent writes died with it (the explorer's drop_writes). */
+static void writes_done(rp *p, uint32_t s, herd_msg_id m)
+{
+    uint32_t k = 0;
+    bool one = false;
+    for (uint32_t i = 0; i < p->n_writes; i++) {
+        bool match = p->writes[i].server == s && (m == 0 || (p->writes[i].msg == m && !one));
+        if (match && m != 0) one = true;
+        if (!match) p->writes[k++] = p->writes[i];
+    }
+    p->n_writes = k;
+}
+
+static void on_session_effects(rp *p, uint32_t s, const herd_outbox *o, uint32_t step)
 {
     for (uint32_t i = 0; i < o->count; i++) {
         const herd_effect *e = &o->fx[i];
         p->effects++;
+        if (e->kind == HERD_FX_STORE && e->req.op != HERD_STORE_OP_READ && p->n_writes < RP_APPENDS)
+            p->writes[p->n_writes++] = (rp_write){e->req.msg, s};
         if (e->kind != HERD_FX_SEND || e->frame.type != HERD_FRAME_ACK) continue;
         const rp_append *a = find_app(p, e->frame.msg);
         if (a == NULL || !herd_store_is_durable(p->store, a->lsn))
@@ -125,8 +192,9 @@ static void on_session_effects(rp *p, const herd_outbox *o, uint32_t step)
 static void after_step(rp *p, uint32_t step)
 {
     for (uint32_t i = 0; i < p->n_acked; i++)
-        if (find_app(p, p->acked[i]) == NULL)
-            violate(p, step, "%s: ACKed message %u:%u is not in the store", "I1", p->acked[i]);
+        if (find_app(p, p->acked[i]) == NULL && !write_pending(p, p->acked[i]))
+            violate(p, step, "%s: ACKed message %u:%u is not in the store, and no write of it is pending", "I1",
+                    p->acked[i]);
     for (uint32_t c = 0; c < p->clients; c++)
         if (herd_client_queue_len(&p->client[c]) > p->ccfg.queue_max)
             violate(p, step, "%s: retry queue of client %u over its bound", "I7", c);
@@ -155,6 +223,33 @@ static uint64_t hnum(const herd_trace_header *h, const char *k, bool *ok)
     const char *v = herd_trace_header_get(h, k);
     if (v == NULL) { *ok = false; return 0; }
     return strtoull(v, NULL, 10);
+}
+
+/* The header's "properties" ("I1,I2,L1"): the model's check.properties. Absent: all. */
+static int props_from_header(const herd_trace_header *h, uint32_t *mask, char *why, size_t size)
+{
+    const char *v = herd_trace_header_get(h, "properties");
+    *mask = ~0u;
+    if (v == NULL) return 0;
+    *mask = 0;
+    char name[12];
+    for (const char *s = v; *s;) {
+        size_t n = strcspn(s, ",");
+        int prop = -1;
+        if (n > 0 && n < sizeof name) {
+            memcpy(name, s, n);
+            name[n] = 0;
+            prop = prop_index(name);
+        }
+        if (prop < 0) {
+            snprintf(why, size, "header: properties '%s' is not a list such as \"I1,I2,L1\"", v);
+            return -1;
+        }
+        *mask |= 1u << prop;
+        s += n + (s[n] == ',');
+    }
+    if (*mask == 0) { snprintf(why, size, "header: properties is empty"); return -1; }
+    return 0;
 }
 
 /* Fresh machines from the header's parameters. 0, or -1 with why set. */
@@ -210,6 +305,7 @@ static int rp_setup(rp *p, const herd_trace_header *h, char *why, size_t size)
             return -1;
         }
     }
+    if (props_from_header(h, &p->props_mask, why, size) != 0) return -1;
     uint64_t seed = hnum(h, "rng_seed", &ok);
     for (uint32_t c = 0; c < p->clients; c++) {
         herd_rng_seed(&p->rng[c], seed);
@@ -285,6 +381,7 @@ static int store_input(rp *p, uint32_t s, uint32_t c, const herd_trace_rec *r, u
 {
     herd_store_req req = {.op = r->op, .limit = r->limit, .room = r->room, .msg = r->msg, .after = r->after};
     static herd_store_result res;
+    if (req.op != HERD_STORE_OP_READ) writes_done(p, s, req.msg);
     int rc = herd_store_execute(p->store, r->now, &req, &res);
     if (rc == HERD_OK && req.op != HERD_STORE_OP_READ && res.pub.status == HERD_PUBLISH_APPENDED) {
         if (find_app(p, req.msg)) violate(p, step, "%s: message %u:%u appended twice", "I2", req.msg);
@@ -318,16 +415,21 @@ static int rp_input(rp *p, const herd_trace_rec *r)
         if (a >= p->clients) return 2;
         rc = client_input(p, a, r, &o);
         on_client_effects(p, a, &o, r->step);
+        conservation(p, a, r->step);
     } else if (sscanf(r->actor, "store/server:%u/client:%u%c", &a, &b, &tail) == 2) {
         if (a >= p->servers || b >= p->clients || strcmp(r->name, "execute")) return 2;
         rc = store_input(p, a, b, r, r->step);
     } else if (sscanf(r->actor, "server:%u/client:%u%c", &a, &b, &tail) == 2) {
         if (a >= p->servers || b >= p->clients) return 2;
         rc = session_input(p, a, b, r, &o);
-        on_session_effects(p, &o, r->step);
+        on_session_effects(p, a, &o, r->step);
     } else if (sscanf(r->actor, "server:%u%c", &a, &tail) == 1) {
         if (a >= p->servers) return 2;
-        if (!strcmp(r->name, "crash")) { if (p->local[a]) herd_dedup_clear(p->local[a]); rc = 0; }
+        if (!strcmp(r->name, "crash")) {
+            if (p->local[a]) herd_dedup_clear(p->local[a]);
+            if (p->ccfg.proto.ack_mode == HERD_ACK_BEFORE_PERSIST) writes_done(p, a, 0);
+            rc = 0;
+        }
         else if (!strcmp(r->name, "restart")) rc = 0;
     } else if (!strcmp(r->actor, "store")) {
         if (!strcmp(r->name, "crash")) { store_crash(p, r->now); rc = 0; }
@@ -394,6 +496,8 @@ static int replay_file(const char *path, rp *p, herd_trace_header *h, bool *rest
         }
         if (rc < 0) {
             snprintf(p->violation, sizeof p->violation, "step %u: the machine returned a fatal error: %s", r.step, herd_strerror(rc));
+            snprintf(p->vprop, sizeof p->vprop, "internal");
+            p->vstep = r.step;
         }
     }
     if (got < 0) { code = reader_failed(&rd); goto out; }
@@ -402,6 +506,33 @@ static int replay_file(const char *path, rp *p, herd_trace_header *h, bool *rest
 out:
     herd_trace_close(&rd);
     return code;
+}
+
+/* Does the replay confirm what the trace claims? A trace that claims a violation of P at
+ * step S (header "property", "violation_step") is confirmed when the first violation of a
+ * checked property is P at S; a trace that claims none when nothing is violated. Exit 0
+ * when confirmed, 1 otherwise, naming both. */
+static int judge(const rp *p, const herd_trace_header *h, bool rest)
+{
+    const char *claimed = herd_trace_header_get(h, "property");
+    if (claimed && (!strcmp(claimed, "none") || !claimed[0])) claimed = NULL;
+    const char *sv = herd_trace_header_get(h, "violation_step");
+    unsigned long cstep = sv ? strtoul(sv, NULL, 10) : 0;
+    char said[64] = "no violation";
+    if (claimed && sv) snprintf(said, sizeof said, "%s at step %lu", claimed, cstep);
+    else if (claimed) snprintf(said, sizeof said, "%s", claimed);
+    if (p->violation[0]) printf("violation  %s\n", p->violation);
+    else printf("clean      no invariant violated%s\n", rest ? " (and the world ended at rest)" : "");
+    bool same = claimed ? p->violation[0] && !strcmp(claimed, p->vprop) && (!sv || cstep == p->vstep)
+                        : !p->violation[0];
+    if (same) {
+        printf("confirmed  the trace says %s, and so does the replay\n", said);
+        return HERD_EXIT_OK;
+    }
+    char found[64] = "no violation";
+    if (p->violation[0]) snprintf(found, sizeof found, "%s at step %u", p->vprop, p->vstep);
+    printf("MISMATCH   the trace says %s; the replay finds %s\n", said, found);
+    return HERD_EXIT_FAIL;
 }
 
 int herd_cmd_replay(int argc, char **argv)
@@ -431,16 +562,9 @@ int herd_cmd_replay(int argc, char **argv)
             if (p.client[c].state != HERD_CLIENT_LIVE || herd_client_queue_len(&p.client[c]) != 0)
                 violate(&p, steps, "%s: after the fault-free schedule, client %u:%u still has unACKed messages", "L1",
                         herd_msg_make(c, herd_client_queue_len(&p.client[c])));
-        const char *claimed = herd_trace_header_get(&h, "property");
         printf("replayed   %s: %u steps, %u effects, fresh machines (protocol %s)\n", argv[1], steps, p.effects,
                herd_trace_header_get(&h, "protocol"));
-        if (p.violation[0]) {
-            printf("violation  %s\n", p.violation);
-            if (claimed) printf("trace says %s\n", claimed);
-            code = HERD_EXIT_FAIL;
-        } else {
-            printf("clean      no invariant violated%s\n", rest ? " (and the world ended at rest)" : "");
-        }
+        code = judge(&p, &h, rest);
     }
     rp_free(&p);
     return code;

@@ -240,7 +240,13 @@ static int live_run(const search *s, hm_world *live, const hm_world *w, unsigned
             if (p != HM_P_NONE) { if (n_path) *n_path = steps; return p; }
             break;
         }
-        if (steps >= cfg->liveness_steps) { if (n_path) *n_path = steps; return HM_P_L1; }
+        if (steps >= cfg->liveness_steps) {
+            /* Out of steps short of rest: L1 fails, if it is checked; if only I1 is, its
+             * delivery half cannot be judged on this path, which then proves nothing. */
+            if (cfg->props_mask & (1u << HM_P_L1)) { if (n_path) *n_path = steps; return HM_P_L1; }
+            *proves = false;
+            break;
+        }
         if (path) path[steps] = l;
         steps++;
         hm_world_apply(live, cfg, l, NULL);

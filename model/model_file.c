@@ -107,18 +107,24 @@ static void load_check(herd_cfg_doc *d, const herd_cfg_node *root, hm_config *cf
     const herd_cfg_node *props = herd_cfg_get(c, "properties");
     if (props == NULL) return;
     if (!herd_cfg_is_seq(props)) { herd_cfg_errorf(d, props, "properties must be a list such as [I1, I2, L1]"); return; }
+    if (herd_cfg_len(props) == 0) {
+        /* Checking nothing proves nothing: a pass would be vacuous. */
+        herd_cfg_errorf(d, props, "properties is empty: a check of no property passes vacuously; list at least "
+                        "one (I1, I2, I3, I4, I5, I6, I7, I8, L1) or leave the key out to check them all");
+        return;
+    }
     cfg->props_mask = 1u << HM_P_INTERNAL;
     for (size_t i = 0; i < herd_cfg_len(props); i++) {
         const herd_cfg_node *n = herd_cfg_at(props, i);
         const char *s = herd_cfg_scalar(n);
         int p = s ? hm_prop_parse(s) : -1;
-        if (p < 0) { herd_cfg_errorf(d, n, "unknown property '%s' (one of: I1, I2, I3, I4, I5, I6, I7, L1)", s ? s : "?"); return; }
+        if (p < 0) { herd_cfg_errorf(d, n, "unknown property '%s' (one of: I1, I2, I3, I4, I5, I6, I7, I8, L1)", s ? s : "?"); return; }
         cfg->props_mask |= 1u << p;
     }
 }
 
 /* "pass", "violation" or "violation I2". */
-static void load_expect(herd_cfg_doc *d, const herd_cfg_node *root, hm_expect *ex)
+static void load_expect(herd_cfg_doc *d, const herd_cfg_node *root, const hm_config *cfg, hm_expect *ex)
 {
     const char *s = "pass";
     herd_cfg_str(d, root, "expect", true, "pass", &s);
@@ -130,6 +136,10 @@ static void load_expect(herd_cfg_doc *d, const herd_cfg_node *root, hm_expect *e
         if (s[9] == ' ') {
             int p = hm_prop_parse(s + 10);
             if (p < 0) herd_cfg_errorf(d, herd_cfg_get(root, "expect"), "unknown property in expect: '%s'", s + 10);
+            else if (!((cfg->props_mask >> p) & 1u))
+                /* The search cannot find what it does not check: the expectation could never be met. */
+                herd_cfg_errorf(d, herd_cfg_get(root, "expect"), "expect: violation %s, but check.properties "
+                                "does not check %s; add it to the list", hm_prop_name(p), hm_prop_name(p));
             else ex->property = p;
         }
         return;
@@ -150,7 +160,7 @@ int hm_model_load(const char *path, hm_config *cfg, hm_expect *ex, char *err, si
         load_store(d, root, cfg);
         load_faults(d, root, cfg);
         load_check(d, root, cfg);
-        load_expect(d, root, ex);
+        load_expect(d, root, cfg, ex);
         const char *name = "";
         herd_cfg_str(d, root, "model", false, "", &name);
         snprintf(ex->name, sizeof ex->name, "%s", name);

@@ -59,7 +59,7 @@ enum hm_fault {
 /* Property ids (docs/protocol.md). 0 = none; HM_P_INTERNAL = the model itself broke. */
 enum hm_prop {
     HM_P_NONE = 0,
-    HM_P_I1, HM_P_I2, HM_P_I3, HM_P_I4, HM_P_I5, HM_P_I6, HM_P_I7, HM_P_L1,
+    HM_P_I1, HM_P_I2, HM_P_I3, HM_P_I4, HM_P_I5, HM_P_I6, HM_P_I7, HM_P_I8, HM_P_L1,
     HM_P_INTERNAL,
     HM_P_COUNT
 };

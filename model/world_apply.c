@@ -272,6 +272,23 @@ static int apply_publish(hm_world *w, const hm_config *cfg, uint8_t c, hm_record
     return fatal(w, rc);
 }
 
+/* An ACK-first server sends the ACK and only then issues the write; the machines emit
+ * both in one step, so the window between them is modelled here: a crash drops the
+ * server's writes the store has not run yet (in the correct protocol they are kept: the
+ * write went out before the ACK could, and the crash may fall after it). */
+static void drop_writes(hm_world *w, uint8_t s)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < w->n_items; i++) {
+        const hm_item *it = &w->items[i];
+        if (it->kind == HM_IT_SREQ && it->server == s && it->u.req.op != HERD_STORE_OP_READ) continue;
+        w->items[k++] = *it;
+    }
+    for (uint32_t i = k; i < w->n_items; i++) memset(&w->items[i], 0, sizeof(hm_item));
+    w->n_items = (uint16_t)k;
+    hm_items_normalize(w);
+}
+
 static void apply_server_crash(hm_world *w, const hm_config *cfg, uint8_t s, hm_recorder *rec)
 {
     rec_simple(rec, "crash", "server:%u", s, 0, w->now, 0, 0);
@@ -284,6 +301,7 @@ static void apply_server_crash(hm_world *w, const hm_config *cfg, uint8_t s, hm_
     }
     herd_dedup *d = hm_world_local(w, cfg, s);
     if (d) herd_dedup_clear(d); /* the server-local cache dies with the process */
+    if (cfg->proto.ack_mode == HERD_ACK_BEFORE_PERSIST) drop_writes(w, s);
     w->server_up[s] = 0;
 }
 

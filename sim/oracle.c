@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const inv_names[HERD_INV_COUNT] = {"I1", "I2", "I3", "I4", "I5", "I6", "I7", "L1"};
+static const char *const inv_names[HERD_INV_COUNT] = {"I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "L1"};
 static const char *const inv_titles[HERD_INV_COUNT] = {
     "no loss", "no duplicate append", "no duplicate delivery", "order",
-    "ACK after durability", "no silent gap", "bounded queues", "liveness",
+    "ACK after durability", "no silent gap", "bounded queues", "no silent drop", "liveness",
 };
 
 const char *herd_invariant_name(int inv) { return inv >= 0 && inv < HERD_INV_COUNT ? inv_names[inv] : "?"; }
@@ -234,6 +234,51 @@ void herd_oracle_on_store_crash(herd_oracle *o, const herd_store *s, herd_time n
     }
     o->ack_head = 0;
     o->ack_len = 0;
+}
+
+static bool snap_holds(const herd_queue_snap *q, uint32_t seq)
+{
+    if (seq - q->unacked_base >= q->next_seq - q->unacked_base) return false;
+    return !((q->acked_bits >> (seq - q->unacked_base)) & 1u);
+}
+
+static bool acked_by(const herd_effect *fx, uint32_t n, herd_msg_id msg)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (fx[i].kind == HERD_FX_ACKED && fx[i].msg == msg) return true;
+    return false;
+}
+
+/* The count did not add up: name every message that left the queue without an ACKED
+ * effect, or say what else broke the count (a message ACKed twice, one from nowhere). */
+static void conservation_failed(herd_oracle *o, herd_time now, uint32_t client, const herd_queue_snap *before,
+                                const herd_client *c, const herd_effect *fx, uint32_t n, uint32_t acked)
+{
+    uint64_t dropped = 0;
+    for (uint32_t seq = before->unacked_base; seq != before->next_seq; seq++) {
+        if (!snap_holds(before, seq) || herd_client_holds(c, seq)) continue;
+        herd_msg_id msg = herd_msg_make(client, seq);
+        if (acked_by(fx, n, msg)) continue;
+        dropped++;
+        herd_oracle_violate(o, HERD_INV_I8, now, "client %u dropped msg %08x:%u from its retry queue "
+                            "without an ACK (in state %s)", client, client, seq, herd_client_state_name(c->state));
+    }
+    o->lost_unacked += dropped;
+    if (dropped == 0)
+        herd_oracle_violate(o, HERD_INV_I8, now, "client %u: retry queue %u -> %u with %u published and %u "
+                            "ACKed in one step", client, herd_queue_snap_len(before), herd_client_queue_len(c),
+                            c->next_seq - before->next_seq, acked);
+}
+
+void herd_oracle_on_client_step(herd_oracle *o, herd_time now, uint32_t client, const herd_queue_snap *before,
+                                const herd_client *c, const herd_effect *fx, uint32_t n)
+{
+    uint32_t published = c->next_seq - before->next_seq, acked = 0;
+    for (uint32_t i = 0; i < n; i++) acked += fx[i].kind == HERD_FX_ACKED;
+    o->published += published;
+    o->acked += acked;
+    if (herd_client_queue_len(c) + acked == herd_queue_snap_len(before) + published) return;
+    conservation_failed(o, now, client, before, c, fx, n, acked);
 }
 
 void herd_oracle_check_bound(herd_oracle *o, herd_time now, const char *what, uint64_t depth,

@@ -10,6 +10,9 @@
  *   I6 no silent gap: consecutive deliveries are consecutive entries of the stream
  *      unless a GAP came between;
  *   I7 bounded queues: every queue stays within its bound;
+ *   I8 no silent drop: a published message leaves its client's retry queue only with an
+ *      ACKED effect (a stopped client keeps its queue, which the application reads as
+ *      failed); checked on every client step by counting, O(1) unless it fails;
  *   L1 liveness: after the last fault heals every client is LIVE again, every retry
  *      queue drains and every subscriber catches up with its room's stream.
  *
@@ -21,13 +24,14 @@
 #ifndef HERD_SIM_ORACLE_H
 #define HERD_SIM_ORACLE_H
 
+#include "client.h"
 #include "dedup.h"
 #include "store.h"
 #include "types.h"
 
 enum herd_invariant {
     HERD_INV_I1 = 0, HERD_INV_I2, HERD_INV_I3, HERD_INV_I4, HERD_INV_I5, HERD_INV_I6,
-    HERD_INV_I7, HERD_INV_L1, HERD_INV_COUNT
+    HERD_INV_I7, HERD_INV_I8, HERD_INV_L1, HERD_INV_COUNT
 };
 
 #define HERD_ORACLE_ACKS_MAX (1u << 20) /* ACKs awaiting durability remembered (I1) */
@@ -53,6 +57,8 @@ typedef struct herd_oracle {
     uint32_t ack_max;          /* the ring doubles up to this many records */
     uint64_t count[HERD_INV_COUNT];
     uint64_t lost, duplicates, reordered; /* the JSON figures */
+    uint64_t published, acked;  /* I8: messages publish() accepted, ACKED effects */
+    uint64_t lost_unacked;      /* I8: messages that left a retry queue silently */
     uint64_t acks_sent, appends, deliveries, gaps;
     uint64_t unchecked;        /* checks the oracle could not decide (history trimmed) */
     int first_inv;             /* -1 until a violation */
@@ -85,6 +91,27 @@ void herd_oracle_on_deliver(herd_oracle *o, const herd_store *s, herd_time now, 
                             uint32_t room, herd_sid sid, herd_msg_id msg);
 /* Client `client` tells its application (prev, sid] is lost. */
 void herd_oracle_on_gap(herd_oracle *o, uint32_t client, herd_sid prev, herd_sid sid);
+/* A client's retry queue as it was before an input (I8). */
+typedef struct herd_queue_snap {
+    uint64_t acked_bits;
+    uint32_t unacked_base, next_seq;
+} herd_queue_snap;
+
+static inline herd_queue_snap herd_queue_snap_of(const herd_client *c)
+{
+    return (herd_queue_snap){c->acked_bits, c->unacked_base, c->next_seq};
+}
+
+static inline uint32_t herd_queue_snap_len(const herd_queue_snap *q)
+{
+    return (q->next_seq - q->unacked_base) - (uint32_t)__builtin_popcountll(q->acked_bits);
+}
+
+/* Client `client` took one input: `before` is its queue before, `c` the client after, fx
+ * the n effects the input produced. Every message that was queued before is queued
+ * after or was ACKed by this input; every message published by it is queued or ACKed. */
+void herd_oracle_on_client_step(herd_oracle *o, herd_time now, uint32_t client, const herd_queue_snap *before,
+                                const herd_client *c, const herd_effect *fx, uint32_t n);
 /* The store crashed (after herd_store_crash): every ACKed entry must survive (I1). */
 void herd_oracle_on_store_crash(herd_oracle *o, const herd_store *s, herd_time now);
 /* Forget ACK records that have become durable. */

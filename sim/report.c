@@ -115,6 +115,9 @@ void herd_report_build(herd_report *r, herd_world *w, const herd_expect *e)
     r->last_heal_us = w->last_heal_us;
     r->recovered_at_us = w->recovered_at;
     herd_world_liveness(w, &r->live);
+    r->failed_reported = r->live.failed_reported;
+    r->queued = r->live.queued - r->live.failed_reported;
+    r->lost_unacked = o->lost_unacked;
     r->recovered = w->recovered_at != HERD_TIME_NEVER && r->live.live == w->cfg.clients && r->live.queued == 0 &&
                    r->live.behind == 0;
     r->world_bytes = herd_world_bytes(w);
@@ -145,6 +148,9 @@ int herd_report_json(const herd_report *r, FILE *f)
     herd_json_kv_u64(&j, "reordered", r->reordered);
     herd_json_kv_u64(&j, "published", r->published);
     herd_json_kv_u64(&j, "acked", r->acked);
+    herd_json_kv_u64(&j, "queued", r->queued);
+    herd_json_kv_u64(&j, "failed_reported", r->failed_reported);
+    herd_json_kv_u64(&j, "lost_unacked", r->lost_unacked);
     herd_json_kv_u64(&j, "delivered", r->delivered);
     herd_json_kv_u64(&j, "attempts", r->attempts);
     herd_json_kv_u64(&j, "syn_drops", r->syn_drops);
@@ -202,6 +208,9 @@ void herd_report_text(const herd_report *r, FILE *f)
     fprintf(f, "  published %" PRIu64 "  acked %" PRIu64 "  delivered %" PRIu64 "  lost %" PRIu64
                "  duplicates %" PRIu64 "  reordered %" PRIu64 "\n",
             r->published, r->acked, r->delivered, r->lost, r->duplicates, r->reordered);
+    fprintf(f, "  messages: published %" PRIu64 " = acked %" PRIu64 " + queued %" PRIu64 " + failed (reported) %" PRIu64
+               " + lost un-ACKed %" PRIu64 "\n",
+            r->published, r->acked, r->queued, r->failed_reported, r->lost_unacked);
     for (uint32_t i = 0; i < r->nexp; i++)
         fprintf(f, "  [%s] %s: %s\n", r->exp[i].ok ? "ok" : "FAILED", r->exp[i].name, r->exp[i].detail);
 }

@@ -22,6 +22,10 @@ typedef struct herd_report {
     uint64_t wall_us;
     char trace_hash[33];
     uint64_t lost, duplicates, reordered, acked, delivered, published;
+    /* I8's accounting: published = acked + queued + failed_reported + lost_unacked. queued
+     * is held by clients still trying; failed_reported by clients that stopped (their
+     * application was told); lost_unacked left a retry queue silently (a violation). */
+    uint64_t queued, failed_reported, lost_unacked;
     uint64_t attempts, wasted, syn_drops, accepts;
     /* syn_drops by cause (enum herd_syn_drop_cause); they sum to syn_drops. */
     uint64_t syn_drops_by_cause[HERD_SYN_DROP_CAUSE_COUNT];

@@ -32,10 +32,9 @@ int herd_workload_publish(herd_world *w, uint32_t client)
 {
     herd_client *c = herd_world_client(w, client);
     if (c->state == HERD_CLIENT_STOPPED) return HERD_OK;
-    uint8_t st;
-    uint32_t q;
+    herd_client_before before;
     herd_msg_id msg = 0;
-    herd_world_client_begin(w, client, &st, &q);
+    herd_world_client_begin(w, client, &before);
     if (herd_trace_on(w, client)) herd_trace_publish(w, client);
     int rc = herd_client_publish(c, &w->cfg.client, w->now, &w->out, &msg);
     if (rc == HERD_EFULL) {
@@ -46,5 +45,5 @@ int herd_workload_publish(herd_world *w, uint32_t client)
     }
     herd_time at = herd_time_add(w->now, next_gap(w, client));
     if (at < w->cfg.workload_stop_us) herd_world_push(w, at, HERD_EV_PUBLISH, client, 0);
-    return herd_world_client_end(w, client, st, q, rc);
+    return herd_world_client_end(w, client, &before, rc);
 }

@@ -435,11 +435,12 @@ static inline uint32_t queue_len(const herd_client *c)
     return c->acked_bits ? herd_client_queue_len(c) : c->next_seq - c->unacked_base;
 }
 
-void herd_world_client_begin(herd_world *w, uint32_t id, uint8_t *state, uint32_t *queued)
+void herd_world_client_begin(herd_world *w, uint32_t id, herd_client_before *b)
 {
     herd_outbox_clear(&w->out);
-    *state = herd_world_client(w, id)->state;
-    *queued = queue_len(herd_world_client(w, id));
+    const herd_client *c = herd_world_client(w, id);
+    b->state = c->state;
+    b->queue = herd_queue_snap_of(c);
 }
 
 static void check_recovered(herd_world *w)
@@ -465,8 +466,9 @@ static void arm_client_timer(herd_world *w, uint32_t id)
     herd_world_push(w, d, HERD_EV_CLIENT_TIMER, id, 0);
 }
 
-int herd_world_client_end(herd_world *w, uint32_t id, uint8_t state, uint32_t queued, int rc)
+int herd_world_client_end(herd_world *w, uint32_t id, const herd_client_before *b, int rc)
 {
+    uint8_t state = b->state;
     if (rc != HERD_OK && herd_error_is_fatal(rc)) {
         fprintf(stderr, "herd: client %u: %s\n", id, herd_strerror(rc));
         return rc;
@@ -480,7 +482,8 @@ int herd_world_client_end(herd_world *w, uint32_t id, uint8_t state, uint32_t qu
         else if (c->state == HERD_CLIENT_LIVE) herd_delays_back(&w->delays, &w->slots[id].lost_ms, w->now);
     }
     uint32_t q = queue_len(c);
-    w->queued_total = w->queued_total + q - queued;
+    w->queued_total = w->queued_total + q - herd_queue_snap_len(&b->queue);
+    herd_oracle_on_client_step(&w->oracle, w->now, id, &b->queue, c, w->out.fx, w->out.count);
     herd_oracle_check_bound(&w->oracle, w->now, "a client's retry queue", q, w->cfg.client.queue_max);
     arm_client_timer(w, id);
     return herd_world_client_drain(w, id);
@@ -555,8 +558,7 @@ static int client_event(herd_world *w, const herd_event *ev)
     uint32_t id = ev->target;
     herd_client *c = herd_world_client(w, id);
     const herd_client_config *cc = &w->cfg.client;
-    uint8_t st;
-    uint32_t q;
+    herd_client_before before;
     herd_rng r = {{0}}; /* derived only for the inputs that can draw */
     int rc = HERD_OK;
     if (ev->kind == HERD_EV_CLIENT_TIMER) {
@@ -567,7 +569,7 @@ static int client_event(herd_world *w, const herd_event *ev)
             return HERD_OK;
         }
     }
-    herd_world_client_begin(w, id, &st, &q);
+    herd_world_client_begin(w, id, &before);
     if (herd_trace_on(w, id)) herd_trace_client_input(w, id, ev);
     switch (ev->kind) {
     case HERD_EV_CLIENT_START: rc = herd_client_start(c, cc, w->now, &w->out); break;
@@ -598,7 +600,7 @@ static int client_event(herd_world *w, const herd_event *ev)
     default: assert(!"client event kind"); return HERD_EINVAL;
     }
     if (rc == HERD_ESTALE || rc == HERD_ESTATE) rc = HERD_OK;
-    return herd_world_client_end(w, id, st, q, rc);
+    return herd_world_client_end(w, id, &before, rc);
 }
 
 /* ---- the loop ---- */
@@ -674,6 +676,9 @@ void herd_world_liveness(const herd_world *w, herd_world_liveness_figures *f)
     f->live = w->state_count[HERD_CLIENT_LIVE];
     f->stopped = w->state_count[HERD_CLIENT_STOPPED];
     f->queued = w->queued_total;
-    for (uint32_t i = 0; i < w->cfg.clients; i++)
-        if (!herd_oracle_caught_up(&w->oracle, w->store, i, herd_world_client(w, i)->room)) f->behind++;
+    for (uint32_t i = 0; i < w->cfg.clients; i++) {
+        const herd_client *c = herd_world_client(w, i);
+        if (!herd_oracle_caught_up(&w->oracle, w->store, i, c->room)) f->behind++;
+        if (c->state == HERD_CLIENT_STOPPED) f->failed_reported += queue_len(c);
+    }
 }

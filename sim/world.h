@@ -318,15 +318,22 @@ typedef struct herd_world_liveness_figures {
     uint32_t stopped; /* clients that gave up */
     uint64_t queued;  /* messages still in retry queues */
     uint64_t behind;  /* subscribers not caught up with their room's stream */
+    uint64_t failed_reported; /* of queued: held by clients that stopped (the application
+                               * was told: GIVE_UP or close 1000) */
 } herd_world_liveness_figures;
 /* End-of-run liveness figures (an O(clients) scan). */
 void herd_world_liveness(const herd_world *w, herd_world_liveness_figures *f);
 size_t herd_world_bytes(const herd_world *w);
 int herd_world_push(herd_world *w, herd_time at, uint32_t kind, uint32_t target, uint64_t arg);
 uint64_t herd_world_draw(const herd_world *w, uint64_t entity, uint64_t purpose, uint64_t n);
-/* Feed helpers: every client input goes through these so counters and timers stay right. */
-void herd_world_client_begin(herd_world *w, uint32_t id, uint8_t *state, uint32_t *queued);
-int herd_world_client_end(herd_world *w, uint32_t id, uint8_t state, uint32_t queued, int rc);
+/* Feed helpers: every client input goes through these so counters, timers and the
+ * oracle's I8 (the retry queue before against after) stay right. */
+typedef struct herd_client_before {
+    herd_queue_snap queue;
+    uint8_t state;
+} herd_client_before;
+void herd_world_client_begin(herd_world *w, uint32_t id, herd_client_before *b);
+int herd_world_client_end(herd_world *w, uint32_t id, const herd_client_before *b, int rc);
 
 /* net.c */
 herd_time herd_net_latency(herd_world *w, uint32_t entity, uint64_t counter);

@@ -42,7 +42,7 @@ const char *herd_client_state_name(int state)
 int herd_client_config_validate(const herd_client_config *cfg)
 {
     if (cfg->queue_max < 1 || cfg->queue_max > HERD_QUEUE_MAX) return HERD_EINVAL;
-    if (cfg->proto.resend > 1 || cfg->obey_retry_after > 1) return HERD_EINVAL;
+    if (cfg->proto.resend > HERD_RESEND_FORGET || cfg->obey_retry_after > 1) return HERD_EINVAL;
     return herd_backoff_validate(&cfg->backoff);
 }
 
@@ -68,6 +68,31 @@ uint32_t herd_client_queue_len(const herd_client *c)
 static bool seq_acked(const herd_client *c, uint32_t seq)
 {
     return (c->acked_bits >> (seq - c->unacked_base)) & 1u;
+}
+
+bool herd_client_holds(const herd_client *c, uint32_t seq)
+{
+    if (seq - c->unacked_base >= c->next_seq - c->unacked_base) return false; /* not in the window */
+    return !seq_acked(c, seq);
+}
+
+/* Drop the ACK-bit window's leading ACKed (or forgotten) messages. */
+static void compact_queue(herd_client *c)
+{
+    while (c->acked_bits & 1u) { /* at most HERD_QUEUE_MAX steps */
+        c->acked_bits >>= 1;
+        c->unacked_base++;
+    }
+}
+
+/* The broken variant HERD_RESEND_FORGET: the messages sent on the old connection and not
+ * ACKed leave the retry queue as if ACKed, with no ACKED effect and no failure reported to
+ * the application. This is the silent drop invariant I8 exists to catch. */
+static void forget_sent(herd_client *c)
+{
+    for (uint32_t seq = c->unacked_base; seq != c->sent_upto && seq != c->next_seq; seq++)
+        c->acked_bits |= 1ull << (seq - c->unacked_base);
+    compact_queue(c);
 }
 
 /* The ACK timer runs in LIVE while a message waits for its ACK. */
@@ -169,10 +194,11 @@ int herd_client_on_open(herd_client *c, const herd_client_config *cfg, uint32_t 
     e->frame.client = c->id;
     e->frame.room = c->room;
     e->frame.sid = c->last_seen;
+    if (cfg->proto.resend == HERD_RESEND_FORGET) forget_sent(c);
     /* Resend in order: everything unACKed, or (resend off) only what never went out. */
     for (uint32_t seq = c->unacked_base; seq != c->next_seq; seq++) {
         if (seq_acked(c, seq)) continue;
-        if (cfg->proto.resend || seq >= c->sent_upto) push_publish(c, seq, out);
+        if (cfg->proto.resend == HERD_RESEND_ON || seq >= c->sent_upto) push_publish(c, seq, out);
     }
     c->sent_upto = c->next_seq;
     c->state = HERD_CLIENT_RESUMING;
@@ -188,10 +214,7 @@ static void on_ack(herd_client *c, const herd_client_config *cfg, herd_msg_id ms
     if (seq - c->unacked_base >= c->next_seq - c->unacked_base) return; /* not in the queue */
     if (seq_acked(c, seq)) return;                                         /* a duplicate ACK */
     c->acked_bits |= 1ull << (seq - c->unacked_base);
-    while (c->acked_bits & 1u) { /* at most HERD_QUEUE_MAX steps */
-        c->acked_bits >>= 1;
-        c->unacked_base++;
-    }
+    compact_queue(c);
     herd_outbox_push(out, HERD_FX_ACKED)->msg = msg;
     arm_ack_timer(c, cfg, now);
 }

@@ -16,7 +16,9 @@
  *
  * Retry queue: the unACKed messages are the sequence numbers in [unacked_base, next_seq)
  * whose bit is clear in acked_bits; at most queue_max (<= HERD_QUEUE_MAX) of them.
- * A full queue refuses publish() with HERD_EFULL (backpressure), never drops. Message ids
+ * A full queue refuses publish() with HERD_EFULL (backpressure), never drops. A message
+ * leaves the queue only with an ACKED effect (I8, docs/protocol.md); a client that stops
+ * keeps its queue, which the application reads as failed (GIVE_UP or close 1000). Message ids
  * are herd_msg_make(client id, seq). The message's room is the client's room.
  *
  * The struct is pointer-free and small (see HERD_CLIENT_BYTES_MAX): a simulator keeps
@@ -43,7 +45,7 @@ enum herd_client_state {
 
 typedef struct herd_client_config {
     herd_backoff_policy backoff;
-    herd_protocol proto;           /* uses .resend */
+    herd_protocol proto;           /* uses .resend (enum herd_resend_mode) */
     herd_time connect_timeout_us;  /* CONNECTING -> give up this attempt; 0 = none */
     herd_time resume_timeout_us;   /* RESUMING -> presume dead; 0 = none */
     herd_time ack_timeout_us;      /* LIVE with unACKed messages -> presume dead; 0 = none */
@@ -105,6 +107,8 @@ int herd_client_on_timer(herd_client *c, const herd_client_config *cfg, herd_rng
                          herd_outbox *out);
 /* Messages in the retry queue (published, not yet ACKed). */
 uint32_t herd_client_queue_len(const herd_client *c);
+/* Is message `seq` of this client in its retry queue? (The checkers' I8 asks.) */
+bool herd_client_holds(const herd_client *c, uint32_t seq);
 const char *herd_client_state_name(int state);
 
 #endif

@@ -7,7 +7,7 @@
 
 const char *const herd_protocol_names[] = {
     "correct", "ack_before_persist", "dedup_none", "dedup_local", "resend_off",
-    "no_gap_detection", NULL,
+    "forget_unacked", "no_gap_detection", NULL,
 };
 
 int herd_protocol_parse(const char *name, herd_protocol *p)
@@ -21,7 +21,9 @@ int herd_protocol_parse(const char *name, herd_protocol *p)
     } else if (strcmp(name, "dedup_local") == 0) {
         v.dedup_mode = HERD_DEDUP_LOCAL;
     } else if (strcmp(name, "resend_off") == 0) {
-        v.resend = 0;
+        v.resend = HERD_RESEND_OFF;
+    } else if (strcmp(name, "forget_unacked") == 0) {
+        v.resend = HERD_RESEND_FORGET;
     } else if (strcmp(name, "no_gap_detection") == 0) {
         v.gap_detection = 0;
     } else {

@@ -23,20 +23,29 @@ enum herd_dedup_mode {
     HERD_DEDUP_LOCAL,     /* broken: a server-local cache, lost on crash, not shared */
 };
 
+enum herd_resend_mode {
+    HERD_RESEND_OFF = 0,    /* broken: a message sent once is never sent again; it stays
+                             * queued, so the retry queue never drains (L1) */
+    HERD_RESEND_ON = 1,     /* correct: resend every unACKed message after a reconnect */
+    HERD_RESEND_FORGET = 2, /* broken: on reconnect, forget the messages sent on the old
+                             * connection and not ACKed, silently (I8) */
+};
+
 typedef struct herd_protocol {
     uint8_t ack_mode;      /* enum herd_ack_mode */
     uint8_t dedup_mode;    /* enum herd_dedup_mode */
-    uint8_t resend;        /* 1 correct: resend unACKed messages after reconnect */
+    uint8_t resend;        /* enum herd_resend_mode */
     uint8_t gap_detection; /* 1 correct: answer trimmed history with an explicit GAP */
 } herd_protocol;
 
 static inline herd_protocol herd_protocol_correct(void)
 {
-    return (herd_protocol){HERD_ACK_AFTER_PERSIST, HERD_DEDUP_STORE, 1, 1};
+    return (herd_protocol){HERD_ACK_AFTER_PERSIST, HERD_DEDUP_STORE, HERD_RESEND_ON, 1};
 }
 
 /* Named variants, for scenario and model files: "correct", "ack_before_persist",
- * "dedup_none", "dedup_local", "resend_off", "no_gap_detection". Returns HERD_OK and
+ * "dedup_none", "dedup_local", "resend_off", "forget_unacked", "no_gap_detection".
+ * Returns HERD_OK and
  * fills *p, or HERD_EINVAL. */
 int herd_protocol_parse(const char *name, herd_protocol *p);
 /* The canonical name of a protocol, or "custom" when it matches none (or several). */

@@ -28,7 +28,7 @@ int herd_server_config_validate(const herd_server_config *cfg)
     if (cfg->read_batch < 1 || cfg->read_batch > HERD_READ_MAX) return HERD_EINVAL;
     if (cfg->proto.ack_mode > HERD_ACK_BEFORE_PERSIST) return HERD_EINVAL;
     if (cfg->proto.dedup_mode > HERD_DEDUP_LOCAL) return HERD_EINVAL;
-    if (cfg->proto.gap_detection > 1 || cfg->proto.resend > 1) return HERD_EINVAL;
+    if (cfg->proto.gap_detection > 1 || cfg->proto.resend > HERD_RESEND_FORGET) return HERD_EINVAL;
     return HERD_OK;
 }
 

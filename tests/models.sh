@@ -32,9 +32,39 @@ for m in "$src"/traces/models/*.yaml; do
     if grep -q '^expect: violation' "$m"; then
         "$herd" replay "$out/$name.trace.jsonl" >"$out/$name.replay" 2>&1
         rc=$?
-        if [ $rc -ne 1 ]; then echo "FAIL $name: replay exited $rc (want 1)"; cat "$out/$name.replay"; fail=1; continue; fi
+        if [ $rc -ne 0 ] || ! grep -q '^confirmed' "$out/$name.replay"; then
+            echo "FAIL $name: replay exited $rc (want 0, the claim confirmed)"; cat "$out/$name.replay"; fail=1; continue
+        fi
     fi
     echo "ok   $name"
+done
+# Replay confirms what a trace claims, nothing else: a trace that names another property
+# (I1 where its path violates I5 first) or another step is exit 1, naming both.
+t="$out/ack-before-persist.trace.jsonl"
+sed '1s/"property":"I5"/"property":"I1"/' "$t" >"$out/claim-i1.jsonl"
+sed '1s/"violation_step":4/"violation_step":3/' "$t" >"$out/claim-step.jsonl"
+for c in "claim-i1:the trace says I1 at step 4; the replay finds I5 at step 4" \
+         "claim-step:the trace says I5 at step 3; the replay finds I5 at step 4"; do
+    "$herd" replay "$out/${c%%:*}.jsonl" >"$out/claim.out" 2>&1
+    rc=$?
+    if [ $rc -ne 1 ] || ! grep -qF "MISMATCH   ${c#*:}" "$out/claim.out"; then
+        echo "FAIL replay of ${c%%:*}: exit $rc"; cat "$out/claim.out"; fail=1
+    fi
+done
+# check.properties: [] checks nothing and would pass vacuously: an input error.
+printf 'model: m\nworld: {clients: 1, servers: 1, messages: 1}\nprotocol: ack_before_persist\nfaults: {server_crashes: 1}\ncheck: {properties: []}\nexpect: pass\n' >"$out/empty.yaml"
+"$herd" check "$out/empty.yaml" >/dev/null 2>"$out/empty.err"
+rc=$?
+if [ $rc -ne 65 ] || ! grep -q 'empty.yaml:5:.*properties is empty' "$out/empty.err"; then
+    echo "FAIL check.properties: [] is exit $rc"; cat "$out/empty.err"; fail=1
+fi
+# The shipped correct worlds with the client that forgets un-ACKed messages: I8 catches it.
+for name in correct-large correct-2servers; do
+    sed 's/^protocol: correct$/protocol: forget_unacked/; s/^expect: pass$/expect: violation I8/' \
+        "$src/traces/models/$name.yaml" >"$out/forget-$name.yaml"
+    if ! "$herd" check "$out/forget-$name.yaml" >"$out/forget.out" 2>&1; then
+        echo "FAIL forget_unacked in $name is not caught by I8"; tail -3 "$out/forget.out"; fail=1
+    fi
 done
 # A malformed trace is exit 65 with file:line.
 printf '{"format":"herd-trace","version":1}\n{"step":x}\n' >"$out/bad.jsonl"

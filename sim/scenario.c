@@ -371,7 +371,7 @@ static void read_expect(rd *r, herd_expect *e)
     static const char *const keys[] = {"safety", "violates", "recovers_within", "peak_attempts_per_s_max",
                                        "peak_attempts_per_s_min", "wasted_handshakes_min", "wasted_handshakes_max", NULL};
     static const char *const safety[] = {"holds", "violated", NULL};
-    static const char *const invs[] = {"I1", "I2", "I3", "I4", "I5", "I6", "I7", "L1", NULL};
+    static const char *const invs[] = {"I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "L1", NULL};
     const herd_cfg_node *m = section(r, "expect", keys);
     int s = 0, v = -1;
     *e = (herd_expect){.violates = -1, .peak_attempts_max = UINT64_MAX, .wasted_max = UINT64_MAX};

@@ -60,7 +60,7 @@ enum herd_series {
     HERD_S_T = 0,          /* t_s: end of the interval, seconds */
     HERD_S_ATTEMPTS,       /* per interval */
     HERD_S_SYNS,
-    HERD_S_SYN_DROPS,
+    HERD_S_SYN_DROPS,      /* all causes; the causes are the syn_drops_* series below */
     HERD_S_ACCEPTS,
     HERD_S_WASTED,
     HERD_S_REFUSED,
@@ -74,6 +74,11 @@ enum herd_series {
     HERD_S_ACCEPT_QUEUE,
     HERD_S_SESSIONS,
     HERD_S_CAPACITY,       /* accept capacity, handshakes/s (metrics column or derived) */
+    HERD_S_SYN_DROPS_BACKLOG_FULL, /* SYN drops by cause, per interval; absent from run */
+    HERD_S_SYN_DROPS_LB_DOWN,      /* directories written before they were split */
+    HERD_S_SYN_DROPS_LB_RATE_LIMITED,
+    HERD_S_SYN_DROPS_NET_LOSS,
+    HERD_S_SYN_DROPS_PARTITION,
     HERD_S_COUNT
 };
 

@@ -31,7 +31,7 @@ static const char css[] =
     ".cards{display:grid;grid-template-columns:repeat(6,1fr);gap:10px;margin:0 0 16px}"
     ".card{background:#fff;border:1px solid #e2e2de;border-radius:8px;padding:10px 12px}"
     ".card b{display:block;font-size:21px;font-weight:650;font-variant-numeric:tabular-nums}"
-    ".card span{color:#555;font-size:12.5px}"
+    ".card span{color:#555;font-size:12.5px}.card small{display:block;color:#777;font-size:11.5px;margin-top:3px}"
     "section{background:#fff;border:1px solid #e2e2de;border-radius:8px;padding:16px 18px;margin:0 0 16px}"
     "section svg{display:block;width:100%;height:auto}"
     ".note{color:#555;font-size:13px;margin:4px 0 10px}.note b{color:#333}"
@@ -68,6 +68,38 @@ static void card(herd_sbuf *b, const herd_run *r, const char *key, const char *l
     herd_sbuf_puts(b, "</span></div>\n");
 }
 
+/* The accept queue's overflow is the headline; SYNs the LB or the network dropped are
+ * named under it by cause, since they never reached a queue. An older run directory has
+ * only the total, shown as that. */
+static void syn_drops_card(herd_sbuf *b, const herd_run *r)
+{
+    double full, total;
+    if (!herd_run_figure(r, "syn_drops_backlog_full", &full)) {
+        card(b, r, "syn_drops", "SYNs dropped, all causes (no breakdown in this run)", NULL);
+        return;
+    }
+    static const char *const keys[] = {"syn_drops_lb_down", "syn_drops_lb_rate_limited", "syn_drops_net_loss",
+                                       "syn_drops_partition"};
+    static const char *const names[] = {"LB down", "LB rate limit", "network loss", "partition"};
+    char text[48];
+    herd_fmt_num(full, text, sizeof text);
+    herd_sbuf_printf(b, "<div class=\"card\"><b>%s</b><span>SYNs dropped: accept queue full</span><small>", text);
+    bool any = false;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        double v;
+        if (!herd_run_figure(r, keys[i], &v) || v == 0) continue;
+        herd_fmt_num(v, text, sizeof text);
+        herd_sbuf_printf(b, "%s%s %s", any ? " · " : "dropped before any queue: ", names[i], text);
+        any = true;
+    }
+    if (!any) herd_sbuf_puts(b, "none dropped before a queue");
+    if (herd_run_figure(r, "syn_drops", &total)) {
+        herd_fmt_num(total, text, sizeof text);
+        herd_sbuf_printf(b, " (all causes: %s)", text);
+    }
+    herd_sbuf_puts(b, "</small></div>\n");
+}
+
 static void header(herd_sbuf *b, const herd_run *r)
 {
     bool pass = strcmp(r->verdict, "pass") == 0;
@@ -88,7 +120,7 @@ static void header(herd_sbuf *b, const herd_run *r)
                      pass ? "✓ PASS: every expectation met" : "✗ FAIL: an expectation not met");
     herd_sbuf_puts(b, "<div class=\"cards\">\n");
     card(b, r, "peak_attempts_per_s", "peak connection attempts per second", NULL);
-    card(b, r, "syn_drops", "SYNs dropped (accept queue full)", NULL);
+    syn_drops_card(b, r);
     card(b, r, "wasted_handshakes", "wasted handshakes (client had given up)", NULL);
     card(b, r, "time_to_recover_s", "to recover: last heal to every client LIVE", " s");
     card(b, r, "lost", "messages lost (I1)", NULL);

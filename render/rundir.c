@@ -5,7 +5,9 @@
  * Used when present: scenario.yaml (accept capacity and fault bands, derived here until
  * the simulator writes them), and the optional files of the contract in
  * docs/rendering.md: faults.json (fault bands as they happened), delays.json (the
- * reconnect-delay histogram), a capacity_per_s column in metrics.csv, trace.jsonl.
+ * reconnect-delay histogram), a capacity_per_s column in metrics.csv, trace.jsonl. Run
+ * directories older than the syn_drops_* columns (SYN drops by cause) still load: those
+ * series are left out and the pages draw the total under its own name instead.
  *
  * JSON files are read with lib/config.h, that is by libyaml: the JSON that lib/json.h
  * writes is a YAML flow document, so we need no JSON parser of our own. Errors name the
@@ -30,7 +32,8 @@
 static const char *const column_names[HERD_S_COUNT] = {
     "t_s", "attempts", "syns", "syn_drops", "accepts", "wasted_handshakes", "refused",
     "published", "backpressure", "acked", "delivered", "gaps", "connected", "queued",
-    "accept_queue", "sessions", "capacity_per_s",
+    "accept_queue", "sessions", "capacity_per_s", "syn_drops_backlog_full", "syn_drops_lb_down",
+    "syn_drops_lb_rate_limited", "syn_drops_net_loss", "syn_drops_partition",
 };
 
 static int fail(char *err, size_t len, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -1,8 +1,9 @@
 /* timeline.c — the cascade timeline: stacked SVG panels sharing one time axis.
  *
  * One run: attempts/s against the accept capacity and accepted/s; the accept path's wasted
- * work (SYN drops, refusals, wasted handshakes); connected clients; the accept and retry
- * queues; goodput. Several runs: one metric per panel, one colour and dash per run, so a
+ * work (SYNs dropped because the accept queue was full, wasted handshakes); the SYNs
+ * dropped before any accept queue, each cause on its own line (LB down, LB rate limit,
+ * network loss, partition); connected clients; the accept and retry queues; goodput. Several runs: one metric per panel, one colour and dash per run, so a
  * fixed 1 s policy and a jittered one can be read against each other on the same axes.
  * Fault bands shade every panel, and a dashed line marks when every client was LIVE again.
  *
@@ -56,9 +57,17 @@ static const panel_spec single_panels[] = {
       {HERD_S_CAPACITY, false, false, "accept capacity", OI_BLACK, "7 4"}}},
     /* Refusals stay out of this panel: a refused SYN costs the accept path nothing, and
      * their spike would flatten the wasted handshakes that do. */
+    /* Only backlog-full drops here: a SYN that the LB or the network dropped never reached
+     * a queue and cost a server nothing (the next two panels). */
     {"Wasted work at the accept path (per second)", 120, 2,
-     {{HERD_S_SYN_DROPS, true, false, "SYN drops/s", OI_VERMILLION, ""},
+     {{HERD_S_SYN_DROPS_BACKLOG_FULL, true, false, "SYNs dropped, accept queue full/s", OI_VERMILLION, ""},
       {HERD_S_WASTED, true, false, "wasted handshakes/s", OI_PURPLE, "5 2"}}},
+    {"SYNs dropped by the load balancer (per second)", 90, 2,
+     {{HERD_S_SYN_DROPS_LB_DOWN, true, false, "LB down/s", OI_BLACK, "7 4"},
+      {HERD_S_SYN_DROPS_LB_RATE_LIMITED, true, false, "LB rate limit/s", OI_ORANGE, "2 2"}}},
+    {"SYNs dropped by the network (per second)", 90, 2,
+     {{HERD_S_SYN_DROPS_NET_LOSS, true, false, "network loss/s", OI_SKY, ""},
+      {HERD_S_SYN_DROPS_PARTITION, true, false, "partition/s", OI_BLUE, "5 2"}}},
     {"Connected clients (LIVE)", 120, 1, {{HERD_S_CONNECTED, false, true, "connected", OI_BLUE, ""}}},
     {"Accept queues (SYNs waiting for a worker, all servers)", 90, 1,
      {{HERD_S_ACCEPT_QUEUE, false, true, "accept queue", OI_VERMILLION, ""}}},
@@ -74,12 +83,21 @@ static const panel_spec single_panels[] = {
 static const panel_spec compare_panels[] = {
     {"Connection attempts per second (dashed: each run's accept capacity)", 170, 1, {{HERD_S_ATTEMPTS, true, false, "attempts/s", "", ""}}},
     {"Accepted connections per second", 110, 1, {{HERD_S_ACCEPTS, true, false, "accepted/s", "", ""}}},
-    {"SYN drops per second", 100, 1, {{HERD_S_SYN_DROPS, true, false, "SYN drops/s", "", ""}}},
+    {"SYNs dropped because the accept queue was full, per second", 100, 1,
+     {{HERD_S_SYN_DROPS_BACKLOG_FULL, true, false, "accept queue full/s", "", ""}}},
+    {"SYNs dropped, all causes, per second", 100, 1,
+     {{HERD_S_SYN_DROPS, true, false, "SYN drops/s", "", ""}}},
     {"Wasted handshakes per second", 100, 1, {{HERD_S_WASTED, true, false, "wasted/s", "", ""}}},
     {"Connected clients (LIVE)", 120, 1, {{HERD_S_CONNECTED, false, false, "connected", "", ""}}},
     {"Accept queues (SYNs waiting, all servers)", 90, 1, {{HERD_S_ACCEPT_QUEUE, false, false, "accept queue", "", ""}}},
     {"Messages delivered per second", 100, 1, {{HERD_S_DELIVERED, true, false, "delivered/s", "", ""}}},
 };
+
+/* A run directory written before SYN drops were split by cause has only their total: it
+ * replaces the two by-cause panels, under a title that says what it counts. */
+static const panel_spec total_drops_panel = {
+    "SYNs dropped, all causes (per second; this run directory has no breakdown by cause)", 90, 1,
+    {{HERD_S_SYN_DROPS, true, false, "SYN drops/s", OI_VERMILLION, ""}}};
 
 static const char *const run_colours[] = {OI_BLUE, OI_VERMILLION, OI_GREEN, OI_PURPLE, OI_ORANGE, OI_SKY, OI_BLACK};
 static const char *const run_dashes[] = {"", "7 3", "2 2", "9 3 2 3", "4 4", "1 3", "12 4"};
@@ -246,6 +264,24 @@ static double legend_entry(herd_sbuf *b, double x, double y, const char *colour,
     return x + 27 + 6.4 * (double)(strlen(label) + (note ? strlen(note) + 1 : 0)) + 18;
 }
 
+/* The runs of a comparison at 0 throughout a panel (absent: without its column). */
+static double flat_runs(herd_sbuf *b, const panel_spec *p, const view *v, double x, double y, bool absent)
+{
+    bool first = true;
+    for (size_t r = 0; r < v->n; r++) {
+        const herd_run *run = v->runs[r];
+        bool missing = !run->col[p->s[0].col];
+        if (missing != absent || (!missing && series_max(run, &p->s[0]) != 0)) continue;
+        const char *head = !first ? "" : absent ? "not in the run directory: " : "0 throughout: ";
+        herd_sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"legend muted\">%s", x, y, head);
+        herd_sbuf_xml(b, run->name);
+        herd_sbuf_puts(b, "</text>\n");
+        x += 6.4 * (double)(strlen(run->name) + strlen(head)) + 14;
+        first = false;
+    }
+    return x;
+}
+
 static void legend(herd_sbuf *b, const panel_spec *p, const view *v, double y)
 {
     double x = PLOT_X0 + 8.3 * (double)strlen(p->title) + 20;
@@ -257,16 +293,11 @@ static void legend(herd_sbuf *b, const panel_spec *p, const view *v, double y)
         if (s->col == HERD_S_CAPACITY && r->col[s->col] && !r->capacity_measured) note = "(derived)";
         x = legend_entry(b, x, y, s->colour, s->dash, s->area, s->label, note);
     }
-    /* A comparison names its runs once, above the panels; a panel only says which are flat. */
-    bool first = true;
-    for (size_t r = 0; v->compare && r < v->n; r++) {
-        if (series_max(v->runs[r], &p->s[0]) != 0 && v->runs[r]->col[p->s[0].col]) continue;
-        herd_sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"legend muted\">%s", x, y, first ? "0 throughout: " : "");
-        herd_sbuf_xml(b, v->runs[r]->name);
-        herd_sbuf_puts(b, "</text>\n");
-        x += 6.4 * (double)(strlen(v->runs[r]->name) + (first ? 14 : 0)) + 14;
-        first = false;
-    }
+    /* A comparison names its runs once, above the panels; a panel only says which are flat
+     * and which lack the column (an older run directory), never one as the other. */
+    if (!v->compare) return;
+    x = flat_runs(b, p, v, x, y, false);
+    flat_runs(b, p, v, x, y, true);
 }
 
 /* The runs of a comparison, once, above the panels. */
@@ -344,6 +375,16 @@ static void svg_head(herd_sbuf *b, double height)
         "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n", SVG_W, height, SVG_W, height);
 }
 
+/* The panel to draw for p, or NULL to leave it out: an older single run gets the total in
+ * place of the by-cause panels. */
+static const panel_spec *for_run(const panel_spec *p, const view *v)
+{
+    const herd_run *r = v->runs[0];
+    if (v->compare || r->col[HERD_S_SYN_DROPS_LB_DOWN] || !r->col[HERD_S_SYN_DROPS]) return p;
+    if (p->s[0].col == HERD_S_SYN_DROPS_LB_DOWN) return &total_drops_panel;
+    return p->s[0].col == HERD_S_SYN_DROPS_NET_LOSS ? NULL : p;
+}
+
 void herd_timeline_svg(herd_sbuf *b, const herd_run *const *runs, size_t n)
 {
     view v = {.runs = runs, .n = n, .compare = n > 1};
@@ -353,12 +394,13 @@ void herd_timeline_svg(herd_sbuf *b, const herd_run *const *runs, size_t n)
     size_t np = v.compare ? sizeof compare_panels / sizeof compare_panels[0] : sizeof single_panels / sizeof single_panels[0];
     double y = v.compare ? 30 : 8; /* a comparison's run legend goes first */
     double height = y + AXIS_H - PANEL_GAP;
-    for (size_t i = 0; i < np; i++) height += PANEL_HEAD + ps[i].height + PANEL_GAP;
+    for (size_t i = 0; i < np; i++)
+        if (for_run(&ps[i], &v)) height += PANEL_HEAD + for_run(&ps[i], &v)->height + PANEL_GAP;
     svg_head(b, height);
     if (v.compare) run_legend(b, &v, 20);
     herd_progress_begin("drawing the timeline", np);
     for (size_t i = 0; i < np; i++) {
-        y = panel(b, &ps[i], &v, y, i == 0, i + 1 == np);
+        if (for_run(&ps[i], &v)) y = panel(b, for_run(&ps[i], &v), &v, y, i == 0, i + 1 == np);
         herd_progress_step(i + 1);
     }
     herd_progress_end();

@@ -1,8 +1,9 @@
 /* test_render.c — render/ without the browser: reading run directories (required files,
  * the optional ones of docs/rendering.md's contract, every malformed input as exit 65),
  * the capacity and fault bands derived from scenario.yaml, the HTML page's promises
- * (self-contained, notes for what is missing), number formatting, the trace charts and
- * the state diagrams' dot. tests/render.sh does the end-to-end part (real runs, xmllint,
+ * (self-contained, notes for what is missing), SYN drops shown by cause (the accept-queue
+ * card and series count only backlog-full drops; older run directories show their total
+ * as that), number formatting, the trace charts and the state diagrams' dot. tests/render.sh does the end-to-end part (real runs, xmllint,
  * dot, JSON parsing, a Chromium screenshot). */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "exitcode.h"
@@ -228,6 +229,108 @@ Test(render, a_comparison_overlays_every_run)
     herd_sbuf_free(&b);
     herd_run_free(&a);
     herd_run_free(&c);
+}
+
+/* The case of issue 16: 2 919 SYNs dropped by loss and a cut while the accept queue never
+ * held more than 2. Columns and figures as `herd run --out` writes them. */
+static const char drops_csv[] =
+    "t_s,attempts,syns,syn_drops,accepts,wasted_handshakes,refused,published,backpressure,acked,delivered,gaps,"
+    "connected,queued,accept_queue,sessions,capacity_per_s,syn_drops_backlog_full,syn_drops_lb_down,"
+    "syn_drops_lb_rate_limited,syn_drops_net_loss,syn_drops_partition\n"
+    "0.5,100,100,0,100,0,0,1,0,1,10,0,100,0,0,100,8000,0,0,0,0,0\n"
+    "1.0,1100,1100,1000,100,0,0,1,0,1,10,0,200,0,2,200,8000,0,0,0,1000,0\n"
+    "1.5,1917,1917,1817,100,0,0,1,0,1,10,0,300,0,1,300,8000,0,0,0,1715,102\n"
+    "2.0,202,202,102,100,0,0,1,0,1,10,0,400,0,0,400,8000,0,0,0,102,0\n";
+
+static const char drops_summary[] =
+    "{\"verdict\":\"pass\",\"seed\":1,\"clients\":400,\"syn_drops\":2919,\"syn_drops_backlog_full\":0,"
+    "\"syn_drops_lb_down\":0,\"syn_drops_lb_rate_limited\":0,\"syn_drops_net_loss\":2817,"
+    "\"syn_drops_partition\":102,\"violations\":{\"I1\":0},\"expectations\":[]}\n";
+
+/* The number in bold on the card whose label holds `label` (the first one on the page). */
+static void card_value(const char *html, const char *label, char *out, size_t size)
+{
+    const char *at = strstr(html, label), *b = NULL;
+    cr_assert_not_null(at, "no card says '%s'", label);
+    for (const char *p = strstr(html, "<b>"); p && p < at; p = strstr(p + 3, "<b>")) b = p + 3;
+    cr_assert_not_null(b);
+    size_t n = strcspn(b, "<");
+    snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), b);
+}
+
+static char *page_of(const herd_run *r)
+{
+    herd_sbuf b;
+    herd_sbuf_init(&b);
+    herd_report_html(&b, &r, 1);
+    cr_assert_eq(b.error, 0);
+    return b.p;
+}
+
+Test(render, the_accept_queue_full_card_and_series_count_only_backlog_full_drops)
+{
+    put("metrics.csv", drops_csv);
+    put("summary.json", drops_summary);
+    char err[1400] = "";
+    cr_assert_eq(load(err, sizeof err), 0, "%s", err);
+    char *html = page_of(&run);
+    char v[48];
+    card_value(html, "accept queue full", v, sizeof v);
+    cr_expect_str_eq(v, "0", "the accept-queue card shows %s: drops from loss and a cut are not overflow", v);
+    cr_expect(strstr(html, "accept queue full/s <tspan class=\"muted\">(0 throughout)"),
+              "the accept-queue overflow series is 0 throughout");
+    cr_expect(strstr(html, "network loss 2,817 · partition 102"), "the card names the other causes");
+    cr_expect(strstr(html, ">network loss/s</text>") && strstr(html, ">partition/s</text>"),
+              "loss and partition drops are drawn, under their own labels");
+    free(html);
+    herd_run_free(&run);
+}
+
+Test(render, reads_the_syn_drop_columns_by_cause)
+{
+    put("metrics.csv", drops_csv);
+    char err[1400] = "";
+    cr_assert_eq(load(err, sizeof err), 0, "%s", err);
+    static const int cols[] = {HERD_S_SYN_DROPS_BACKLOG_FULL, HERD_S_SYN_DROPS_LB_DOWN,
+                               HERD_S_SYN_DROPS_LB_RATE_LIMITED, HERD_S_SYN_DROPS_NET_LOSS, HERD_S_SYN_DROPS_PARTITION};
+    static const double want[] = {0, 0, 0, 2817, 102};
+    for (size_t k = 0; k < 5; k++) {
+        cr_assert_not_null(run.col[cols[k]]);
+        double sum = 0;
+        for (size_t i = 0; i < run.rows; i++) sum += run.col[cols[k]][i];
+        cr_expect_float_eq(sum, want[k], 1e-9, "column %zu", k);
+    }
+    herd_run_free(&run);
+}
+
+Test(render, an_older_run_directory_shows_its_syn_drops_as_all_causes)
+{
+    /* The fixture's metrics.csv predates the by-cause columns. */
+    put("summary.json", "{\"verdict\":\"pass\",\"syn_drops\":400,\"violations\":{},\"expectations\":[]}\n");
+    char err[1400] = "";
+    cr_assert_eq(load(err, sizeof err), 0, "%s", err);
+    cr_assert_null(run.col[HERD_S_SYN_DROPS_BACKLOG_FULL]);
+    char *html = page_of(&run);
+    char v[48];
+    card_value(html, "SYNs dropped, all causes (no breakdown in this run)", v, sizeof v);
+    cr_expect_str_eq(v, "400");
+    cr_expect(strstr(html, "accept queue full/s <tspan class=\"muted\">(absent)"), "not drawn as 0");
+    cr_expect(strstr(html, "SYNs dropped, all causes (per second; this run directory has no breakdown by cause)"));
+    cr_expect_null(strstr(html, "SYNs dropped by the network"), "no by-cause panels without the columns");
+    free(html);
+    static herd_run c;
+    put("metrics.csv", drops_csv);
+    cr_assert_eq(herd_run_load(&c, dir, err, sizeof err), 0, "%s", err);
+    snprintf(c.name, sizeof c.name, "newer");
+    snprintf(run.name, sizeof run.name, "older");
+    const herd_run *runs[2] = {&run, &c};
+    herd_sbuf b;
+    herd_sbuf_init(&b);
+    herd_report_html(&b, runs, 2);
+    cr_expect(strstr(b.p, "not in the run directory: older"), "a comparison says which run lacks the column");
+    herd_sbuf_free(&b);
+    herd_run_free(&c);
+    herd_run_free(&run);
 }
 
 Test(render, numbers_for_people)

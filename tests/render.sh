@@ -3,6 +3,8 @@
 # Two real (small) runs of the restart scenarios and a real counterexample, then:
 #   - the report and comparison pages: every inline <svg> is well-formed XML, the
 #     standalone timeline SVG passes xmllint, nothing is fetched from outside;
+#   - SYN drops by cause: summary.json's syn_drops_* add up to syn_drops, and the card
+#     that says "accept queue full" shows syn_drops_backlog_full, not the total;
 #   - the message-sequence chart: `dot` accepts the dot, the svg is well-formed;
 #   - the Perfetto output parses as JSON with trace events;
 #   - the state diagrams: dot and svg written, dot accepts them;
@@ -41,6 +43,19 @@ for page in sys.argv[1:]:
     for banned in ("<script", "src=", "href=", "@import", "url(http"):
         assert banned not in html, f"{page}: {banned} (the page must work offline)"
     assert "Cascade timeline" in html
+EOF
+"$herd" render "$out/fixed" --out "$out/fixed.html" >/dev/null || bad "render fixed report: exit $?"
+python3 - "$out/fixed/summary.json" "$out/fixed.html" <<'EOF' && ok "SYN drops by cause: they add up; the accept-queue card is backlog-full only" || bad "SYN drops by cause"
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+causes = ["backlog_full", "lb_down", "lb_rate_limited", "net_loss", "partition"]
+assert sum(d["syn_drops_" + c] for c in causes) == d["syn_drops"], d
+html = open(sys.argv[2], encoding="utf-8").read()
+m = re.search(r"<b>([0-9,]+)</b><span>SYNs dropped: accept queue full</span>", html)
+assert m, "no accept-queue card"
+assert int(m.group(1).replace(",", "")) == d["syn_drops_backlog_full"], (m.group(1), d["syn_drops_backlog_full"])
+for title in ("SYNs dropped by the load balancer", "SYNs dropped by the network"):
+    assert title in html, title
 EOF
 
 # ---- a counterexample: chart and Perfetto ----

@@ -40,7 +40,7 @@ Test(scenario, bad_names_get_suggestions)
                                           "(one of: sticky, round_robin, least_conn, random, p2c)");
     expect_error("protocol: dedup_nne\n",
                  "s.yaml:1:11: unknown protocol 'dedup_nne'; did you mean 'dedup_none'? (one of: correct, "
-                 "ack_before_persist, dedup_none, dedup_local, resend_off, no_gap_detection)");
+                 "ack_before_persist, dedup_none, dedup_local, resend_off, forget_unacked, no_gap_detection)");
     expect_error("faults:\n  - {kind: crsh, at: 1s}\n",
                  "s.yaml:2:12: unknown kind 'crsh'; did you mean 'crash'? (one of: crash, graceful_restart, "
                  "rolling_deploy, lb_restart, partition, net_burst, store_crash, offline)");

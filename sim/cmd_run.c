@@ -247,7 +247,7 @@ int herd_cmd_run(int argc, char **argv)
     herd_afile_install_signal_cleanup();
     herd_scenario sc;
     char err[HERD_CFG_ERROR_MAX + 64];
-    int rc = herd_scenario_load(&sc, a.scenario, a.sets, a.nsets, err, sizeof err);
+    int rc = herd_scenario_load_flags(&sc, a.scenario, a.sets, a.nsets, a.swarm ? HERD_SCENARIO_SWARM : 0, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "%s\n", err);
         herd_scenario_free(&sc);

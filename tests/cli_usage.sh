@@ -48,4 +48,13 @@ done
 "$herd" run "$sc" --seed 18446744073709551615 >/dev/null 2>&1
 rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then echo "FAIL --seed 18446744073709551615: exit $rc"; fail=1; else echo "ok   --seed 2^64-1 accepted"; fi
+# Under --swarm the drawn faults count: a base with no fault of its own may expect recovery
+# (without --swarm the same file is refused: nothing to recover from).
+sw=$(mktemp)
+printf 'run: {duration: 60s}\nworld: {clients: 100, rooms: 10, servers: 2}\nexpect: {recovers_within: 40s}\n' >"$sw"
+"$herd" run "$sw" --swarm --seed 3 >/dev/null 2>&1; rc1=$?
+"$herd" run "$sw" >/dev/null 2>&1; rc2=$?
+rm -f "$sw"
+if [ $rc1 -ne 0 ] || [ $rc2 -ne 65 ]; then echo "FAIL --swarm base without faults: exit $rc1 (want 0), plain $rc2 (want 65)"; fail=1
+else echo "ok   --swarm faults count for recovers_within"; fi
 exit $fail

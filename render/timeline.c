@@ -1,9 +1,10 @@
 /* timeline.c — the cascade timeline: stacked SVG panels sharing one time axis.
  *
  * One run: attempts/s against the accept capacity and accepted/s; the accept path's wasted
- * work (SYNs dropped because the accept queue was full, wasted handshakes); the SYNs
- * dropped before any accept queue, each cause on its own line (LB down, LB rate limit,
- * network loss, partition); connected clients; the accept and retry queues; goodput. Several runs: one metric per panel, one colour and dash per run, so a
+ * work (SYNs dropped because the accept queue was full, wasted handshakes); the SYNs the
+ * load balancer dropped (LB down, rate limit) and those the network dropped (loss,
+ * partition), each cause its own line; connected clients; the accept and retry queues;
+ * goodput. Several runs: one metric per panel, one colour and dash per run, so a
  * fixed 1 s policy and a jittered one can be read against each other on the same axes.
  * Fault bands shade every panel, and a dashed line marks when every client was LIVE again.
  *

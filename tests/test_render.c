@@ -3,8 +3,9 @@
  * the capacity and fault bands derived from scenario.yaml, the HTML page's promises
  * (self-contained, notes for what is missing), SYN drops shown by cause (the accept-queue
  * card and series count only backlog-full drops; older run directories show their total
- * as that), number formatting, the trace charts and the state diagrams' dot. tests/render.sh does the end-to-end part (real runs, xmllint,
- * dot, JSON parsing, a Chromium screenshot). */
+ * as that), number formatting, the trace charts and the state diagrams' dot.
+ * tests/render.sh does the end-to-end part (real runs, xmllint, dot, JSON parsing, a
+ * Chromium screenshot). */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "exitcode.h"
 #include "render.h"

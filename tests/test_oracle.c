@@ -211,3 +211,16 @@ Test(oracle, resend_off_is_not_a_drop)
     cr_expect_gt(r.queued, 0);
     expect_accounting(&r);
 }
+
+/* A workload that publishes nothing at run time (1 % of 10 clients is no publisher)
+ * exercises no message invariant: "safety holds" is vacuous and fails, never a PASS. */
+Test(oracle, nothing_published_is_vacuous)
+{
+    herd_report r;
+    run_text("run: {duration: 30s}\nworld: {clients: 10, rooms: 2, servers: 1}\n"
+             "workload: {publish_interval: 1s, publishers: 1%}\nexpect: {safety: holds}\n", &r);
+    cr_expect_eq(r.published, 0);
+    cr_expect(!expectation_ok(&r, "safety holds"));
+    cr_expect(!r.pass);
+    cr_expect(strstr(r.exp[0].detail, "vacuous") != NULL, "%s", r.exp[0].detail);
+}

@@ -124,6 +124,7 @@ static void header(herd_sbuf *b, const herd_run *r)
     card(b, r, "wasted_handshakes", "wasted handshakes (client had given up)", NULL);
     card(b, r, "time_to_recover_s", "to recover: last heal to every client LIVE", " s");
     card(b, r, "lost", "messages lost (I1)", NULL);
+    card(b, r, "lost_unacked", "un-ACKed messages dropped silently (I8)", NULL);
     card(b, r, "duplicates", "messages duplicated (I2, I3)", NULL);
     herd_sbuf_puts(b, "</div>\n");
 }

@@ -6,8 +6,11 @@
  * '}'. Every limit is explicit (line length, key and value length, header fields). */
 #include "trace.h"
 
+#include "client.h"
 #include "fault.h"
 #include "json.h"
+#include "server.h"
+#include "store.h"
 #include "version.h"
 
 #include <errno.h>
@@ -176,6 +179,24 @@ void herd_trace_header_u64(herd_trace_header *h, const char *key, uint64_t v)
     header_put(h, key, b, true);
 }
 
+void herd_trace_header_machines(herd_trace_header *h, const herd_client_config *cc, const herd_server_config *sc,
+                                const herd_store_config *st)
+{
+    herd_trace_header_str(h, "protocol", herd_protocol_name(&cc->proto));
+    herd_trace_header_str(h, "durability", herd_durability_name(st->durability));
+    herd_trace_header_u64(h, "maxlen", st->maxlen);
+    herd_trace_header_u64(h, "dedup_capacity", st->dedup_capacity);
+    herd_trace_header_u64(h, "dedup_window_us", st->dedup_window_us);
+    herd_trace_header_u64(h, "queue_max", cc->queue_max);
+    herd_trace_header_str(h, "backoff", herd_backoff_name(cc->backoff.kind));
+    herd_trace_header_u64(h, "backoff_us", cc->backoff.base_us);
+    herd_trace_header_u64(h, "connect_timeout_us", cc->connect_timeout_us);
+    herd_trace_header_u64(h, "resume_timeout_us", cc->resume_timeout_us);
+    herd_trace_header_u64(h, "ack_timeout_us", cc->ack_timeout_us);
+    herd_trace_header_u64(h, "stable_reset_us", cc->stable_reset_us);
+    herd_trace_header_u64(h, "read_batch", sc->read_batch);
+}
+
 const char *herd_trace_header_get(const herd_trace_header *h, const char *key)
 {
     for (uint32_t i = 0; i < h->n; i++)
@@ -210,32 +231,79 @@ int herd_trace_write_header(FILE *f, const herd_trace_header *h)
     return finish_line(f, &j);
 }
 
+static const herd_trace_field_desc rec_fields[] = {
+    {HERD_TF_NOW, "now_us", HERD_TFK_U64},       {HERD_TF_CONN, "conn", HERD_TFK_U64},
+    {HERD_TF_FRAME, "frame", HERD_TFK_STR},      {HERD_TF_OP, "op", HERD_TFK_U64},
+    {HERD_TF_CODE, "code", HERD_TFK_U64},        {HERD_TF_RETRY, "retry_after_ms", HERD_TFK_U64},
+    {HERD_TF_CLIENT, "client", HERD_TFK_U64},    {HERD_TF_ROOM, "room", HERD_TFK_U64},
+    {HERD_TF_MSG, "msg", HERD_TFK_STR},          {HERD_TF_SID, "sid", HERD_TFK_STR},
+    {HERD_TF_PREV, "prev", HERD_TFK_STR},        {HERD_TF_AFTER, "after", HERD_TFK_STR},
+    {HERD_TF_LIMIT, "limit", HERD_TFK_U64},      {HERD_TF_QUIESCENT, "quiescent", HERD_TFK_BOOL},
+    {HERD_TF_TEXT, "text", HERD_TFK_STR},
+};
+
+/* One field's value: the number, or the text in b (or r's own text). */
+static uint64_t field_value(const herd_trace_rec *r, uint32_t bit, char *b, size_t size, const char **str)
+{
+    *str = b;
+    b[0] = 0;
+    switch (bit) {
+    case HERD_TF_NOW: return r->now;
+    case HERD_TF_CONN: return r->conn;
+    case HERD_TF_FRAME: *str = herd_trace_frame_name(r->frame); return r->frame;
+    case HERD_TF_OP: return r->op;
+    case HERD_TF_CODE: return r->code;
+    case HERD_TF_RETRY: return r->retry_after_ms;
+    case HERD_TF_CLIENT: return r->client;
+    case HERD_TF_ROOM: return r->room;
+    case HERD_TF_MSG: herd_trace_fmt_msg(r->msg, b, size); return r->msg;
+    case HERD_TF_SID: herd_trace_fmt_sid(r->sid, b, size); return 0;
+    case HERD_TF_PREV: herd_trace_fmt_sid(r->prev, b, size); return 0;
+    case HERD_TF_AFTER: herd_trace_fmt_sid(r->after, b, size); return 0;
+    case HERD_TF_LIMIT: return r->limit;
+    case HERD_TF_QUIESCENT: return r->quiescent != 0;
+    case HERD_TF_TEXT: *str = r->text; return 0;
+    default: return 0;
+    }
+}
+
+void herd_trace_rec_fields(const herd_trace_rec *r, uint32_t mask, herd_trace_field_fn fn, void *ctx)
+{
+    char b[48];
+    for (size_t i = 0; i < sizeof rec_fields / sizeof rec_fields[0]; i++) {
+        const herd_trace_field_desc *f = &rec_fields[i];
+        if (!(r->has & mask & f->bit)) continue;
+        const char *str;
+        uint64_t num = field_value(r, f->bit, b, sizeof b, &str);
+        fn(ctx, f, num, str);
+    }
+}
+
+static void json_field(void *ctx, const herd_trace_field_desc *f, uint64_t num, const char *str)
+{
+    herd_json *j = ctx;
+    if (f->kind == HERD_TFK_U64) herd_json_kv_u64(j, f->key, num);
+    else if (f->kind == HERD_TFK_BOOL) herd_json_kv_bool(j, f->key, num != 0);
+    else herd_json_kv_str(j, f->key, str);
+}
+
+void herd_trace_json_fields(struct herd_json *j, const herd_trace_rec *r, uint32_t mask)
+{
+    herd_trace_rec_fields(r, mask, json_field, j);
+}
+
 static const char *const what_names[] = {"?", "input", "effect", "transition", "end"};
 
 int herd_trace_write_rec(FILE *f, const herd_trace_rec *r)
 {
     herd_json j;
-    char b[48], line[HERD_TRACE_LINE_MAX + 1];
+    char line[HERD_TRACE_LINE_MAX + 1];
     herd_json_init_fixed(&j, line, sizeof line);
     herd_json_obj_begin(&j);
     herd_json_kv_u64(&j, "step", r->step);
     herd_json_kv_str(&j, "actor", r->actor);
     herd_json_kv_str(&j, what_names[r->what <= HERD_TRACE_END ? r->what : 0], r->name);
-    if (r->has & HERD_TF_NOW) herd_json_kv_u64(&j, "now_us", r->now);
-    if (r->has & HERD_TF_CONN) herd_json_kv_u64(&j, "conn", r->conn);
-    if (r->has & HERD_TF_FRAME) herd_json_kv_str(&j, "frame", herd_trace_frame_name(r->frame));
-    if (r->has & HERD_TF_OP) herd_json_kv_u64(&j, "op", r->op);
-    if (r->has & HERD_TF_CODE) herd_json_kv_u64(&j, "code", r->code);
-    if (r->has & HERD_TF_RETRY) herd_json_kv_u64(&j, "retry_after_ms", r->retry_after_ms);
-    if (r->has & HERD_TF_CLIENT) herd_json_kv_u64(&j, "client", r->client);
-    if (r->has & HERD_TF_ROOM) herd_json_kv_u64(&j, "room", r->room);
-    if (r->has & HERD_TF_MSG) { herd_trace_fmt_msg(r->msg, b, sizeof b); herd_json_kv_str(&j, "msg", b); }
-    if (r->has & HERD_TF_SID) { herd_trace_fmt_sid(r->sid, b, sizeof b); herd_json_kv_str(&j, "sid", b); }
-    if (r->has & HERD_TF_PREV) { herd_trace_fmt_sid(r->prev, b, sizeof b); herd_json_kv_str(&j, "prev", b); }
-    if (r->has & HERD_TF_AFTER) { herd_trace_fmt_sid(r->after, b, sizeof b); herd_json_kv_str(&j, "after", b); }
-    if (r->has & HERD_TF_LIMIT) herd_json_kv_u64(&j, "limit", r->limit);
-    if (r->has & HERD_TF_QUIESCENT) herd_json_kv_bool(&j, "quiescent", r->quiescent != 0);
-    if (r->has & HERD_TF_TEXT) herd_json_kv_str(&j, "text", r->text);
+    herd_trace_json_fields(&j, r, ~0u);
     herd_json_obj_end(&j);
     return finish_line(f, &j);
 }

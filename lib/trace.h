@@ -91,6 +91,32 @@ void herd_trace_header_init(herd_trace_header *h, const char *source);
 void herd_trace_header_str(herd_trace_header *h, const char *key, const char *v);
 void herd_trace_header_u64(herd_trace_header *h, const char *key, uint64_t v);
 const char *herd_trace_header_get(const herd_trace_header *h, const char *key); /* NULL if absent */
+/* The machines' parameters, the part of the header the simulator and the model checker
+ * share, written by this one function in one order: protocol, durability, maxlen,
+ * dedup_capacity, dedup_window_us, queue_max, backoff (the policy's name), backoff_us,
+ * connect_timeout_us, resume_timeout_us, ack_timeout_us, stable_reset_us, read_batch. */
+struct herd_client_config;
+struct herd_server_config;
+struct herd_store_config;
+void herd_trace_header_machines(herd_trace_header *h, const struct herd_client_config *cc,
+                                const struct herd_server_config *sc, const struct herd_store_config *st);
+
+/* The record's optional fields, described once: every writer walks this list (the JSONL
+ * writer, `herd render`'s sequence charts and its Perfetto export), so a field added here
+ * reaches all three in the same order with the same key. */
+enum herd_trace_field_kind { HERD_TFK_U64 = 0, HERD_TFK_STR, HERD_TFK_BOOL };
+typedef struct herd_trace_field_desc {
+    uint32_t bit;      /* enum herd_trace_field */
+    const char *key;   /* its JSON key */
+    uint8_t kind;      /* enum herd_trace_field_kind */
+} herd_trace_field_desc;
+/* Called for each field of r present in mask, in the list's order: num for U64 and BOOL,
+ * str (formatted: "0:1", "0-1", a frame's name, the text) for STR. */
+typedef void (*herd_trace_field_fn)(void *ctx, const herd_trace_field_desc *f, uint64_t num, const char *str);
+void herd_trace_rec_fields(const herd_trace_rec *r, uint32_t mask, herd_trace_field_fn fn, void *ctx);
+/* The fields of r in mask as JSON key/value pairs into an open object. */
+struct herd_json;
+void herd_trace_json_fields(struct herd_json *j, const herd_trace_rec *r, uint32_t mask);
 
 /* Writing: returns 0, -EIO, or -EOVERFLOW for a line longer than HERD_TRACE_LINE_MAX (which
  * the reader would refuse). Nothing is allocated. */

@@ -36,21 +36,10 @@ void hm_cex_header(herd_trace_header *h, const hm_config *cfg, const char *model
     herd_trace_header_u64(h, "clients", cfg->clients);
     herd_trace_header_u64(h, "servers", cfg->servers);
     herd_trace_header_u64(h, "messages", cfg->messages);
-    herd_trace_header_str(h, "protocol", herd_protocol_name(&cfg->proto));
-    herd_trace_header_str(h, "durability", herd_durability_name(cfg->store.durability));
-    herd_trace_header_u64(h, "maxlen", cfg->store.maxlen);
-    herd_trace_header_u64(h, "dedup_capacity", cfg->store.dedup_capacity);
-    herd_trace_header_u64(h, "dedup_window_us", cfg->store.dedup_window_us);
+    herd_trace_header_machines(h, &cfg->client, &cfg->server, &cfg->store);
     herd_trace_header_u64(h, "local_capacity", cfg->local_capacity);
     herd_trace_header_u64(h, "local_window_us", cfg->local_window_us);
-    herd_trace_header_u64(h, "queue_max", cfg->client.queue_max);
-    herd_trace_header_u64(h, "backoff_us", cfg->client.backoff.base_us);
-    herd_trace_header_u64(h, "connect_timeout_us", cfg->client.connect_timeout_us);
-    herd_trace_header_u64(h, "resume_timeout_us", cfg->client.resume_timeout_us);
-    herd_trace_header_u64(h, "ack_timeout_us", cfg->client.ack_timeout_us);
-    herd_trace_header_u64(h, "stable_reset_us", cfg->client.stable_reset_us);
-    herd_trace_header_u64(h, "read_batch", cfg->server.read_batch);
-    herd_trace_header_u64(h, "rng_seed", 1);
+    herd_trace_header_u64(h, "rng_seed", HM_RNG_SEED);
 }
 
 typedef struct sink {

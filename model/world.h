@@ -43,6 +43,7 @@
 #define HM_CLOSE_CODES_MAX 4
 #define HM_NONE 0xffu
 #define HM_BUDGET_MAX 8    /* per fault kind (model files: 0..8) */
+#define HM_RNG_SEED 1u     /* every client's generator seed (world init; the trace header's rng_seed) */
 
 /* Fault kinds, each with its own budget. */
 enum hm_fault {

@@ -140,10 +140,19 @@ static int actor_col(const msc *m, const herd_actor *a)
     }
 }
 
-/* "RESUME sid 0-0", "ACK msg 0:1 sid 0-1", "close 1006", "execute op 2 msg 0:1". */
+/* One field of a label, as the trace names it ("msg 0:1"); a store operation by name. */
+static void label_field(void *ctx, const herd_trace_field_desc *f, uint64_t num, const char *str)
+{
+    herd_sbuf *b = ctx;
+    static const char *const ops[] = {"?", "publish+dedup", "append", "read"};
+    if (f->bit == HERD_TF_OP) herd_sbuf_printf(b, " %s", num <= 3 ? ops[num] : "?");
+    else if (f->kind == HERD_TFK_STR) herd_sbuf_printf(b, " %s %s", f->key, str);
+    else herd_sbuf_printf(b, " %s %llu", f->key, (unsigned long long)num);
+}
+
+/* "RESUME sid 0-0", "ACK msg 0:1 sid 0-1", "close code 1006", "execute publish+dedup msg 0:1". */
 static void describe(herd_sbuf *b, const herd_trace_rec *r)
 {
-    char v[48];
     if (r->has & HERD_TF_FRAME) {
         char up[24];
         snprintf(up, sizeof up, "%s", herd_trace_frame_name(r->frame));
@@ -152,21 +161,7 @@ static void describe(herd_sbuf *b, const herd_trace_rec *r)
     } else {
         herd_sbuf_dotstr(b, r->name);
     }
-    static const char *const ops[] = {"?", "publish+dedup", "append", "read"};
-    if (r->has & HERD_TF_OP) herd_sbuf_printf(b, " %s", r->op <= 3 ? ops[r->op] : "?");
-    if (r->has & HERD_TF_MSG) {
-        herd_trace_fmt_msg(r->msg, v, sizeof v);
-        herd_sbuf_printf(b, " msg %s", v);
-    }
-    if (r->has & HERD_TF_SID) {
-        herd_trace_fmt_sid(r->sid, v, sizeof v);
-        herd_sbuf_printf(b, " sid %s", v);
-    }
-    if (r->has & HERD_TF_AFTER) {
-        herd_trace_fmt_sid(r->after, v, sizeof v);
-        herd_sbuf_printf(b, " after %s", v);
-    }
-    if (r->has & HERD_TF_CODE) herd_sbuf_printf(b, " code %u", r->code);
+    herd_trace_rec_fields(r, HERD_TF_OP | HERD_TF_MSG | HERD_TF_SID | HERD_TF_AFTER | HERD_TF_CODE, label_field, b);
     if ((r->has & HERD_TF_CONN) && r->conn && strcmp(r->name, "store") != 0) herd_sbuf_printf(b, " (conn %u)", r->conn);
 }
 

@@ -61,25 +61,11 @@ static void meta(herd_json *w, int pid, unsigned tid, const char *what, const ch
 
 static void args(herd_json *w, const herd_trace_rec *r)
 {
-    char v[64];
     herd_json_key(w, "args");
     herd_json_obj_begin(w);
     herd_json_kv_u64(w, "step", r->step);
     herd_json_kv_str(w, "actor", r->actor);
-    if (r->has & HERD_TF_NOW) herd_json_kv_u64(w, "now_us", r->now);
-    if (r->has & HERD_TF_CONN) herd_json_kv_u64(w, "conn", r->conn);
-    if (r->has & HERD_TF_FRAME) herd_json_kv_str(w, "frame", herd_trace_frame_name(r->frame));
-    if (r->has & HERD_TF_CODE) herd_json_kv_u64(w, "code", r->code);
-    if (r->has & HERD_TF_OP) herd_json_kv_u64(w, "op", r->op);
-    if (r->has & HERD_TF_MSG) {
-        herd_trace_fmt_msg(r->msg, v, sizeof v);
-        herd_json_kv_str(w, "msg", v);
-    }
-    if (r->has & HERD_TF_SID) {
-        herd_trace_fmt_sid(r->sid, v, sizeof v);
-        herd_json_kv_str(w, "sid", v);
-    }
-    if (r->has & HERD_TF_TEXT) herd_json_kv_str(w, "text", r->text);
+    herd_trace_json_fields(w, r, ~0u); /* every field, as the JSONL trace has them */
     herd_json_obj_end(w);
 }
 

@@ -29,6 +29,12 @@ for m in "$src"/traces/models/*.yaml; do
     if [ $rc -ne 0 ]; then
         echo "FAIL $name: herd check exited $rc"; tail -5 "$out/$name.log"; fail=1; continue
     fi
+    # The state and transition counts blessed in traces/golden/fingerprints.txt (scripts/bless).
+    got="$(sed -n 's/^states *\([0-9]*\) distinct.*/\1/p' "$out/$name.log") $(sed -n 's/^transitions *\([0-9]*\) by the search.*/\1/p' "$out/$name.log")"
+    want=$(awk -v n="$name.yaml" '$1 == "model" && $2 == n {print $3 " " $4}' "$src/traces/golden/fingerprints.txt")
+    if [ "$got" != "$want" ]; then
+        echo "FAIL $name: states transitions '$got', blessed '$want' (scripts/bless if intended)"; fail=1; continue
+    fi
     if grep -q '^expect: violation' "$m"; then
         "$herd" replay "$out/$name.trace.jsonl" >"$out/$name.replay" 2>&1
         rc=$?

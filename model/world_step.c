@@ -138,7 +138,7 @@ int hm_world_init(hm_world *w, const hm_config *cfg, hm_recorder *rec)
     }
     for (uint32_t c = 0; c < cfg->clients; c++) {
         /* One seed for every client: identical clients stay identical (symmetry). */
-        herd_rng_seed(&w->rng[c], 1);
+        herd_rng_seed(&w->rng[c], HM_RNG_SEED);
         herd_client_init(&w->client[c], &cfg->client, c, 0, &w->rng[c]);
     }
     for (uint8_t c = 0; c < cfg->clients; c++)

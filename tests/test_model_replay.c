@@ -42,17 +42,24 @@ static void write_trace(const hm_config *cfg, const char *model, int prop, const
     fclose(f);
 }
 
+/* Load a shipped model (its path into file) and search it; the search must finish. */
+static void search_model(const char *name, char *file, size_t size, hm_config *cfg, hm_result *r)
+{
+    char err[1200];
+    hm_expect ex;
+    snprintf(file, size, "%s/traces/models/%s.yaml", HERD_SOURCE_DIR, name);
+    cr_assert_eq(hm_model_load(file, cfg, &ex, err, sizeof err), 0, "%s", err);
+    hm_limits lim = {.max_memory = 1ull << 30, .symmetry = true, .liveness = true};
+    cr_assert_eq(hm_explore(cfg, &lim, r), 0);
+}
+
 /* Check a broken model, write its counterexample, replay it. */
 static void confirm(const char *name, int want)
 {
-    char file[512], err[1200], tmp[64], out[8192];
-    snprintf(file, sizeof file, "%s/traces/models/%s.yaml", HERD_SOURCE_DIR, name);
+    char file[512], tmp[64], out[8192];
     hm_config cfg;
-    hm_expect ex;
-    cr_assert_eq(hm_model_load(file, &cfg, &ex, err, sizeof err), 0, "%s", err);
-    hm_limits lim = {.max_memory = 1ull << 30, .symmetry = true, .liveness = true};
     hm_result r;
-    cr_assert_eq(hm_explore(&cfg, &lim, &r), 0);
+    search_model(name, file, sizeof file, &cfg, &r);
     cr_assert_eq(r.verdict, HM_V_VIOLATION, "%s: verdict %d (%s)", name, r.verdict, r.message);
     cr_assert_eq(r.property, want, "%s: found %s", name, hm_prop_name(r.property));
     write_trace(&cfg, file, r.property, r.path, r.path_len, r.live_suffix, tmp);
@@ -71,14 +78,10 @@ static void confirm(const char *name, int want)
  * exits 1 and names both (it used to exit 1 for any violation, confirming nothing). */
 Test(model_replay, other_property_is_a_mismatch)
 {
-    char file[512], err[1200], tmp[64], out[8192];
-    snprintf(file, sizeof file, "%s/traces/models/ack-before-persist.yaml", HERD_SOURCE_DIR);
+    char file[512], tmp[64], out[8192];
     hm_config cfg;
-    hm_expect ex;
-    cr_assert_eq(hm_model_load(file, &cfg, &ex, err, sizeof err), 0, "%s", err);
-    hm_limits lim = {.max_memory = 1ull << 30, .symmetry = true, .liveness = true};
     hm_result r;
-    cr_assert_eq(hm_explore(&cfg, &lim, &r), 0);
+    search_model("ack-before-persist", file, sizeof file, &cfg, &r);
     cr_assert_eq(r.property, HM_P_I5);
     write_trace(&cfg, file, HM_P_I1, r.path, r.path_len, r.live_suffix, tmp);
     int rc = replay(tmp, out, sizeof out);

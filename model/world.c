@@ -238,6 +238,23 @@ int hm_client_frame(hm_world *w, const hm_config *cfg, uint8_t c, uint32_t conn,
     return rc;
 }
 
+/* A reply lost on its way to the client needs something that kills the connection
+ * next: the drop, or a crash of its server (already coming, or within budget). */
+bool hm_sever_by_crash(const hm_world *w, uint8_t server)
+{
+    return w->crashing[server] || (w->budget[HM_F_SERVER_CRASH] != 0 && w->server_up[server]);
+}
+
+/* Eager mode: the most frames a session step that consumes `it` can send the client
+ * (src/server.c): a read result GAP + its entries + RESUMED, anything else one frame (an
+ * ACK, a DELIVER, or a CLOSE). A bound too high only costs HM_APPLY_NA tries; one too low
+ * would hide variants, so hm_world_apply checks every eager step against it. */
+uint32_t hm_max_reply(const hm_world *w, const hm_item *it)
+{
+    if (it->kind == HM_IT_SRES && it->u.res.op == HERD_STORE_OP_READ) return w->rr[it->server][it->client].n + 2u;
+    return 1u;
+}
+
 /* Eager mode: the frames one session step sent on connection conn reach client c now,
  * in order, as the transition's variant says (world.h). A frame sent on a severed
  * direction is lost; so is everything after a frame the client's own reaction closed

@@ -330,13 +330,6 @@ static void apply_conn_fault(hm_world *w, const hm_config *cfg, uint8_t c, uint1
     hm_conn_kill(w, cfg, c, s, w->client[c].conn, mode, code, rec);
 }
 
-/* A reply lost on its way to the client needs something that kills the connection
- * next: the drop, or a crash of its server (already coming, or within budget). */
-bool hm_sever_by_crash(const hm_world *w, uint8_t server)
-{
-    return w->crashing[server] || (w->budget[HM_F_SERVER_CRASH] != 0 && w->server_up[server]);
-}
-
 int hm_world_apply(hm_world *w, const hm_config *cfg, hm_label l, hm_recorder *rec)
 {
     w->violation = HM_P_NONE;

@@ -218,16 +218,6 @@ static uint32_t enabled_faults(const hm_world *w, const hm_config *cfg, hm_label
     return n;
 }
 
-/* Eager mode: the most frames a session step that consumes `it` can send the client
- * (src/server.c): a read result GAP + its entries + RESUMED, anything else one frame (an
- * ACK, a DELIVER, or a CLOSE). A bound too high only costs HM_APPLY_NA tries; one too low
- * would hide variants, so hm_world_apply checks every eager step against it. */
-uint32_t hm_max_reply(const hm_world *w, const hm_item *it)
-{
-    if (it->kind == HM_IT_SRES && it->u.res.op == HERD_STORE_OP_READ) return w->rr[it->server][it->client].n + 2u;
-    return 1u;
-}
-
 uint32_t hm_world_enabled(const hm_world *w, const hm_config *cfg, hm_label *out, bool faults)
 {
     uint32_t n = 0;

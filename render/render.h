@@ -6,7 +6,7 @@
  * the optional faults.json, delays.json; the contract is docs/rendering.md) into a
  * herd_run; timeline.c and histogram.c draw SVG from herd_runs into a herd_sbuf; report.c
  * wraps them into one self-contained HTML page. msc.c and perfetto.c read traces through
- * lib/trace.h. Every writer builds its whole output in memory, then cmd_render.c writes it
+ * lib/trace.h. Every writer builds its whole output in memory, then cli/cmd_render.c writes it
  * through lib/atomic_file.h, so a failed render leaves no torn file. */
 #ifndef HERD_RENDER_H
 #define HERD_RENDER_H

@@ -1,5 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
-/* test_model_replay.c — the independent replay oracle (`herd replay`, model/cmd_replay.c)
+/* test_model_replay.c — the independent replay oracle (`herd replay`, cli/cmd_replay.c)
  * against the checker: every broken model's counterexample, written as a trace, must
  * reproduce under replay with the same property at the same step (replay confirms it,
  * exit 0); a trace that claims another property is a mismatch (exit 1); a clean

@@ -2,7 +2,7 @@
  * verdict, write the counterexample as a trace. Exit 0 when the model file's expectation
  * is met, 1 when not, 64 usage, 65 invalid model, 70 internal error, 74 I/O error. */
 #define _POSIX_C_SOURCE 200809L
-#include "model_cli.h"
+#include "cli.h"
 
 #include "args.h"
 #include "atomic_file.h"

@@ -1,7 +1,7 @@
 /* run_junit.h — `herd run --junit FILE`: a run's expectations as JUnit XML (lib/junit.h),
  * one test case per expectation, the replay command in the suite's <system-out>. */
-#ifndef HERD_SIM_RUN_JUNIT_H
-#define HERD_SIM_RUN_JUNIT_H
+#ifndef HERD_CLI_RUN_JUNIT_H
+#define HERD_CLI_RUN_JUNIT_H
 
 #include "report.h"
 

@@ -15,7 +15,7 @@
 #include "atomic_file.h"
 #include "exitcode.h"
 #include "render.h"
-#include "render_cli.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* check_junit.h — `herd check --junit FILE`: a model check as JUnit XML (lib/junit.h),
  * one test case per property the model file checks (docs/model-checking.md). */
-#ifndef HERD_MODEL_CHECK_JUNIT_H
-#define HERD_MODEL_CHECK_JUNIT_H
+#ifndef HERD_CLI_CHECK_JUNIT_H
+#define HERD_CLI_CHECK_JUNIT_H
 
 #include "explore.h"
 #include "model_file.h"

@@ -11,7 +11,7 @@
  * claims (the named property violated at the named step, or nothing violated for a trace
  * that claims nothing), 1 when it does not (both are named), 65 on a malformed trace,
  * 74 when it cannot be read. */
-#include "model_cli.h"
+#include "cli.h"
 
 #include "client.h"
 #include "error.h"

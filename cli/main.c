@@ -2,8 +2,6 @@
  * Exit statuses follow lib/exitcode.h (sysexits). */
 #include "cli.h"
 #include "exitcode.h"
-#include "model_cli.h"
-#include "render_cli.h"
 
 #include <stdio.h>
 #include <string.h>

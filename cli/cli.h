@@ -1,0 +1,15 @@
+/* cli.h — the subcommands of the herd binary. cli/ is the top floor: main.c dispatches
+ * to these, and they alone reach into more than one of sim/, model/ and render/ (which
+ * are peers on src/ and lib/ and never include each other; tests/floors.sh checks it).
+ * Each takes the arguments after its name (argv[0] is the subcommand) and returns an exit
+ * status from lib/exitcode.h. */
+#ifndef HERD_CLI_H
+#define HERD_CLI_H
+
+int herd_cmd_run(int argc, char **argv);      /* cli/cmd_run.c: the simulator */
+int herd_cmd_policies(int argc, char **argv); /* cli/cmd_policies.c: backoff delay tables */
+int herd_cmd_check(int argc, char **argv);    /* cli/cmd_check.c: the model checker */
+int herd_cmd_replay(int argc, char **argv);   /* cli/cmd_replay.c: the independent replay */
+int herd_cmd_render(int argc, char **argv);   /* cli/cmd_render.c: reports and charts */
+
+#endif

@@ -15,27 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Index 0 is no kind; the list ends with NULL so herd_fault_kind_names() can be
- * handed to herd_cfg_enum as a NULL-terminated list. */
-static const char *const kind_names[HERD_FAULT_KIND_COUNT + 1] = {
-    NULL, "crash", "graceful_restart", "rolling_deploy", "lb_restart", "partition",
-    "net_burst", "store_crash", "offline", NULL,
-};
-
-const char *herd_fault_kind_name(int kind)
-{
-    return kind > 0 && kind < HERD_FAULT_KIND_COUNT ? kind_names[kind] : "?";
-}
-
-const char *const *herd_fault_kind_names(void) { return kind_names + 1; }
-
-int herd_fault_kind_parse(const char *name)
-{
-    for (int k = 1; k < HERD_FAULT_KIND_COUNT; k++)
-        if (strcmp(name, kind_names[k]) == 0) return k;
-    return HERD_EINVAL;
-}
-
 /* "clients", "clients:10-19", "servers:2", "lb", "store". */
 int herd_group_parse(const char *text, herd_group *g)
 {

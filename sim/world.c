@@ -4,7 +4,7 @@
  * the driving of client machines (every client input goes through client_input so the
  * state counters, the retry-queue total and the client's one pending timer event stay
  * right), the draining of client outboxes into events, the trace hash, the metrics tick and
- * the end-of-run liveness figures. Nothing here reads a clock. */
+ * the end-of-run liveness figures, the fault kinds' names. Nothing here reads a clock. */
 #include "world.h"
 
 #include "error.h"
@@ -84,6 +84,30 @@ int herd_world_config_validate(const herd_world_config *c, char *why, size_t why
     if (herd_store_config_validate(&c->store) != HERD_OK) return WHY("store configuration out of range");
     if (c->store.rooms != c->rooms) return WHY("store rooms differ from world.rooms");
     return HERD_OK;
+}
+
+/* ---- fault kind names: the scenario reader, faults.c, outputs.c and trace_out.c all
+ * name faults, so the table sits here, below all of them ---- */
+
+/* Index 0 is no kind; the list ends with NULL so herd_fault_kind_names() can be
+ * handed to herd_cfg_enum as a NULL-terminated list. */
+static const char *const kind_names[HERD_FAULT_KIND_COUNT + 1] = {
+    NULL, "crash", "graceful_restart", "rolling_deploy", "lb_restart", "partition",
+    "net_burst", "store_crash", "offline", NULL,
+};
+
+const char *herd_fault_kind_name(int kind)
+{
+    return kind > 0 && kind < HERD_FAULT_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+const char *const *herd_fault_kind_names(void) { return kind_names + 1; }
+
+int herd_fault_kind_parse(const char *name)
+{
+    for (int k = 1; k < HERD_FAULT_KIND_COUNT; k++)
+        if (strcmp(name, kind_names[k]) == 0) return k;
+    return HERD_EINVAL;
 }
 
 uint64_t herd_world_draw(const herd_world *w, uint64_t entity, uint64_t purpose, uint64_t n)

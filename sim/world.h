@@ -307,6 +307,11 @@ int herd_world_config_validate(const herd_world_config *cfg, char *why, size_t w
 /* HERD_OK, HERD_EINVAL (config; *why says which), HERD_ENOSPACE (allocation). */
 int herd_world_init(herd_world *w, const herd_world_config *cfg);
 void herd_world_free(herd_world *w);
+/* The fault kinds' names (world.c: faults.c, outputs.c, trace_out.c and the scenario
+ * reader all use them). */
+const char *herd_fault_kind_name(int kind);
+int herd_fault_kind_parse(const char *name);
+const char *const *herd_fault_kind_names(void); /* NULL-terminated */
 /* Run to the configured duration. HERD_OK, or a fatal core/queue error (a bug). */
 int herd_world_run(herd_world *w);
 void herd_world_trace_hex(herd_world *w, char out[33]);
@@ -388,9 +393,6 @@ int herd_workload_publish(herd_world *w, uint32_t client);
 int herd_faults_schedule(herd_world *w);
 int herd_faults_fire(herd_world *w, uint32_t index, uint64_t phase);
 void herd_faults_swarm(herd_world_config *cfg);
-const char *herd_fault_kind_name(int kind);
-int herd_fault_kind_parse(const char *name);
-const char *const *herd_fault_kind_names(void); /* NULL-terminated */
 int herd_group_parse(const char *text, herd_group *g);
 
 /* client driving, world.c */

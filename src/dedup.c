@@ -8,18 +8,26 @@
  * find and insert are O(1) amortised and every loop is bounded by capacity or buckets.
  *
  * Canonical bytes: init zeroes the whole block, a removed record's slot is zeroed, and
- * an emptied ring restarts at slot 0, so the same operations always give the same bytes
- * (a model checker hashes the block). Callers pass a non-decreasing now. */
+ * an emptied ring restarts at slot 0, so the same operations always give the same bytes.
+ * Callers pass a non-decreasing now.
+ *
+ * Growing: the hash in use is the first `buckets` of the buckets_max laid out. Before an
+ * insert would take the load above 1/2, the hash doubles: its new prefix is zeroed and
+ * every record is put again (O(count), amortised O(1)). Probe orders depend on the size,
+ * membership does not, so a growing index answers exactly as a full-size one. */
 #include "dedup.h"
 
 #include <assert.h>
 #include <string.h>
 
+#include "check.h"
 #include "error.h"
 
 /* The block is hashed bytewise: its structs must have no compiler padding. */
-_Static_assert(sizeof(herd_dedup) == 32, "herd_dedup has hidden padding");
+_Static_assert(sizeof(herd_dedup) == 40, "herd_dedup has hidden padding");
 _Static_assert(sizeof(herd_dedup_record) == 48, "herd_dedup_record has hidden padding");
+
+#define DEDUP_BUCKETS_START 64u /* a growing hash's first size */
 
 /* The ring starts right after the header; records are 8-byte aligned. */
 #define DEDUP_RING_OFFSET ((sizeof(herd_dedup) + 7u) & ~(size_t)7u)
@@ -104,9 +112,28 @@ int herd_dedup_init(herd_dedup *d, size_t bytes, uint32_t capacity, herd_time wi
     if (bytes < need) return HERD_ENOSPACE;
     memset(d, 0, need);
     d->capacity = capacity;
-    d->buckets = dedup_buckets_for(capacity);
+    d->buckets = d->buckets_max = dedup_buckets_for(capacity);
     d->window_us = window_us;
     return HERD_OK;
+}
+
+int herd_dedup_init_growing(herd_dedup *d, size_t bytes, uint32_t capacity, herd_time window_us)
+{
+    size_t need = herd_dedup_bytes(capacity);
+    if (d == NULL || need == 0) return HERD_EINVAL;
+    if (bytes < need) return HERD_ENOSPACE;
+    memset(d, 0, sizeof *d);
+    d->capacity = capacity;
+    d->buckets_max = dedup_buckets_for(capacity);
+    d->buckets = d->buckets_max < DEDUP_BUCKETS_START ? d->buckets_max : DEDUP_BUCKETS_START;
+    d->window_us = window_us;
+    memset(dedup_bucket(d), 0, (size_t)d->buckets * sizeof(uint32_t));
+    return HERD_OK;
+}
+
+size_t herd_dedup_used_bytes(const herd_dedup *d)
+{
+    return DEDUP_RING_OFFSET + (size_t)d->ring_hw * sizeof(herd_dedup_record) + (size_t)d->buckets * sizeof(uint32_t);
 }
 
 /* The bucket holding ring slot `slot` (whose record is in the ring). */
@@ -154,6 +181,15 @@ static void dedup_hash_put(herd_dedup *d, uint32_t slot)
     for (uint32_t probes = 0; probes < d->buckets && bucket[i] != 0; probes++) i = (i + 1u) & mask;
     assert(bucket[i] == 0);
     bucket[i] = slot + 1u;
+}
+
+/* Double the hash in use and put every record again (the ring order: deterministic). */
+static void dedup_grow(herd_dedup *d)
+{
+    herd_assert(d->buckets < d->buckets_max);
+    d->buckets *= 2u;
+    memset(dedup_bucket(d), 0, (size_t)d->buckets * sizeof(uint32_t));
+    for (uint32_t i = 0; i < d->count; i++) dedup_hash_put(d, dedup_slot(d, i));
 }
 
 static void dedup_remove_slot(herd_dedup *d, uint32_t slot)
@@ -205,7 +241,9 @@ int herd_dedup_insert(herd_dedup *d, herd_msg_id msg, herd_sid sid, uint32_t roo
         dedup_pop_head(d); /* the count window: the oldest record goes */
         d->evicted++;
     }
+    if (2u * ((uint64_t)d->count + 1u) > d->buckets && d->buckets < d->buckets_max) dedup_grow(d);
     uint32_t slot = dedup_slot(d, d->count);
+    if (slot >= d->ring_hw) d->ring_hw = slot + 1u;
     herd_dedup_record *r = &dedup_ring(d)[slot];
     assert(r->msg == 0 && r->lsn == 0 && "free ring slots are zero");
     *r = (herd_dedup_record){.msg = msg, .sid = sid, .lsn = lsn, .inserted_us = now, .room = room};
@@ -225,15 +263,15 @@ void herd_dedup_truncate(herd_dedup *d, uint64_t keep_lsn)
     }
 }
 
+/* Zero the live records and the hash in use (free slots are zero already), so the bytes
+ * are those of a fresh index, without touching what the index never used. */
 void herd_dedup_clear(herd_dedup *d)
 {
     assert(d != NULL);
-    herd_time window_us = d->window_us;
-    uint32_t capacity = d->capacity;
-    uint64_t evicted = d->evicted;
-    memset(d, 0, herd_dedup_bytes(capacity));
-    d->capacity = capacity;
-    d->buckets = dedup_buckets_for(capacity);
-    d->window_us = window_us;
-    d->evicted = evicted;
+    uint32_t first = d->capacity - d->head < d->count ? d->capacity - d->head : d->count;
+    memset(&dedup_ring(d)[d->head], 0, (size_t)first * sizeof(herd_dedup_record));
+    memset(dedup_ring(d), 0, (size_t)(d->count - first) * sizeof(herd_dedup_record));
+    memset(dedup_bucket(d), 0, (size_t)d->buckets * sizeof(uint32_t));
+    d->head = 0;
+    d->count = 0;
 }

@@ -1,12 +1,20 @@
 /* store.c — the durable stream store: Redis Streams per room, a dedup index written
  * atomically with the append, and the durability modes' crash behaviour (see store.h).
  *
- * Owns one pointer-free block laid out from the config: the herd_store header, then
- * herd_store_stream streams[rooms], then herd_entry ring[rooms * maxlen] (room r's ring is
- * ring[r * maxlen .. (r + 1) * maxlen), a circular buffer sorted by id), then the
- * herd_dedup index. Offsets are computed, 8-byte aligned, never stored. init zeroes the
- * whole block, a removed entry's slot is zeroed and an emptied ring restarts at slot 0, so
- * the same operations give the same bytes (the model checker hashes the block).
+ * Owns one pointer-free block laid out from the config; offsets are computed, 8-byte
+ * aligned, never stored. Flat layout: the herd_store header, herd_store_stream
+ * streams[rooms], herd_entry ring[rooms * maxlen] (room r's ring is ring[r * maxlen ..
+ * (r + 1) * maxlen)), then the herd_dedup index. Growing layout: the header, the streams,
+ * room_ring rings[rooms] (where each room's ring is and how big), the arena's header,
+ * the arena's entries, then the dedup index. A ring is a circular buffer sorted by id in
+ * either layout. A removed entry's slot is zeroed and an emptied ring restarts at slot 0,
+ * so free memory stays zero and the same operations give the same bytes.
+ *
+ * The arena hands out regions of HERD_RING_MIN << k entries (the last size capped at
+ * maxlen): from the free list of that size, else from its unused end. A ring that fills
+ * up moves to a region twice its size and frees its old one. The arena's size is the worst
+ * case, every room at every size at once: a region of size k is taken from the unused end
+ * only when none of that size is free, so at most `rooms` of each size are ever carved.
  *
  * Choices where Redis and our model part ways (documented for the checkers):
  *  - Trims (MAXLEN, including the automatic one inside an append, and MINID) are durable
@@ -29,13 +37,29 @@
 #include <assert.h>
 #include <string.h>
 
+#include "check.h"
 #include "error.h"
 
-/* The block is hashed bytewise: its structs must have no compiler padding. */
+/* Where a growing store keeps room r's ring: entries [off, off + cap) of the arena. */
+typedef struct room_ring {
+    uint64_t off;
+    uint32_t cap;   /* 0: no region yet */
+    uint32_t cls;   /* its size class: cap = store_class_cap(cls) */
+} room_ring;
+
+typedef struct store_arena {
+    uint64_t used;                          /* entries carved from the start */
+    uint64_t cap;                           /* entries laid out */
+    uint64_t free_head[HERD_RING_CLASSES];  /* first free region of each size, + 1; 0 = none */
+} store_arena;
+
+/* The block is copied bytewise: its structs must have no compiler padding. */
 _Static_assert(sizeof(herd_store_config) == 32, "herd_store_config has hidden padding");
 _Static_assert(sizeof(herd_store) == 72, "herd_store has hidden padding");
 _Static_assert(sizeof(herd_store_stream) == 48, "herd_store_stream has hidden padding");
 _Static_assert(sizeof(herd_entry) == 32, "herd_entry has hidden padding");
+_Static_assert(sizeof(room_ring) == 16, "store_ring has hidden padding");
+_Static_assert((HERD_RING_MIN << (HERD_RING_CLASSES - 1)) >= HERD_STORE_MAXLEN_MAX, "too few ring sizes");
 
 #define STORE_ALIGN(x) (((x) + 7u) & ~(size_t)7u)
 #define STORE_AOF_EVERYSEC_US ((herd_time)HERD_US_PER_S)
@@ -45,10 +69,31 @@ _Static_assert(sizeof(herd_entry) == 32, "herd_entry has hidden padding");
 
 typedef struct store_layout {
     size_t streams;
-    size_t ring;
+    size_t rings;    /* growing: room_ring[rooms]; flat: the entries */
+    size_t arena;    /* growing: store_arena, then its entries */
+    size_t entries;  /* the entries (flat: == rings) */
+    uint64_t arena_entries;
     size_t dedup;
     size_t total;
 } store_layout;
+
+static uint32_t store_class_cap_of(uint32_t maxlen, uint32_t cls)
+{
+    uint64_t c = (uint64_t)HERD_RING_MIN << cls;
+    return c < maxlen ? (uint32_t)c : maxlen;
+}
+
+/* Sizes a growing ring goes through, and the sum of their entries (the arena per room). */
+static uint32_t store_classes(uint32_t maxlen, uint64_t *sum)
+{
+    uint32_t n = 0;
+    *sum = 0;
+    do {
+        *sum += store_class_cap_of(maxlen, n);
+        n++;
+    } while (store_class_cap_of(maxlen, n - 1u) < maxlen); /* <= HERD_RING_CLASSES rounds */
+    return n;
+}
 
 /* Overflow-checked layout; false if the sizes do not fit in size_t. */
 static bool store_layout_of(const herd_store_config *cfg, store_layout *l)
@@ -57,12 +102,20 @@ static bool store_layout_of(const herd_store_config *cfg, store_layout *l)
     if (dedup_bytes == 0) return false;
     size_t rooms = cfg->rooms, maxlen = cfg->maxlen;
     l->streams = STORE_ALIGN(sizeof(herd_store));
-    if (rooms > (SIZE_MAX - l->streams) / sizeof(herd_store_stream)) return false;
-    l->ring = l->streams + rooms * sizeof(herd_store_stream); /* 48-byte streams: aligned */
-    if (maxlen != 0 && rooms > SIZE_MAX / maxlen) return false;
-    size_t entries = rooms * maxlen;
-    if (entries > (SIZE_MAX - l->ring) / sizeof(herd_entry)) return false;
-    l->dedup = l->ring + entries * sizeof(herd_entry);
+    if (rooms > (SIZE_MAX / 2u - l->streams) / (sizeof(herd_store_stream) + sizeof(room_ring))) return false;
+    l->rings = l->streams + rooms * sizeof(herd_store_stream); /* 48-byte streams: aligned */
+    uint64_t per_room = maxlen;
+    if (cfg->grow) {
+        store_classes(cfg->maxlen, &per_room);
+        l->arena = l->rings + rooms * sizeof(room_ring);
+        l->entries = l->arena + sizeof(store_arena);
+    } else {
+        l->arena = l->entries = l->rings;
+    }
+    if (per_room != 0 && rooms > SIZE_MAX / per_room) return false;
+    l->arena_entries = rooms * per_room;
+    if (l->arena_entries > (SIZE_MAX - l->entries) / sizeof(herd_entry)) return false;
+    l->dedup = l->entries + l->arena_entries * sizeof(herd_entry);
     if (dedup_bytes > SIZE_MAX - l->dedup) return false;
     l->total = l->dedup + dedup_bytes;
     return true;
@@ -78,27 +131,56 @@ static const herd_store_stream *store_streams_c(const herd_store *s)
     return (const herd_store_stream *)((const unsigned char *)s + STORE_ALIGN(sizeof(herd_store)));
 }
 
-static size_t store_ring_offset(const herd_store *s)
+static size_t store_rings_offset(const herd_store *s)
 {
     return STORE_ALIGN(sizeof(herd_store)) + (size_t)s->cfg.rooms * sizeof(herd_store_stream);
 }
 
-/* Room r's ring (maxlen slots). */
-static herd_entry *store_ring(herd_store *s, uint32_t room)
+static room_ring *store_rings(herd_store *s)
 {
-    herd_entry *all = (herd_entry *)((unsigned char *)s + store_ring_offset(s));
-    return all + (size_t)room * s->cfg.maxlen;
+    return (room_ring *)((unsigned char *)s + store_rings_offset(s));
 }
 
-static const herd_entry *store_ring_c(const herd_store *s, uint32_t room)
+static const room_ring *store_rings_c(const herd_store *s)
 {
-    const herd_entry *all = (const herd_entry *)((const unsigned char *)s + store_ring_offset(s));
-    return all + (size_t)room * s->cfg.maxlen;
+    return (const room_ring *)((const unsigned char *)s + store_rings_offset(s));
+}
+
+static size_t store_arena_offset(const herd_store *s)
+{
+    return store_rings_offset(s) + (s->cfg.grow ? (size_t)s->cfg.rooms * sizeof(room_ring) : 0u);
+}
+
+static store_arena *store_arena_m(herd_store *s)
+{
+    return (store_arena *)((unsigned char *)s + store_arena_offset(s));
+}
+
+static const store_arena *store_arena_c(const herd_store *s)
+{
+    return (const store_arena *)((const unsigned char *)s + store_arena_offset(s));
+}
+
+/* The first entry slot: the flat rings, or the arena's entries. */
+static size_t store_entries_offset(const herd_store *s)
+{
+    return store_arena_offset(s) + (s->cfg.grow ? sizeof(store_arena) : 0u);
+}
+
+static herd_entry *store_entries(herd_store *s)
+{
+    return (herd_entry *)((unsigned char *)s + store_entries_offset(s));
+}
+
+static const herd_entry *store_entries_c(const herd_store *s)
+{
+    return (const herd_entry *)((const unsigned char *)s + store_entries_offset(s));
 }
 
 static size_t store_dedup_offset(const herd_store *s)
 {
-    return store_ring_offset(s) + (size_t)s->cfg.rooms * s->cfg.maxlen * sizeof(herd_entry);
+    size_t entries = s->cfg.grow ? (size_t)store_arena_c(s)->cap : (size_t)s->cfg.rooms * s->cfg.maxlen;
+    return store_entries_offset(s) + entries * sizeof(herd_entry);
 }
 
 static herd_dedup *store_dedup_m(herd_store *s)
@@ -111,13 +193,30 @@ const herd_dedup *herd_store_dedup(const herd_store *s)
     return (const herd_dedup *)((const unsigned char *)s + store_dedup_offset(s));
 }
 
-/* Ring slot of logical position i: head < maxlen and i <= maxlen, so one conditional
- * subtraction replaces a division on the hot path (maxlen <= 2^26: no overflow). */
-static uint32_t store_slot(const herd_store *s, uint32_t head, uint32_t i)
+/* Room r's ring: its first slot and its size (0 for a growing room with no region yet). */
+static uint32_t store_cap(const herd_store *s, uint32_t room)
 {
-    assert(head < s->cfg.maxlen && i <= s->cfg.maxlen);
+    return s->cfg.grow ? store_rings_c(s)[room].cap : s->cfg.maxlen;
+}
+
+static const herd_entry *store_ring_c(const herd_store *s, uint32_t room)
+{
+    size_t off = s->cfg.grow ? (size_t)store_rings_c(s)[room].off : (size_t)room * s->cfg.maxlen;
+    return store_entries_c(s) + off;
+}
+
+static herd_entry *store_ring(herd_store *s, uint32_t room)
+{
+    return (herd_entry *)store_ring_c(s, room);
+}
+
+/* Ring slot of logical position i: head < cap and i <= cap, so one conditional
+ * subtraction replaces a division on the hot path (cap <= 2^26: no overflow). */
+static uint32_t store_slot(uint32_t cap, uint32_t head, uint32_t i)
+{
+    assert(head < cap && i <= cap);
     uint32_t x = head + i;
-    return x >= s->cfg.maxlen ? x - s->cfg.maxlen : x;
+    return x >= cap ? x - cap : x;
 }
 
 /* Logical entry i (0 = oldest) of a stream. */
@@ -125,12 +224,58 @@ static const herd_entry *store_at_c(const herd_store *s, uint32_t room, uint32_t
 {
     const herd_store_stream *st = &store_streams_c(s)[room];
     assert(i < st->len);
-    return &store_ring_c(s, room)[store_slot(s, st->head, i)];
+    return &store_ring_c(s, room)[store_slot(store_cap(s, room), st->head, i)];
 }
 
 static herd_entry *store_at(herd_store *s, uint32_t room, uint32_t i)
 {
     return (herd_entry *)store_at_c(s, room, i);
+}
+
+/* A growing room's ring is full (or absent): move it to a region of the next size, in
+ * order from slot 0, and free the old region (zeroed, its first entry's lsn the link). */
+static void store_grow_ring(herd_store *s, uint32_t room)
+{
+    room_ring *r = &store_rings(s)[room];
+    store_arena *a = store_arena_m(s);
+    herd_store_stream *st = &store_streams(s)[room];
+    uint32_t cls = r->cap == 0 ? 0u : r->cls + 1u;
+    herd_assert(cls < HERD_RING_CLASSES && st->len == r->cap && r->cap < s->cfg.maxlen);
+    uint32_t cap = store_class_cap_of(s->cfg.maxlen, cls);
+    herd_entry *all = store_entries(s);
+    uint64_t off;
+    if (a->free_head[cls] != 0) {
+        off = a->free_head[cls] - 1u;
+        a->free_head[cls] = all[off].lsn;
+        all[off].lsn = 0;
+    } else {
+        herd_assert(a->used + cap <= a->cap); /* at most `rooms` regions of each size */
+        off = a->used;
+        a->used += cap;
+    }
+    if (r->cap != 0) {
+        herd_entry *old = all + r->off;
+        for (uint32_t i = 0; i < st->len; i++) all[off + i] = old[store_slot(r->cap, st->head, i)];
+        memset(old, 0, (size_t)r->cap * sizeof(herd_entry));
+        old[0].lsn = a->free_head[r->cls];
+        a->free_head[r->cls] = r->off + 1u;
+    }
+    st->head = 0;
+    *r = (room_ring){.off = off, .cap = cap, .cls = cls};
+}
+
+size_t herd_store_base_bytes(const herd_store_config *cfg)
+{
+    store_layout l;
+    if (herd_store_config_validate(cfg) != HERD_OK || !store_layout_of(cfg, &l)) return 0;
+    return cfg->grow ? l.entries : l.total;
+}
+
+size_t herd_store_used_bytes(const herd_store *s)
+{
+    if (!s->cfg.grow) return herd_store_bytes(&s->cfg);
+    return store_entries_offset(s) + (size_t)store_arena_c(s)->used * sizeof(herd_entry) +
+           herd_dedup_used_bytes(herd_store_dedup(s));
 }
 
 /* ---- config ------------------------------------------------------------------------ */
@@ -141,7 +286,7 @@ int herd_store_config_validate(const herd_store_config *cfg)
     if (cfg->rooms < 1 || cfg->rooms > HERD_STORE_ROOMS_MAX) return HERD_EINVAL;
     if (cfg->maxlen < 1 || cfg->maxlen > HERD_STORE_MAXLEN_MAX) return HERD_EINVAL;
     if (cfg->dedup_capacity < 1 || cfg->dedup_capacity > HERD_DEDUP_CAPACITY_MAX) return HERD_EINVAL;
-    if (cfg->durability >= HERD_DURABLE_COUNT) return HERD_EINVAL;
+    if (cfg->durability >= HERD_DURABLE_COUNT || cfg->grow > 1) return HERD_EINVAL;
     return HERD_OK;
 }
 
@@ -172,21 +317,25 @@ static void store_arm_timer(herd_store *s, herd_time now)
 
 int herd_store_init(herd_store *s, size_t bytes, const herd_store_config *cfg, herd_time now)
 {
+    store_layout l;
     size_t need = herd_store_bytes(cfg);
-    if (s == NULL || need == 0) return HERD_EINVAL;
+    if (s == NULL || need == 0 || !store_layout_of(cfg, &l)) return HERD_EINVAL;
     if (bytes < need) return HERD_ENOSPACE;
-    memset(s, 0, need);
+    memset(s, 0, cfg->grow ? l.entries : need); /* growing: the rest is zero already */
     s->cfg.rooms = cfg->rooms; /* field by field: the caller's pad bytes stay out */
     s->cfg.maxlen = cfg->maxlen;
     s->cfg.dedup_capacity = cfg->dedup_capacity;
     s->cfg.durability = cfg->durability;
+    s->cfg.grow = cfg->grow;
+    if (cfg->grow) store_arena_m(s)->cap = l.arena_entries;
     s->cfg.dedup_window_us = cfg->dedup_window_us;
     s->cfg.fsync_interval_us = cfg->fsync_interval_us;
     s->next_lsn = 1;
     s->durable_lsn = 0;
     store_arm_timer(s, now);
-    int rc = herd_dedup_init(store_dedup_m(s), need - store_dedup_offset(s), cfg->dedup_capacity,
-                             cfg->dedup_window_us);
+    herd_dedup *d = store_dedup_m(s);
+    int rc = cfg->grow ? herd_dedup_init_growing(d, need - l.dedup, cfg->dedup_capacity, cfg->dedup_window_us)
+                       : herd_dedup_init(d, need - l.dedup, cfg->dedup_capacity, cfg->dedup_window_us);
     assert(rc == HERD_OK);
     return rc;
 }
@@ -227,7 +376,7 @@ static void store_pop_head(herd_store *s, uint32_t room)
     if (herd_sid_cmp(e->sid, st->max_deleted) > 0) st->max_deleted = e->sid;
     memset(e, 0, sizeof *e);
     st->len--;
-    st->head = (st->len == 0) ? 0 : store_slot(s, st->head, 1u);
+    st->head = (st->len == 0) ? 0 : store_slot(store_cap(s, room), st->head, 1u);
 }
 
 /* Every write takes the next lsn; the synchronous modes make it durable before replying. */
@@ -244,8 +393,9 @@ static uint64_t store_append(herd_store *s, uint32_t room, herd_sid id, herd_msg
     herd_store_stream *st = &store_streams(s)[room];
     assert(herd_sid_cmp(id, st->top) > 0);
     if (st->len == s->cfg.maxlen) store_pop_head(s, room); /* MAXLEN: the ring is full */
+    if (s->cfg.grow && st->len == store_rings_c(s)[room].cap) store_grow_ring(s, room);
     uint64_t lsn = store_log_write(s);
-    herd_entry *e = &store_ring(s, room)[store_slot(s, st->head, st->len)];
+    herd_entry *e = &store_ring(s, room)[store_slot(store_cap(s, room), st->head, st->len)];
     assert(e->lsn == 0 && "free ring slots are zero");
     *e = (herd_entry){.sid = id, .msg = msg, .lsn = lsn};
     st->len++;
@@ -435,11 +585,23 @@ static uint32_t store_crash_stream(herd_store *s, uint32_t room)
     return dropped;
 }
 
-/* No persistence: the restarted store is empty, as a fresh one. */
+/* No persistence: the restarted store is empty, as a fresh one (a growing store keeps
+ * its rooms' regions, zeroed). */
 static void store_crash_empty(herd_store *s)
 {
-    size_t bytes = store_dedup_offset(s) - STORE_ALIGN(sizeof(herd_store));
-    memset(store_streams(s), 0, bytes); /* streams and rings */
+    if (!s->cfg.grow) {
+        size_t bytes = store_dedup_offset(s) - STORE_ALIGN(sizeof(herd_store));
+        memset(store_streams(s), 0, bytes); /* streams and rings */
+    } else {
+        for (uint32_t room = 0; room < s->cfg.rooms; room++) {
+            herd_store_stream *st = &store_streams(s)[room];
+            while (st->len > 0) { /* at most maxlen rounds */
+                memset(store_at(s, room, st->len - 1u), 0, sizeof(herd_entry));
+                st->len--;
+            }
+            memset(st, 0, sizeof *st);
+        }
+    }
     herd_dedup_clear(store_dedup_m(s));
 }
 

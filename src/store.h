@@ -23,7 +23,18 @@
  * The timer is a const deadline query plus herd_store_on_timer(now).
  *
  * The store is one pointer-free block of herd_store_bytes(config) bytes: a model checker
- * copies and hashes it with memcpy, a simulator allocates it once. Nothing here allocates. */
+ * copies it with memcpy, a simulator allocates it once. Nothing here allocates.
+ *
+ * Two layouts (config.grow). Flat (0): every room's ring of maxlen entries is laid out at
+ * init, and init zeroes the block; small stores (the model checker's) use it. Growing
+ * (1): a room's ring starts empty and doubles from HERD_RING_MIN entries up to maxlen,
+ * taking regions from an arena inside the block (a freed region is reused by the next
+ * ring of its size), and the dedup index's hash grows with its records. The block is then
+ * a reservation: herd_store_bytes counts the worst case (every ring grown to maxlen with
+ * no reuse), the caller hands memory that is already zero (a fresh anonymous mapping), and
+ * init and the operations touch only the header, the per-room records and what the run
+ * stores, so the memory a run uses follows the messages it keeps, not rooms x maxlen
+ * (herd_store_used_bytes). Both layouts give the same answers to every operation. */
 #ifndef HERD_STORE_H
 #define HERD_STORE_H
 
@@ -42,13 +53,16 @@ enum herd_durability {
 #define HERD_STORE_ROOMS_MAX (1u << 24)
 #define HERD_STORE_MAXLEN_MAX (1u << 26)
 #define HERD_READ_MAX 64 /* entries one read returns at most */
+#define HERD_RING_MIN 8u /* a growing ring's first size, in entries */
+#define HERD_RING_CLASSES 24 /* ring sizes 8, 16, ... 2^26 = HERD_STORE_MAXLEN_MAX */
 
 typedef struct herd_store_config {
     uint32_t rooms;             /* streams, 1..HERD_STORE_ROOMS_MAX */
     uint32_t maxlen;            /* entries kept per stream (MAXLEN), 1..HERD_STORE_MAXLEN_MAX */
     uint32_t dedup_capacity;    /* dedup records kept, 1..HERD_DEDUP_CAPACITY_MAX */
     uint8_t durability;         /* enum herd_durability */
-    uint8_t pad[3];
+    uint8_t grow;               /* 1: rings and the dedup hash grow with use (see above) */
+    uint8_t pad[2];
     herd_time dedup_window_us;  /* 0 = only the count window */
     herd_time fsync_interval_us; /* EVERYSEC and PG_ASYNC flush period; 0 = mode default */
 } herd_store_config;
@@ -98,10 +112,17 @@ typedef struct herd_read_info {
 } herd_read_info;
 
 /* Bytes for a store of this configuration, or 0 if the configuration is invalid or the
- * size would overflow. */
+ * size would overflow. With grow, a reservation: see herd_store_used_bytes. */
 size_t herd_store_bytes(const herd_store_config *cfg);
+/* Bytes of the block the store has touched so far: the header and per-room records, the
+ * ring regions handed out, the dedup index's records and live hash (the whole block in
+ * the flat layout). */
+size_t herd_store_used_bytes(const herd_store *s);
+/* Bytes a growing store touches at init, before any message: header and per-room records. */
+size_t herd_store_base_bytes(const herd_store_config *cfg);
 /* Check a configuration's ranges; HERD_OK or HERD_EINVAL. */
 int herd_store_config_validate(const herd_store_config *cfg);
+/* Flat layout: zeroes the block. Growing layout: the block must be zero already. */
 int herd_store_init(herd_store *s, size_t bytes, const herd_store_config *cfg, herd_time now);
 
 /* XADD room * (explicit == NULL) or XADD room <explicit>. Fills *sid with the new id. */

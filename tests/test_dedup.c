@@ -9,6 +9,15 @@
 #include "error.h"
 #include "rng.h"
 
+static herd_dedup *dedup_growing_new(uint32_t capacity, herd_time window_us)
+{
+    size_t bytes = herd_dedup_bytes(capacity);
+    herd_dedup *d = calloc(1, bytes); /* a growing index takes zeroed memory */
+    cr_assert_not_null(d);
+    cr_assert_eq(herd_dedup_init_growing(d, bytes, capacity, window_us), HERD_OK);
+    return d;
+}
+
 static herd_dedup *dedup_new(uint32_t capacity, herd_time window_us)
 {
     size_t bytes = herd_dedup_bytes(capacity);
@@ -108,11 +117,14 @@ Test(dedup, emptied_index_is_byte_equal_to_a_fresh_one)
     herd_dedup *a = dedup_new(16, 0), *b = dedup_new(16, 0);
     for (uint64_t m = 1; m <= 12; m++) herd_dedup_insert(a, m * 7919u, sid_of(m, 0), 1, m, m);
     herd_dedup_truncate(a, 0);
+    cr_assert_eq(a->ring_hw, 12);
+    a->ring_hw = 0; /* the memory it touched: a statistic, as evicted */
     cr_assert_eq(memcmp(a, b, herd_dedup_bytes(16)), 0);
     for (uint64_t m = 1; m <= 40; m++) herd_dedup_insert(a, m, sid_of(m, 0), 1, m, m);
     herd_dedup_clear(a);
     cr_assert_eq(a->count, 0);
-    a->evicted = 0; /* clear keeps the statistic */
+    a->evicted = 0; /* clear keeps the statistics */
+    a->ring_hw = 0;
     cr_assert_eq(memcmp(a, b, herd_dedup_bytes(16)), 0);
     free(a);
     free(b);
@@ -120,7 +132,7 @@ Test(dedup, emptied_index_is_byte_equal_to_a_fresh_one)
 
 /* ---- reference model: records in insertion order, scanned linearly ------------------ */
 
-#define REF_MAX 64
+#define REF_MAX 256
 
 typedef struct ref_dedup {
     uint32_t capacity, count;
@@ -177,14 +189,15 @@ static void check_against_ref(const herd_dedup *d, const ref_dedup *r, uint64_t 
 }
 
 /* One random run; the same seed drives `d` and `twin` so their bytes must agree. */
-static void random_run(uint64_t seed, uint32_t ops)
+static void random_run(uint64_t seed, uint32_t ops, bool grow)
 {
     herd_rng rng;
     herd_rng_seed(&rng, seed);
-    uint32_t capacity = (uint32_t)herd_rng_range(&rng, 1, 24);
+    uint32_t capacity = (uint32_t)herd_rng_range(&rng, 1, grow ? 200 : 24); /* growing: hash 64 -> 512 */
     herd_time window = herd_rng_below(&rng, 2) ? herd_rng_range(&rng, 1, 200) : 0;
     uint64_t universe = herd_rng_range(&rng, 1, 3u * capacity + 2u);
-    herd_dedup *d = dedup_new(capacity, window), *twin = dedup_new(capacity, window);
+    herd_dedup *d = grow ? dedup_growing_new(capacity, window) : dedup_new(capacity, window);
+    herd_dedup *twin = grow ? dedup_growing_new(capacity, window) : dedup_new(capacity, window);
     ref_dedup ref = {.capacity = capacity, .window_us = window};
     herd_time now = 0;
     uint64_t lsn = 0;
@@ -220,7 +233,28 @@ static void random_run(uint64_t seed, uint32_t ops)
 
 Test(dedup, random_ops_match_reference_model)
 {
-    for (uint64_t seed = 1; seed <= 300; seed++) random_run(seed, 600);
+    for (uint64_t seed = 1; seed <= 300; seed++) random_run(seed, 600, false);
+}
+
+/* A growing hash answers exactly as a full-size one, through doublings, evictions,
+ * truncations and clears. */
+Test(dedup, growing_hash_matches_reference_model)
+{
+    for (uint64_t seed = 1; seed <= 300; seed++) random_run(seed, 600, true);
+}
+
+Test(dedup, growing_index_touches_what_it_holds)
+{
+    uint32_t capacity = 1u << 20;
+    herd_dedup *d = dedup_growing_new(capacity, 0);
+    size_t at_start = herd_dedup_used_bytes(d);
+    cr_assert_lt(at_start, 1024u);
+    for (uint64_t i = 1; i <= 1000; i++) cr_assert_eq(herd_dedup_insert(d, i * 7919u, sid_of(i, 0), 0, i, i), HERD_OK);
+    cr_assert_eq(d->buckets, 2048u, "the hash doubled to keep its load at most 1/2");
+    cr_assert_eq(herd_dedup_used_bytes(d), at_start + 1000u * sizeof(herd_dedup_record) + (2048u - 64u) * 4u);
+    for (uint64_t i = 1; i <= 1000; i++) cr_assert_not_null(herd_dedup_find(d, i * 7919u, 1001));
+    cr_assert_lt(herd_dedup_used_bytes(d) * 100u, herd_dedup_bytes(capacity), "a hundredth of the reservation");
+    free(d);
 }
 
 Test(dedup, large_index_stays_consistent)

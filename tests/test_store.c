@@ -25,7 +25,8 @@ static herd_store *store_new(const herd_store_config *cfg, herd_time now)
     cr_assert_gt(bytes, 0);
     herd_store *s = malloc(bytes);
     cr_assert_not_null(s);
-    memset(s, 0x5a, bytes); /* init must overwrite every byte */
+    /* flat: init must overwrite every byte; growing: the block comes zeroed */
+    memset(s, cfg->grow ? 0 : 0x5a, bytes);
     cr_assert_eq(herd_store_init(s, bytes, cfg, now), HERD_OK);
     return s;
 }
@@ -394,6 +395,7 @@ Test(store, none_loses_everything)
     herd_store *fresh = store_new(&c, 0);
     fresh->crashes = s->crashes;
     fresh->lost_writes = s->lost_writes;
+    ((herd_dedup *)(uintptr_t)herd_store_dedup(fresh))->ring_hw = herd_store_dedup(s)->ring_hw; /* a statistic */
     cr_assert_eq(memcmp(fresh, s, herd_store_bytes(&c)), 0);
     /* the message is new again, and a low id is handed out again */
     herd_publish_result r = publish(s, MS(1), 0, 1, 1);
@@ -569,7 +571,7 @@ Test(store, execute_runs_requests)
 /* ---- reference model ---------------------------------------------------------------- */
 
 #define REF_ROOMS 3
-#define REF_MAXLEN 8
+#define REF_MAXLEN 40 /* growing rings: 8, 16, 32, 40 */
 #define REF_DEDUP 8
 
 typedef struct ref_stream {
@@ -817,16 +819,17 @@ static void random_op(herd_rng *g, herd_store *s, herd_store *twin, ref_store *r
     }
 }
 
-static void random_store_run(uint64_t seed, uint32_t ops)
+static void random_store_run(uint64_t seed, uint32_t ops, bool grow)
 {
     herd_rng g;
     herd_rng_seed(&g, seed);
     herd_store_config c = cfg_of((uint32_t)herd_rng_range(&g, 1, REF_ROOMS),
-                                 (uint32_t)herd_rng_range(&g, 1, REF_MAXLEN),
+                                 (uint32_t)herd_rng_range(&g, 1, grow ? REF_MAXLEN : 8),
                                  (uint32_t)herd_rng_range(&g, 1, REF_DEDUP),
                                  (int)herd_rng_below(&g, HERD_DURABLE_COUNT));
     c.dedup_window_us = herd_rng_below(&g, 2) ? herd_rng_range(&g, 1, MS(3000)) : 0;
     c.fsync_interval_us = herd_rng_below(&g, 2) ? herd_rng_range(&g, 1, MS(1500)) : 0;
+    c.grow = grow;
     herd_time now = herd_rng_below(&g, MS(5));
     herd_store *s = store_new(&c, now), *twin = store_new(&c, now);
     ref_store r = {.cfg = c, .next_lsn = 1};
@@ -843,5 +846,46 @@ static void random_store_run(uint64_t seed, uint32_t ops)
 
 Test(store, random_ops_match_reference_model)
 {
-    for (uint64_t seed = 1; seed <= 400; seed++) random_store_run(seed, 800);
+    for (uint64_t seed = 1; seed <= 400; seed++) random_store_run(seed, 800, false);
+}
+
+/* The growing layout answers exactly as the reference (and so as the flat one), through
+ * ring growth, region reuse across rooms, trims, crashes and timers. */
+Test(store, growing_rings_match_reference_model)
+{
+    for (uint64_t seed = 1; seed <= 400; seed++) random_store_run(seed, 800, true);
+}
+
+/* A growing store touches memory as messages arrive, not rooms x maxlen: its used bytes
+ * start at the per-room records, follow what is stored, and stay within the reservation
+ * even when every room reaches maxlen. */
+Test(store, growing_store_uses_what_it_stores)
+{
+    herd_store_config c = cfg_of(1000, 10000, 1u << 16, HERD_DURABLE_AOF_ALWAYS);
+    c.grow = 1;
+    size_t reserved = herd_store_bytes(&c), base = herd_store_base_bytes(&c);
+    herd_store *s = calloc(1, reserved);
+    cr_assert_not_null(s);
+    cr_assert_eq(herd_store_init(s, reserved, &c, 0), HERD_OK);
+    size_t at_start = herd_store_used_bytes(s);
+    cr_assert_lt(at_start, base + 4096u, "only the header, the rooms and a small hash at start");
+    herd_store_config flat = c;
+    flat.grow = 0;
+    cr_assert_gt(herd_store_bytes(&flat), 100u * at_start, "the flat layout lays out every ring");
+    for (uint32_t i = 0; i < 11000; i++) publish(s, MS(i + 1), i % 1000u, (herd_msg_id)i + 1, 1);
+    size_t used = herd_store_used_bytes(s);
+    /* 11 messages per room: rings of 16 entries (32 B each), 11 000 dedup records (48 B) */
+    cr_assert_lt(used, at_start + 1000u * 16u * 32u + 11000u * 48u + 4u * 32768u * 4u);
+    for (uint32_t i = 0; i < 30; i++) { /* room 7 to maxlen and past it: MAXLEN trims */
+        for (uint32_t k = 0; k < 400; k++) publish(s, MS(20000 + i * 400 + k), 7, 100000u + i * 400u + k, 0);
+    }
+    cr_assert_eq(herd_store_stream_info(s, 7)->len, 10000);
+    herd_entry out[HERD_READ_MAX];
+    herd_read_info info;
+    uint32_t n = read_all(s, 7, HERD_SID_ZERO, out, &info);
+    cr_assert_eq(n, HERD_READ_MAX);
+    cr_assert(info.gap);
+    cr_assert_eq(out[0].msg, 100000u + 2000u, "the oldest 2 000 were trimmed");
+    cr_assert_leq(herd_store_used_bytes(s), reserved);
+    free(s);
 }

@@ -127,14 +127,4 @@ int herd_accept_handshake_done(herd_world *w, uint32_t server, uint64_t arg, uin
     return rc;
 }
 
-/* The server process stopped: its queue and the handshakes in progress are gone. */
-void herd_accept_flush(herd_world *w, uint32_t server)
-{
-    herd_sim_server *s = &w->servers[server];
-    s->q_head = 0;
-    s->q_len = 0;
-    s->busy = 0;
-    s->epoch++;
-}
-
 void herd_accept_kick(herd_world *w, uint32_t server) { start_handshakes(w, server); }

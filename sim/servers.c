@@ -181,6 +181,18 @@ static void for_server_sessions(herd_world *w, uint32_t server, void (*fn)(herd_
     }
 }
 
+/* The server process stopped: its queue and the handshakes in progress are gone. The
+ * accept queue is accept.c's, but only a stopping process clears it, so the clearing
+ * lives here: accept.c calls servers.c (a handshake opens a session), never the reverse. */
+static void accept_flush(herd_world *w, uint32_t server)
+{
+    herd_sim_server *s = &w->servers[server];
+    s->q_head = 0;
+    s->q_len = 0;
+    s->busy = 0;
+    s->epoch++;
+}
+
 static void crash_one(herd_world *w, uint32_t slot, void *ctx)
 {
     (void)ctx;
@@ -193,7 +205,7 @@ void herd_servers_crash(herd_world *w, uint32_t server)
     herd_sim_server *s = &w->servers[server];
     if (!s->up) return;
     for_server_sessions(w, server, crash_one, NULL);
-    herd_accept_flush(w, server);
+    accept_flush(w, server);
     s->up = 0;
     /* draining stays as it is: an operator's drain keeps the server out of the LB's
      * rotation until it starts again (set_up). Clearing it here put a drained server back

@@ -1,10 +1,8 @@
 /* world.c — the world's life cycle and its one event loop (see world.h).
  *
- * Owns: allocation of every entity at start-up, the dispatch of events to the sub-models,
- * the driving of client machines (every client input goes through client_input so the
- * state counters, the retry-queue total and the client's one pending timer event stay
- * right), the draining of client outboxes into events, the trace hash, the metrics tick and
- * the end-of-run liveness figures, the fault kinds' names. Nothing here reads a clock. */
+ * Owns: allocation of every entity at start-up, the dispatch of events to the sub-models
+ * (client events to clients.c), the trace hash, the recovery time (L1), the metrics tick,
+ * the end-of-run liveness figures and the fault kinds' names. Nothing here reads a clock. */
 #include "world.h"
 
 #include "error.h"
@@ -15,9 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define HERD_PURPOSE_START 256u
-#define HERD_PURPOSE_ROLE 257u
 
 int herd_world_config_defaults(herd_world_config *cfg)
 {
@@ -330,8 +325,10 @@ static int alloc_arrays(herd_world *w)
     w->servers = calloc(c->servers, sizeof *w->servers);
     w->accept = calloc((size_t)c->servers * c->backlog, sizeof *w->accept);
     w->room_head = calloc(c->rooms, sizeof *w->room_head);
+    /* The store is a reservation (store.h's growing layout): zero pages, touched as
+     * messages arrive. */
     w->store_bytes = herd_store_bytes(&c->store);
-    w->store = w->store_bytes ? malloc(w->store_bytes) : NULL;
+    w->store = w->store_bytes ? herd_big_alloc(w->store_bytes) : NULL;
     if (!w->slots || !w->servers || !w->accept || !w->room_head || !w->store)
         return HERD_ENOSPACE;
     uint32_t sess_max = c->clients > UINT32_MAX / 4 ? UINT32_MAX : c->clients * 2u + 1024u;
@@ -356,37 +353,23 @@ static int alloc_local_dedups(herd_world *w)
     uint32_t cap = w->cfg.store.dedup_capacity;
     size_t bytes = herd_dedup_bytes(cap);
     for (uint32_t s = 0; s < w->cfg.servers; s++) {
-        w->servers[s].local = bytes ? malloc(bytes) : NULL;
+        w->servers[s].local = bytes ? herd_big_alloc(bytes) : NULL; /* zero pages, touched with use */
         if (!w->servers[s].local) return HERD_ENOSPACE;
-        herd_dedup_init(w->servers[s].local, bytes, cap, w->cfg.store.dedup_window_us);
+        herd_dedup_init_growing(w->servers[s].local, bytes, cap, w->cfg.store.dedup_window_us);
     }
     return HERD_OK;
-}
-
-static void init_clients(herd_world *w)
-{
-    const herd_world_config *c = &w->cfg;
-    for (uint32_t i = 0; i < c->clients; i++) {
-        herd_rng r;
-        herd_rng_derive(&r, c->seed, i, HERD_RNG_BACKOFF);
-        herd_client_init(herd_world_client(w, i), &c->client, i, i % c->rooms, &r);
-        *herd_world_sim(w, i) = (herd_sim_client){.timer_at = HERD_TIME_NEVER};
-        if (herd_world_draw(w, i, HERD_PURPOSE_ROLE, 1000000) < c->publishers_ppm)
-            herd_world_sim(w, i)->flags |= HERD_SC_PUBLISHER;
-        herd_time at = herd_world_draw(w, i, HERD_PURPOSE_START, c->start_spread_us + 1);
-        herd_world_push(w, at, HERD_EV_CLIENT_START, i, 0);
-    }
-    w->state_count[HERD_CLIENT_DISCONNECTED] = c->clients;
 }
 
 int herd_world_init(herd_world *w, const herd_world_config *cfg)
 {
     *w = (herd_world){0};
     w->cfg = *cfg;
+    w->cfg.store.grow = 1; /* memory follows the messages stored, not rooms x maxlen */
     w->store_up = 1;
     w->lb_up = 1;
     w->recovered_at = HERD_TIME_NEVER;
     herd_hash_init(&w->hash, cfg->seed);
+    cfg = &w->cfg;
     int rc = alloc_arrays(w);
     if (rc == HERD_OK) rc = alloc_local_dedups(w);
     if (rc == HERD_OK) rc = herd_delays_init(&w->delays, cfg->duration_us);
@@ -400,7 +383,7 @@ int herd_world_init(herd_world *w, const herd_world_config *cfg)
         w->servers[s].lb_up = 1;
     }
     w->lb_tokens_milli = (uint64_t)cfg->lb_burst * 1000u;
-    init_clients(w);
+    herd_clients_init(w);
     herd_workload_init(w);
     if (herd_store_deadline(w->store) != HERD_TIME_NEVER)
         herd_world_push(w, herd_store_deadline(w->store), HERD_EV_STORE_FSYNC, 0, 0);
@@ -410,14 +393,16 @@ int herd_world_init(herd_world *w, const herd_world_config *cfg)
 
 void herd_world_free(herd_world *w)
 {
+    size_t local_bytes = herd_dedup_bytes(w->cfg.store.dedup_capacity);
     if (w->servers)
-        for (uint32_t s = 0; s < w->cfg.servers; s++) free(w->servers[s].local);
+        for (uint32_t s = 0; s < w->cfg.servers; s++)
+            if (w->servers[s].local) herd_big_free(w->servers[s].local, local_bytes);
     herd_big_free(w->slots, (size_t)w->cfg.clients * sizeof *w->slots);
     free(w->early);
     free(w->servers);
     free(w->accept);
     free(w->room_head);
-    free(w->store);
+    if (w->store) herd_big_free(w->store, w->store_bytes);
     herd_pool_free_all(&w->sessions);
     herd_pool_free_all(&w->frames);
     herd_pool_free_all(&w->store_ops);
@@ -436,196 +421,25 @@ size_t herd_world_bytes(const herd_world *w)
     const herd_world_config *c = &w->cfg;
     size_t b = sizeof *w + (size_t)c->clients * sizeof *w->slots + (size_t)w->early_cap * sizeof *w->early;
     b += (size_t)c->servers * (sizeof *w->servers + (size_t)c->backlog * sizeof *w->accept);
-    b += (size_t)c->rooms * sizeof *w->room_head + w->store_bytes;
+    b += (size_t)c->rooms * sizeof *w->room_head + herd_store_used_bytes(w->store);
+    if (w->servers)
+        for (uint32_t s = 0; s < c->servers; s++)
+            if (w->servers[s].local) b += herd_dedup_used_bytes(w->servers[s].local);
     b += herd_pool_bytes(&w->sessions) + herd_pool_bytes(&w->frames) + herd_pool_bytes(&w->store_ops);
     b += herd_queue_bytes(w->q) + herd_oracle_bytes(&w->oracle) + herd_metrics_bytes(&w->metrics);
     b += herd_delays_bytes(&w->delays);
     return b;
 }
 
-/* ---- driving a client ---- */
+/* ---- recovery (L1): the first time every client is LIVE after the last heal ---- */
 
-static void client_rng(const herd_world *w, uint32_t id, herd_rng *r)
-{
-    /* One stream per (client, connection generation): the draws of one connection's
-     * loss do not depend on anything any other client did. */
-    herd_rng_derive(r, w->cfg.seed, id, HERD_RNG_BACKOFF | (uint64_t)herd_world_client(w, id)->conn << 8);
-}
-
-/* herd_client_queue_len without its popcount call in the common case of no ACK
- * received out of order (acked_bits holds only ACKs above the oldest unACKed seq). */
-static inline uint32_t queue_len(const herd_client *c)
-{
-    return c->acked_bits ? herd_client_queue_len(c) : c->next_seq - c->unacked_base;
-}
-
-void herd_world_client_begin(herd_world *w, uint32_t id, herd_client_before *b)
-{
-    herd_outbox_clear(&w->out);
-    const herd_client *c = herd_world_client(w, id);
-    b->state = c->state;
-    b->queue = herd_queue_snap_of(c);
-}
-
-static void check_recovered(herd_world *w)
+void herd_world_check_recovered(herd_world *w)
 {
     if (w->recovered_at != HERD_TIME_NEVER || w->now < w->last_heal_us) return;
     if (w->state_count[HERD_CLIENT_LIVE] == w->cfg.clients) w->recovered_at = w->now;
 }
 
-void herd_world_note_heal(herd_world *w) { check_recovered(w); }
-
-/* Keep one live timer event per client at or before its deadline. A deadline later than
- * the pending event (connect timeout -> resume timeout) pushes nothing: the pending event
- * fires first and re-arms for the deadline (client_event), and if the deadline has gone
- * meanwhile (the resume succeeded) that was the only event instead of two. An earlier
- * deadline pushes a new event; the pending one stays in the queue and is ignored when
- * popped (lazy cancellation): only the event whose time equals timer_at is live. */
-static void arm_client_timer(herd_world *w, uint32_t id)
-{
-    herd_time d = herd_client_deadline(herd_world_client(w, id));
-    herd_sim_client *sc = herd_world_sim(w, id);
-    if (d == HERD_TIME_NEVER || sc->timer_at <= d) return; /* timer_at is NEVER when none */
-    sc->timer_at = d;
-    herd_world_push(w, d, HERD_EV_CLIENT_TIMER, id, 0);
-}
-
-int herd_world_client_end(herd_world *w, uint32_t id, const herd_client_before *b, int rc)
-{
-    uint8_t state = b->state;
-    if (rc != HERD_OK && herd_error_is_fatal(rc)) {
-        fprintf(stderr, "herd: client %u: %s\n", id, herd_strerror(rc));
-        return rc;
-    }
-    const herd_client *c = herd_world_client(w, id);
-    if (c->state != state) {
-        w->state_count[state]--;
-        w->state_count[c->state]++;
-        if (c->state == HERD_CLIENT_LIVE) check_recovered(w);
-        if (state == HERD_CLIENT_LIVE) herd_delays_lost(&w->delays, &w->slots[id].lost_ms, w->now);
-        else if (c->state == HERD_CLIENT_LIVE) herd_delays_back(&w->delays, &w->slots[id].lost_ms, w->now);
-    }
-    uint32_t q = queue_len(c);
-    w->queued_total = w->queued_total + q - herd_queue_snap_len(&b->queue);
-    herd_oracle_on_client_step(&w->oracle, w->now, id, &b->queue, c, w->out.fx, w->out.count);
-    herd_oracle_check_bound(&w->oracle, w->now, "a client's retry queue", q, w->cfg.client.queue_max);
-    arm_client_timer(w, id);
-    return herd_world_client_drain(w, id);
-}
-
-static void client_effect_connect(herd_world *w, uint32_t id, const herd_effect *e)
-{
-    herd_metrics_attempt(&w->metrics, w->now);
-    if (herd_world_sim(w, id)->flags & HERD_SC_OFFLINE) {
-        /* No network at all: the connect fails at once (ENETUNREACH), as on a phone. */
-        herd_world_push(w, w->now + HERD_US_PER_MS, HERD_EV_CLIENT_CLOSE, id,
-                        e->conn | (uint64_t)HERD_CLOSE_ABNORMAL << 32);
-        return;
-    }
-    herd_metrics_add(&w->metrics, HERD_M_SYNS, 1);
-    herd_world_push(w, herd_time_add(w->now, herd_net_latency(w, id, 5)), HERD_EV_SYN, id, e->conn);
-}
-
-static void client_effect_close(herd_world *w, uint32_t id)
-{
-    herd_sim_client *sc = herd_world_sim(w, id);
-    if (!sc->session) return; /* still connecting: the pending handshake goes stale */
-    uint32_t slot = sc->session - 1;
-    sc->session = 0;
-    herd_sim_session *ss = herd_pool_at(&w->sessions, slot);
-    if (!ss->in_use || ss->s.client != id) return;
-    herd_time lat = herd_net_latency(w, id, 0x10);
-    herd_time at = herd_time_add(w->now, lat);
-    herd_group cg = {HERD_GROUP_CLIENTS, id, 1}, sg = {HERD_GROUP_SERVERS, ss->server, 1};
-    herd_time open_at = herd_net_path_open_at(w, cg, sg);
-    if (open_at == HERD_TIME_NEVER) return; /* never heard: the server keeps the session */
-    if (open_at > w->now) at = herd_time_add(open_at, lat);
-    if (at < ss->to_server_at) at = ss->to_server_at;
-    ss->to_server_at = at;
-    herd_world_push(w, at, HERD_EV_SESSION_FIN, slot, ss->gen);
-}
-
-int herd_world_client_drain(herd_world *w, uint32_t id)
-{
-    const herd_client *c = herd_world_client(w, id);
-    if (herd_trace_on(w, id)) herd_trace_client_effects(w, id);
-    for (uint32_t i = 0; i < w->out.count; i++) {
-        const herd_effect *e = &w->out.fx[i];
-        herd_world_hash_effect(w, e);
-        switch (e->kind) {
-        case HERD_FX_CONNECT: client_effect_connect(w, id, e); break;
-        case HERD_FX_SEND:
-            if (herd_world_sim(w, id)->session) herd_net_to_session(w, herd_world_sim(w, id)->session - 1, &e->frame);
-            break;
-        case HERD_FX_CLOSE: client_effect_close(w, id); break;
-        case HERD_FX_DELIVER:
-            herd_metrics_add(&w->metrics, HERD_M_DELIVERED, 1);
-            herd_oracle_on_deliver(&w->oracle, w->store, w->now, id, c->room, e->sid, e->msg);
-            break;
-        case HERD_FX_GAP:
-            herd_metrics_add(&w->metrics, HERD_M_GAPS, 1);
-            herd_oracle_on_gap(&w->oracle, id, e->prev, e->sid);
-            break;
-        case HERD_FX_ACKED: herd_metrics_add(&w->metrics, HERD_M_ACKED, 1); break;
-        case HERD_FX_GIVE_UP: break;
-        default: assert(!"client effect kind"); return HERD_EINVAL;
-        }
-    }
-    herd_outbox_clear(&w->out);
-    return HERD_OK;
-}
-
-/* ---- client events ---- */
-
-static int client_event(herd_world *w, const herd_event *ev)
-{
-    uint32_t id = ev->target;
-    herd_client *c = herd_world_client(w, id);
-    const herd_client_config *cc = &w->cfg.client;
-    herd_client_before before;
-    herd_rng r = {{0}}; /* derived only for the inputs that can draw */
-    int rc = HERD_OK;
-    if (ev->kind == HERD_EV_CLIENT_TIMER) {
-        if (ev->at != herd_world_sim(w, id)->timer_at) return HERD_OK; /* cancelled lazily */
-        herd_world_sim(w, id)->timer_at = HERD_TIME_NEVER;
-        if (herd_client_deadline(c) > w->now) { /* armed early (or no deadline left) */
-            arm_client_timer(w, id);
-            return HERD_OK;
-        }
-    }
-    herd_world_client_begin(w, id, &before);
-    if (herd_trace_on(w, id)) herd_trace_client_input(w, id, ev);
-    switch (ev->kind) {
-    case HERD_EV_CLIENT_START: rc = herd_client_start(c, cc, w->now, &w->out); break;
-    case HERD_EV_CLIENT_TIMER:
-        client_rng(w, id, &r);
-        rc = herd_client_on_timer(c, cc, &r, w->now, &w->out);
-        break;
-    case HERD_EV_CLIENT_OPEN: rc = herd_client_on_open(c, cc, (uint32_t)ev->arg, w->now, &w->out); break;
-    case HERD_EV_CLIENT_CLOSE: {
-        uint32_t conn = (uint32_t)ev->arg;
-        uint16_t code = (uint16_t)(ev->arg >> 32);
-        uint32_t hint = (uint32_t)(ev->arg >> 48);
-        if (conn == c->conn) herd_world_sim(w, id)->session = 0;
-        client_rng(w, id, &r);
-        rc = herd_client_on_close(c, cc, conn, code, hint, &r, w->now, &w->out);
-        break;
-    }
-    case HERD_EV_CLIENT_FRAME: {
-        herd_frame_parcel *p = herd_pool_at(&w->frames, (uint32_t)ev->arg);
-        herd_frame f = p->f;
-        uint32_t conn = p->gen;
-        herd_pool_release(&w->frames, (uint32_t)ev->arg);
-        /* Only a CLOSE frame draws (the backoff delay): derive the stream for it alone. */
-        if (f.type == HERD_FRAME_CLOSE) client_rng(w, id, &r);
-        rc = herd_client_on_frame(c, cc, conn, &f, &r, w->now, &w->out);
-        break;
-    }
-    default: assert(!"client event kind"); return HERD_EINVAL;
-    }
-    if (rc == HERD_ESTALE || rc == HERD_ESTATE) rc = HERD_OK;
-    return herd_world_client_end(w, id, &before, rc);
-}
+void herd_world_note_heal(herd_world *w) { herd_world_check_recovered(w); }
 
 /* ---- the loop ---- */
 
@@ -648,7 +462,7 @@ static int dispatch(herd_world *w, const herd_event *ev)
     case HERD_EV_CLIENT_TIMER:
     case HERD_EV_CLIENT_FRAME:
     case HERD_EV_CLIENT_CLOSE:
-    case HERD_EV_CLIENT_OPEN: return client_event(w, ev);
+    case HERD_EV_CLIENT_OPEN: return herd_clients_event(w, ev);
     case HERD_EV_PUBLISH: return herd_workload_publish(w, ev->target);
     case HERD_EV_SYN: return herd_accept_syn(w, ev->target, (uint32_t)ev->arg, (uint32_t)(ev->arg >> 32));
     case HERD_EV_HANDSHAKE_DONE: return herd_accept_handshake_done(w, ev->target, ev->arg, ev->kind >> 8);
@@ -703,6 +517,6 @@ void herd_world_liveness(const herd_world *w, herd_world_liveness_figures *f)
     for (uint32_t i = 0; i < w->cfg.clients; i++) {
         const herd_client *c = herd_world_client(w, i);
         if (!herd_oracle_caught_up(&w->oracle, w->store, i, c->room)) f->behind++;
-        if (c->state == HERD_CLIENT_STOPPED) f->failed_reported += queue_len(c);
+        if (c->state == HERD_CLIENT_STOPPED) f->failed_reported += herd_world_queue_len(c);
     }
 }

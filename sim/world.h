@@ -300,6 +300,12 @@ typedef struct herd_world {
 
 static inline herd_client *herd_world_client(const herd_world *w, uint32_t id) { return &w->slots[id].c; }
 static inline herd_sim_client *herd_world_sim(const herd_world *w, uint32_t id) { return &w->slots[id].sim; }
+/* herd_client_queue_len without its popcount call in the common case of no ACK
+ * received out of order (acked_bits holds only ACKs above the oldest unACKed seq). */
+static inline uint32_t herd_world_queue_len(const herd_client *c)
+{
+    return c->acked_bits ? herd_client_queue_len(c) : c->next_seq - c->unacked_base;
+}
 
 /* world.c */
 int herd_world_config_defaults(herd_world_config *cfg);
@@ -317,6 +323,8 @@ int herd_world_run(herd_world *w);
 void herd_world_trace_hex(herd_world *w, char out[33]);
 /* A fault healed: recovery (L1) may be reached now. */
 void herd_world_note_heal(herd_world *w);
+/* A client became LIVE, or a fault healed: recovery (L1) may be reached now. */
+void herd_world_check_recovered(herd_world *w);
 
 typedef struct herd_world_liveness_figures {
     uint32_t live;    /* clients LIVE at the end */
@@ -356,7 +364,6 @@ void herd_net_close_to_client(herd_world *w, herd_sim_session *ss, uint16_t code
 int herd_accept_syn(herd_world *w, uint32_t client, uint32_t conn, uint32_t tries);
 int herd_accept_handshake_done(herd_world *w, uint32_t server, uint64_t arg, uint32_t epoch);
 void herd_accept_kick(herd_world *w, uint32_t server);
-void herd_accept_flush(herd_world *w, uint32_t server);
 
 /* lb.c */
 /* Pick a server for a new connection; -1 when none is up or the rate limit refuses. */
@@ -395,9 +402,15 @@ int herd_faults_fire(herd_world *w, uint32_t index, uint64_t phase);
 void herd_faults_swarm(herd_world_config *cfg);
 int herd_group_parse(const char *text, herd_group *g);
 
-/* client driving, world.c */
+/* clients.c */
+/* Every client's machine, role and start event (at init, before the workload). */
+void herd_clients_init(herd_world *w);
+/* A client event (HERD_EV_CLIENT_*): fed to the core client, its outbox drained. */
+int herd_clients_event(herd_world *w, const herd_event *ev);
 int herd_world_client_drain(herd_world *w, uint32_t id);
+/* servers.c */
 int herd_world_session_drain(herd_world *w, uint32_t slot);
+/* world.c: every effect drained goes into the trace hash, in order. */
 void herd_world_hash_effect(herd_world *w, const herd_effect *e);
 
 #endif

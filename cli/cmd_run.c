@@ -5,8 +5,8 @@
  *
  * Exit: 0 every expectation met, 1 one not met (or --check-determinism saw two trace
  * hashes), 64 bad command line, 65 invalid scenario, 70 internal error, 74 I/O error.
- * Wall-clock time is read here only, for wall_s, events_per_s and the progress line;
- * nothing the world computes depends on it. On a failed expectation the exact command
+ * Wall-clock and CPU time are read here only, for setup_s, run_s, wall_s, cpu_s, the
+ * event rates and the progress line; nothing the world computes depends on them. On a failed expectation the exact command
  * that replays the run is printed on stderr. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -126,6 +126,15 @@ static uint64_t peak_rss_bytes(void)
     return (uint64_t)ru.ru_maxrss * 1024u;
 }
 
+/* User + system CPU time of the process so far. */
+static uint64_t cpu_us(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 /* Where the run's trace goes (--out), or NULL. */
 typedef struct trace_req {
     const herd_trace_sel *sel;
@@ -137,7 +146,12 @@ typedef struct trace_req {
 static int run_once(const herd_world_config *cfg, const herd_expect *e, herd_report *r, herd_world *w, bool show,
                     const trace_req *tr)
 {
+    uint64_t t0 = wall_us(), c0 = cpu_us();
+    bool tty = show && isatty(STDERR_FILENO);
+    if (tty) fprintf(stderr, "\r  building the world: %u clients, %u servers, %u rooms   ", cfg->clients, cfg->servers,
+                     cfg->rooms);
     int rc = herd_world_init(w, cfg);
+    if (tty) fprintf(stderr, "\r%80s\r", "");
     if (rc != HERD_OK) {
         fprintf(stderr, "herd run: cannot build the world: %s\n", herd_strerror(rc));
         return HERD_EXIT_SOFTWARE;
@@ -154,7 +168,8 @@ static int run_once(const herd_world_config *cfg, const herd_expect *e, herd_rep
         }
     }
     progress_ctx pc = {wall_us()};
-    if (show && isatty(STDERR_FILENO)) {
+    r->setup_us = pc.start_us - t0;
+    if (tty) {
         w->progress = progress;
         w->progress_ctx = &pc;
     }
@@ -171,7 +186,10 @@ static int run_once(const herd_world_config *cfg, const herd_expect *e, herd_rep
         fprintf(stderr, "herd run: the world stopped on an internal error: %s\n", herd_strerror(rc));
         return HERD_EXIT_SOFTWARE;
     }
-    r->wall_us = wall_us() - pc.start_us;
+    uint64_t t1 = wall_us();
+    r->run_us = t1 - pc.start_us;
+    r->wall_us = t1 - t0;
+    r->cpu_us = cpu_us() - c0;
     r->peak_rss_bytes = peak_rss_bytes();
     herd_report_build(r, w, e);
     return 0;

@@ -8,6 +8,7 @@
 #include "oracle.h"
 
 #include "error.h"
+#include "pool.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -54,15 +55,16 @@ int herd_oracle_init_strided(herd_oracle *o, uint32_t clients, uint32_t capacity
     o->ack_cap = 1024;
     o->acks = malloc(sizeof *o->acks * o->ack_cap);
     if (capacity == 0) capacity = 1;
+    /* Reserved, not touched: the index grows with the messages appended (dedup.h). */
     o->appended_bytes = herd_dedup_bytes(capacity);
-    o->appended = o->appended_bytes ? malloc(o->appended_bytes) : NULL;
+    o->appended = o->appended_bytes ? herd_big_alloc(o->appended_bytes) : NULL;
     if (!o->last || !o->acks || !o->appended) {
         herd_oracle_free(o);
         return HERD_ENOSPACE;
     }
     /* No time window: the oracle remembers by count only, so a store dedup window shorter
      * than an outage cannot hide a duplicate from it. */
-    if (herd_dedup_init(o->appended, o->appended_bytes, capacity, 0) != HERD_OK) {
+    if (herd_dedup_init_growing(o->appended, o->appended_bytes, capacity, 0) != HERD_OK) {
         herd_oracle_free(o);
         return HERD_ENOSPACE;
     }
@@ -73,7 +75,7 @@ void herd_oracle_free(herd_oracle *o)
 {
     if (o->last_owned) free(o->last);
     free(o->acks);
-    free(o->appended);
+    if (o->appended) herd_big_free(o->appended, o->appended_bytes);
     o->last = NULL;
     o->acks = NULL;
     o->appended = NULL;
@@ -81,7 +83,7 @@ void herd_oracle_free(herd_oracle *o)
 
 size_t herd_oracle_bytes(const herd_oracle *o)
 {
-    return (o->last_owned ? (size_t)o->clients * sizeof(herd_sid) : 0) + o->appended_bytes +
+    return (o->last_owned ? (size_t)o->clients * sizeof(herd_sid) : 0) + herd_dedup_used_bytes(o->appended) +
            sizeof *o->acks * o->ack_cap;
 }
 

@@ -97,10 +97,13 @@ static void judge_figures(herd_report *r, const herd_expect *e)
 
 void herd_report_build(herd_report *r, herd_world *w, const herd_expect *e)
 {
-    uint64_t wall = r->wall_us, rss = r->peak_rss_bytes;
+    herd_report keep = *r; /* the process figures cmd_run measured */
     *r = (herd_report){0};
-    r->wall_us = wall;
-    r->peak_rss_bytes = rss;
+    r->setup_us = keep.setup_us;
+    r->run_us = keep.run_us;
+    r->wall_us = keep.wall_us;
+    r->cpu_us = keep.cpu_us;
+    r->peak_rss_bytes = keep.peak_rss_bytes;
     const herd_oracle *o = &w->oracle;
     const herd_metrics *m = &w->metrics;
     r->seed = w->cfg.seed;
@@ -150,8 +153,13 @@ int herd_report_json(const herd_report *r, FILE *f)
     herd_json_kv_u64(&j, "seed", r->seed);
     herd_json_kv_u64(&j, "clients", r->clients);
     herd_json_kv_u64(&j, "events", r->events);
+    herd_json_kv_fixed(&j, "setup_s", (int64_t)r->setup_us, 6);
+    herd_json_kv_fixed(&j, "run_s", (int64_t)r->run_us, 6);
     herd_json_kv_fixed(&j, "wall_s", (int64_t)r->wall_us, 6);
+    herd_json_kv_fixed(&j, "cpu_s", (int64_t)r->cpu_us, 6);
+    /* per wall second of setup and run together (what the user waits), and per CPU second */
     herd_json_kv_u64(&j, "events_per_s", r->wall_us ? r->events * 1000000u / r->wall_us : 0);
+    herd_json_kv_u64(&j, "events_per_cpu_s", r->cpu_us ? r->events * 1000000u / r->cpu_us : 0);
     herd_json_kv_str(&j, "trace_hash", r->trace_hash);
     herd_json_kv_u64(&j, "lost", r->lost);
     herd_json_kv_u64(&j, "duplicates", r->duplicates);

@@ -19,7 +19,10 @@ typedef struct herd_report {
     uint64_t seed;
     uint32_t clients;
     uint64_t events;
-    uint64_t wall_us;
+    /* Process figures, from cmd_run (the world never reads a clock): setup (building the
+     * world, opening the trace), run (the event loop), wall = both, CPU (user + sys) of
+     * both. */
+    uint64_t setup_us, run_us, wall_us, cpu_us;
     char trace_hash[33];
     uint64_t lost, duplicates, reordered, acked, delivered, published;
     /* I8's accounting: published = acked + queued + failed_reported + lost_unacked. queued

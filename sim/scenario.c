@@ -622,20 +622,43 @@ static void check_expect(rd *r, const herd_world_config *c, const herd_expect *e
     check_recovery(r, c, e);
 }
 
-/* What herd_world_init allocates up front and touches (client slots, servers, accept
- * queues, rooms, the store with its dedup index, per-server dedups, the oracle); a lower
- * bound, so a world refused here could never have run. UINT64_MAX if it overflows. */
+/* The messages the workload will publish: publishers x the publishing window / interval
+ * (an upper bound on appends: resends of the same message are deduplicated or counted
+ * once more at most, which the factor 2 below covers). */
+static uint64_t publishes_estimate(const herd_world_config *c)
+{
+    if (c->publish_interval_us == 0) return 0;
+    uint64_t publishers = (uint64_t)c->clients * c->publishers_ppm / 1000000u;
+    herd_time stop = c->workload_stop_us && c->workload_stop_us < c->duration_us ? c->workload_stop_us : c->duration_us;
+    herd_time span = stop > c->workload_start_us ? stop - c->workload_start_us : 0;
+    return publishers * (span / c->publish_interval_us + 1u);
+}
+
+/* What a run will touch, at least (the store, its dedup index and the oracle's are
+ * reserved at their worst case and touched as messages arrive: store.h, dedup.h): client
+ * slots, servers, accept queues, rooms, the store's per-room records, and for every
+ * message the workload will publish, a ring slot (x2: a ring doubles), a record and its
+ * hash buckets in the store's dedup index and in the oracle's, each up to its capacity.
+ * A lower bound, so a world refused here could never have run. UINT64_MAX if it
+ * overflows. */
 static uint64_t world_bytes_estimate(const herd_world_config *c)
 {
-    size_t store = herd_store_bytes(&c->store);
-    size_t dedup = herd_dedup_bytes(c->store.dedup_capacity);
-    size_t oracle = herd_dedup_bytes(c->oracle_capacity);
-    if (store == 0 || dedup == 0 || oracle == 0) return UINT64_MAX;
+    herd_store_config sc = c->store;
+    sc.grow = 1;
+    size_t store = herd_store_base_bytes(&sc);
+    if (store == 0 || herd_dedup_bytes(c->store.dedup_capacity) == 0 || herd_dedup_bytes(c->oracle_capacity) == 0)
+        return UINT64_MAX;
+    uint64_t msgs = publishes_estimate(c);
+    uint64_t kept = (uint64_t)c->rooms * c->store.maxlen;
+    uint64_t ring = 2u * sizeof(herd_entry) * (msgs < kept ? msgs : kept);
+    uint64_t per_record = sizeof(herd_dedup_record) + 4u * sizeof(uint32_t); /* a load of 1/4 to 1/2 */
+    uint64_t dedup = per_record * (msgs < c->store.dedup_capacity ? msgs : c->store.dedup_capacity);
+    uint64_t oracle = per_record * (msgs < c->oracle_capacity ? msgs : c->oracle_capacity);
     uint64_t b = (uint64_t)c->clients * (sizeof(herd_client_slot) + sizeof(herd_sid));
     b += (uint64_t)c->servers * sizeof(herd_sim_server);
     b += (uint64_t)c->servers * c->backlog * sizeof(herd_pending_syn);
     b += (uint64_t)c->rooms * sizeof(uint32_t);
-    b += store + oracle;
+    b += store + ring + dedup + oracle;
     if (c->server.proto.dedup_mode == HERD_DEDUP_LOCAL) b += (uint64_t)c->servers * dedup;
     return b;
 }
@@ -653,11 +676,11 @@ static void check_memory(rd *r, const herd_world_config *c)
     const double gib = 1024.0 * 1024.0 * 1024.0;
     if (need == UINT64_MAX)
         herd_cfg_errorf(r->d, at ? at : w, "world.clients: this world needs more memory than can be counted "
-                        "(clients, rooms, store maxlen and dedup capacity, accept queues); the machine has %.1f GiB",
+                        "(clients, rooms, messages stored, dedup records, accept queues); the machine has %.1f GiB",
                         (double)have / gib);
     else
-        herd_cfg_errorf(r->d, at ? at : w, "world.clients: this world needs at least %.1f GiB of memory (clients, "
-                        "rooms, store maxlen and dedup capacity, accept queues), but the machine has %.1f GiB",
+        herd_cfg_errorf(r->d, at ? at : w, "world.clients: this world would touch at least %.1f GiB of memory (clients, "
+                        "rooms, messages stored, dedup records, accept queues), but the machine has %.1f GiB",
                         (double)need / gib, (double)have / gib);
 }
 

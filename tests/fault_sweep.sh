@@ -52,7 +52,7 @@ cmd_check() { "$herd" check "$model" --out "$1"; }
 cmd_replay() { "$herd" replay "$work/ref-check/ack-before-persist.trace.jsonl"; }
 commands="run check replay"
 
-normalise() { sed -E 's/"(wall_s|events_per_s|peak_rss_bytes)":[0-9.]+//g' "$1"; }
+normalise() { sed -E 's/"(setup_s|run_s|wall_s|cpu_s|events_per_s|events_per_cpu_s|peak_rss_bytes)":[0-9.]+//g' "$1"; }
 
 # complete REF OUT: every file in OUT is a whole file of the normal run.
 complete() {

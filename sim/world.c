@@ -1,13 +1,13 @@
-/* world.c — the world's life cycle and its one event loop (see world.h).
+/* world.c — the world's kernel (see world.h): what every sub-model calls back into.
  *
- * Owns: allocation of every entity at start-up, the dispatch of events to the sub-models
- * (client events to clients.c), the trace hash, the recovery time (L1), the metrics tick,
- * the end-of-run liveness figures and the fault kinds' names. Nothing here reads a clock. */
+ * Owns: the configuration's defaults and checks, the draws, the event queue (push, the
+ * early heap, the look-ahead with its prefetches, the next event in order), the trace
+ * hash, the recovery time (L1), teardown and the memory count, the end-of-run liveness
+ * figures and the fault kinds' names. It calls no sub-model: init.c and run.c, which do,
+ * sit above it (sim/'s floors, tests/floors.sh). Nothing here reads a clock. */
 #include "world.h"
 
 #include "error.h"
-#include "outputs.h"
-#include "trace_out.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -261,7 +261,7 @@ static void prefetch_deep(const herd_world *w, const herd_event *ev)
 }
 
 /* The next event in (time, push order); false when there is none. */
-static bool next_event(herd_world *w, herd_event *ev)
+bool herd_world_next_event(herd_world *w, herd_event *ev)
 {
     while (w->ahead_len < HERD_LOOKAHEAD) { /* at most HERD_LOOKAHEAD pops */
         herd_event *slot = &w->ahead[(w->ahead_head + w->ahead_len) % HERD_LOOKAHEAD];
@@ -318,79 +318,6 @@ void herd_world_trace_hex(herd_world *w, char out[33])
 
 /* ---- allocation ---- */
 
-static int alloc_arrays(herd_world *w)
-{
-    const herd_world_config *c = &w->cfg;
-    w->slots = herd_big_alloc((size_t)c->clients * sizeof *w->slots); /* clients <= 2e7: no overflow */
-    w->servers = calloc(c->servers, sizeof *w->servers);
-    w->accept = calloc((size_t)c->servers * c->backlog, sizeof *w->accept);
-    w->room_head = calloc(c->rooms, sizeof *w->room_head);
-    /* The store is a reservation (store.h's growing layout): zero pages, touched as
-     * messages arrive. */
-    w->store_bytes = herd_store_bytes(&c->store);
-    w->store = w->store_bytes ? herd_big_alloc(w->store_bytes) : NULL;
-    if (!w->slots || !w->servers || !w->accept || !w->room_head || !w->store)
-        return HERD_ENOSPACE;
-    uint32_t sess_max = c->clients > UINT32_MAX / 4 ? UINT32_MAX : c->clients * 2u + 1024u;
-    size_t qcap = (size_t)c->clients * 8u + 1000000u;
-    /* Every frame and store parcel belongs to one pending event: the queue's bound. */
-    uint32_t parcels_max = (uint32_t)qcap;
-    if (herd_pool_init(&w->sessions, sizeof(herd_sim_session), sess_max) != HERD_OK ||
-        herd_pool_init(&w->frames, sizeof(herd_frame_parcel), parcels_max) != HERD_OK ||
-        herd_pool_init(&w->store_ops, sizeof(herd_store_parcel), parcels_max) != HERD_OK)
-        return HERD_ENOSPACE;
-    w->q = herd_queue_new(c->queue_kind, qcap);
-    if (!w->q) return HERD_ENOSPACE;
-    if (herd_oracle_init_strided(&w->oracle, c->clients, c->oracle_capacity, &w->slots[0].seen,
-                                 sizeof *w->slots) != HERD_OK)
-        return HERD_ENOSPACE;
-    return herd_metrics_init(&w->metrics, c->duration_us, c->metrics_interval_us);
-}
-
-static int alloc_local_dedups(herd_world *w)
-{
-    if (w->cfg.server.proto.dedup_mode != HERD_DEDUP_LOCAL) return HERD_OK;
-    uint32_t cap = w->cfg.store.dedup_capacity;
-    size_t bytes = herd_dedup_bytes(cap);
-    for (uint32_t s = 0; s < w->cfg.servers; s++) {
-        w->servers[s].local = bytes ? herd_big_alloc(bytes) : NULL; /* zero pages, touched with use */
-        if (!w->servers[s].local) return HERD_ENOSPACE;
-        herd_dedup_init_growing(w->servers[s].local, bytes, cap, w->cfg.store.dedup_window_us);
-    }
-    return HERD_OK;
-}
-
-int herd_world_init(herd_world *w, const herd_world_config *cfg)
-{
-    *w = (herd_world){0};
-    w->cfg = *cfg;
-    w->cfg.store.grow = 1; /* memory follows the messages stored, not rooms x maxlen */
-    w->store_up = 1;
-    w->lb_up = 1;
-    w->recovered_at = HERD_TIME_NEVER;
-    herd_hash_init(&w->hash, cfg->seed);
-    cfg = &w->cfg;
-    int rc = alloc_arrays(w);
-    if (rc == HERD_OK) rc = alloc_local_dedups(w);
-    if (rc == HERD_OK) rc = herd_delays_init(&w->delays, cfg->duration_us);
-    if (rc != HERD_OK) {
-        herd_world_free(w);
-        return rc;
-    }
-    herd_store_init(w->store, w->store_bytes, &cfg->store, 0);
-    for (uint32_t s = 0; s < cfg->servers; s++) {
-        w->servers[s].up = 1;
-        w->servers[s].lb_up = 1;
-    }
-    w->lb_tokens_milli = (uint64_t)cfg->lb_burst * 1000u;
-    herd_clients_init(w);
-    herd_workload_init(w);
-    if (herd_store_deadline(w->store) != HERD_TIME_NEVER)
-        herd_world_push(w, herd_store_deadline(w->store), HERD_EV_STORE_FSYNC, 0, 0);
-    herd_world_push(w, cfg->metrics_interval_us, HERD_EV_METRICS, 0, 0);
-    return herd_faults_schedule(w);
-}
-
 void herd_world_free(herd_world *w)
 {
     size_t local_bytes = herd_dedup_bytes(w->cfg.store.dedup_capacity);
@@ -431,6 +358,14 @@ size_t herd_world_bytes(const herd_world *w)
     return b;
 }
 
+/* The event's three fields into the trace hash (herd_world_run, before dispatching it). */
+void herd_world_hash_event(herd_world *w, const herd_event *ev)
+{
+    hash_u64(w, ev->at);
+    hash_u64(w, (uint64_t)ev->kind | (uint64_t)ev->target << 32);
+    hash_u64(w, ev->arg);
+}
+
 /* ---- recovery (L1): the first time every client is LIVE after the last heal ---- */
 
 void herd_world_check_recovered(herd_world *w)
@@ -440,73 +375,6 @@ void herd_world_check_recovered(herd_world *w)
 }
 
 void herd_world_note_heal(herd_world *w) { herd_world_check_recovered(w); }
-
-/* ---- the loop ---- */
-
-static void metrics_tick(herd_world *w)
-{
-    uint64_t g[HERD_G_GAUGE_COUNT] = {0};
-    g[HERD_G_CONNECTED] = w->state_count[HERD_CLIENT_LIVE];
-    g[HERD_G_QUEUED] = w->queued_total;
-    for (uint32_t s = 0; s < w->cfg.servers; s++) g[HERD_G_ACCEPT_QUEUE] += w->servers[s].q_len;
-    g[HERD_G_SESSIONS] = w->sessions.live;
-    g[HERD_G_CAPACITY] = herd_outputs_capacity(w);
-    herd_metrics_row_add(&w->metrics, w->now, g);
-    herd_world_push(w, herd_time_add(w->now, w->cfg.metrics_interval_us), HERD_EV_METRICS, 0, 0);
-}
-
-static int dispatch(herd_world *w, const herd_event *ev)
-{
-    switch (ev->kind & 0xffu) {
-    case HERD_EV_CLIENT_START:
-    case HERD_EV_CLIENT_TIMER:
-    case HERD_EV_CLIENT_FRAME:
-    case HERD_EV_CLIENT_CLOSE:
-    case HERD_EV_CLIENT_OPEN: return herd_clients_event(w, ev);
-    case HERD_EV_PUBLISH: return herd_workload_publish(w, ev->target);
-    case HERD_EV_SYN: return herd_accept_syn(w, ev->target, (uint32_t)ev->arg, (uint32_t)(ev->arg >> 32));
-    case HERD_EV_HANDSHAKE_DONE: return herd_accept_handshake_done(w, ev->target, ev->arg, ev->kind >> 8);
-    case HERD_EV_SESSION_FRAME: return herd_servers_session_frame(w, ev->target, ev->arg);
-    case HERD_EV_SESSION_FIN: {
-        herd_sim_session *ss = herd_pool_at(&w->sessions, ev->target);
-        if (ss->in_use && ss->gen == (uint32_t)ev->arg) herd_servers_close_session(w, ev->target, false, 0, 0);
-        return HERD_OK;
-    }
-    case HERD_EV_SERVER_CLOSE: {
-        herd_sim_session *ss = herd_pool_at(&w->sessions, ev->target);
-        if (ss->in_use && ss->gen == (uint32_t)ev->arg)
-            herd_servers_close_session(w, ev->target, true, (uint16_t)(ev->arg >> 32), (uint32_t)(ev->arg >> 48));
-        return HERD_OK;
-    }
-    case HERD_EV_STORE_EXEC: return herd_store_node_exec(w, ev->arg);
-    case HERD_EV_STORE_RESULT: return herd_store_node_result(w, ev->arg);
-    case HERD_EV_STORE_FSYNC: herd_store_node_fsync(w); return HERD_OK;
-    case HERD_EV_FANOUT: return herd_servers_fanout(w, ev->arg);
-    case HERD_EV_FAULT: return herd_faults_fire(w, ev->target, ev->arg);
-    case HERD_EV_LB_HEALTH: w->servers[ev->target].lb_up = (uint8_t)ev->arg; return HERD_OK;
-    case HERD_EV_METRICS: metrics_tick(w); return HERD_OK;
-    default: assert(!"event kind"); return HERD_EINVAL;
-    }
-}
-
-int herd_world_run(herd_world *w)
-{
-    herd_event ev;
-    while (next_event(w, &ev)) {
-        if (ev.at > w->cfg.duration_us) break;
-        assert(ev.at >= w->now);
-        w->now = ev.at;
-        w->events++;
-        hash_u64(w, ev.at);
-        hash_u64(w, (uint64_t)ev.kind | (uint64_t)ev.target << 32);
-        hash_u64(w, ev.arg);
-        int rc = dispatch(w, &ev);
-        if (rc != HERD_OK) return rc;
-        if ((w->events & 0xfffffu) == 0 && w->progress) w->progress(w, w->progress_ctx);
-    }
-    w->now = w->cfg.duration_us;
-    return HERD_OK;
-}
 
 void herd_world_liveness(const herd_world *w, herd_world_liveness_figures *f)
 {

@@ -24,7 +24,7 @@
  *
  * The sub-models live in files named for what they hold: net.c, accept.c, lb.c,
  * servers.c, store_node.c, workload.c, faults.c, oracle.c, metrics.c. This header is
- * their shared contract; only world.c runs the loop. */
+ * their shared contract; only run.c runs the loop. */
 #ifndef HERD_SIM_WORLD_H
 #define HERD_SIM_WORLD_H
 
@@ -307,19 +307,27 @@ static inline uint32_t herd_world_queue_len(const herd_client *c)
     return c->acked_bits ? herd_client_queue_len(c) : c->next_seq - c->unacked_base;
 }
 
-/* world.c */
-int herd_world_config_defaults(herd_world_config *cfg);
-int herd_world_config_validate(const herd_world_config *cfg, char *why, size_t why_len);
+/* init.c (above every sub-model) */
 /* HERD_OK, HERD_EINVAL (config; *why says which), HERD_ENOSPACE (allocation). */
 int herd_world_init(herd_world *w, const herd_world_config *cfg);
+
+/* run.c (above every sub-model) */
+/* Run to the configured duration. HERD_OK, or a fatal core/queue error (a bug). */
+int herd_world_run(herd_world *w);
+
+/* world.c (the kernel: sub-models call into it, it calls none of them) */
+int herd_world_config_defaults(herd_world_config *cfg);
+int herd_world_config_validate(const herd_world_config *cfg, char *why, size_t why_len);
 void herd_world_free(herd_world *w);
 /* The fault kinds' names (world.c: faults.c, outputs.c, trace_out.c and the scenario
  * reader all use them). */
 const char *herd_fault_kind_name(int kind);
 int herd_fault_kind_parse(const char *name);
 const char *const *herd_fault_kind_names(void); /* NULL-terminated */
-/* Run to the configured duration. HERD_OK, or a fatal core/queue error (a bug). */
-int herd_world_run(herd_world *w);
+/* The next event in (time, push order), prefetching ahead; false when there is none. */
+bool herd_world_next_event(herd_world *w, herd_event *ev);
+/* An event about to run, into the trace hash. */
+void herd_world_hash_event(herd_world *w, const herd_event *ev);
 void herd_world_trace_hex(herd_world *w, char out[33]);
 /* A fault healed: recovery (L1) may be reached now. */
 void herd_world_note_heal(herd_world *w);

@@ -53,6 +53,7 @@ static void start_handshakes(herd_world *w, uint32_t server)
         herd_world_push(w, herd_time_add(w->now, w->cfg.handshake_us),
                         HERD_EV_HANDSHAKE_DONE | s->epoch << 8, server, p.client | (uint64_t)p.conn << 32);
     }
+    herd_lb_changed(w, server); /* q_len and busy: least_conn's load */
 }
 
 static bool attempt_alive(const herd_world *w, uint32_t client, uint32_t conn)
@@ -113,6 +114,7 @@ int herd_accept_handshake_done(herd_world *w, uint32_t server, uint64_t arg, uin
     if (epoch != s->epoch) return HERD_OK; /* the process died meanwhile */
     assert(s->busy > 0);
     s->busy--;
+    herd_lb_changed(w, server);
     uint32_t client = (uint32_t)arg, conn = (uint32_t)(arg >> 32);
     int rc = HERD_OK;
     if (!attempt_alive(w, client, conn)) {

@@ -73,6 +73,11 @@ int herd_world_init(herd_world *w, const herd_world_config *cfg)
         w->servers[s].up = 1;
         w->servers[s].lb_up = 1;
     }
+    rc = herd_lb_init(w); /* after the servers are up in the LB's view */
+    if (rc != HERD_OK) {
+        herd_world_free(w);
+        return rc;
+    }
     w->lb_tokens_milli = (uint64_t)cfg->lb_burst * 1000u;
     herd_clients_init(w);
     herd_workload_init(w);

@@ -7,11 +7,19 @@
  * died or came back health_lag_us late (it keeps routing to a dead one meanwhile, which
  * refuses); a draining server is taken out at once (an operator action). A token bucket
  * limits new connections per second; a SYN over the limit is dropped. Draws come from
- * (seed, client, LB ^ connection generation). */
+ * (seed, client, LB ^ connection generation).
+ *
+ * The LB keeps its view up to date instead of scanning every server on each connection:
+ * the count of eligible servers, and for least_conn a tournament tree over the servers
+ * whose root is the smallest (load, index) among the eligible ones, the server a scan
+ * would pick. Whoever changes a server's load or eligibility calls herd_lb_changed
+ * (O(log servers)); debug builds check both against a scan on every pick. */
 #include "world.h"
 
+#include "check.h"
 #include "error.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const policy_names[HERD_LB_POLICY_COUNT + 1] = {
@@ -53,6 +61,54 @@ static bool rate_ok(herd_world *w)
     return true;
 }
 
+#define LB_NONE UINT64_MAX
+
+/* least_conn's key: load, then index, so the smallest is the scan's first lowest. */
+static uint64_t lb_key(const herd_world *w, uint32_t s)
+{
+    return eligible(w, s) ? load(w, s) << 32 | s : LB_NONE;
+}
+
+int herd_lb_init(herd_world *w)
+{
+    uint32_t leaves = 1;
+    while (leaves < w->cfg.servers) leaves *= 2u; /* servers <= HERD_WORLD_SERVERS_MAX */
+    w->lb_leaves = leaves;
+    w->lb_tree = malloc(sizeof *w->lb_tree * 2u * leaves);
+    if (!w->lb_tree) return HERD_ENOSPACE;
+    w->lb_eligible = 0;
+    for (uint32_t i = 0; i < 2u * leaves; i++) w->lb_tree[i] = LB_NONE;
+    for (uint32_t s = 0; s < w->cfg.servers; s++) {
+        w->servers[s].lb_counted = eligible(w, s);
+        w->lb_eligible += eligible(w, s);
+        w->lb_tree[leaves + s] = lb_key(w, s);
+    }
+    for (uint32_t i = leaves - 1u; i >= 1u; i--) {
+        uint64_t a = w->lb_tree[2u * i], b = w->lb_tree[2u * i + 1u];
+        w->lb_tree[i] = a < b ? a : b;
+    }
+    return HERD_OK;
+}
+
+void herd_lb_changed(herd_world *w, uint32_t s)
+{
+    herd_sim_server *v = &w->servers[s];
+    uint8_t e = eligible(w, s);
+    if (e != v->lb_counted) {
+        w->lb_eligible = w->lb_eligible - v->lb_counted + e;
+        v->lb_counted = e;
+    }
+    if (w->cfg.lb_policy != HERD_LB_LEAST_CONN) return;
+    uint32_t i = w->lb_leaves + s;
+    w->lb_tree[i] = lb_key(w, s);
+    for (i /= 2u; i >= 1u; i /= 2u) { /* log2(leaves) rounds */
+        uint64_t a = w->lb_tree[2u * i], b = w->lb_tree[2u * i + 1u];
+        uint64_t m = a < b ? a : b;
+        if (w->lb_tree[i] == m) break; /* nothing above changes */
+        w->lb_tree[i] = m;
+    }
+}
+
 static int nth_eligible(const herd_world *w, uint64_t n)
 {
     for (uint32_t s = 0; s < w->cfg.servers; s++)
@@ -76,7 +132,7 @@ static int pick_sticky(const herd_world *w, uint32_t client)
     return best;
 }
 
-static int pick_least(const herd_world *w)
+static int pick_least_scan(const herd_world *w)
 {
     int best = -1;
     uint64_t best_load = 0;
@@ -91,11 +147,26 @@ static int pick_least(const herd_world *w)
     return best;
 }
 
+static uint32_t count_scan(const herd_world *w)
+{
+    uint32_t n = 0;
+    for (uint32_t s = 0; s < w->cfg.servers; s++) n += eligible(w, s);
+    return n;
+}
+
+static int pick_least(const herd_world *w)
+{
+    uint64_t k = w->lb_tree[1];
+    int best = k == LB_NONE ? -1 : (int)(uint32_t)k;
+    herd_assert_debug(best == pick_least_scan(w));
+    return best;
+}
+
 int herd_lb_pick(herd_world *w, uint32_t client, uint32_t conn, bool *rate_limited)
 {
     *rate_limited = false;
-    uint32_t n = 0;
-    for (uint32_t s = 0; s < w->cfg.servers; s++) n += eligible(w, s);
+    uint32_t n = w->lb_eligible;
+    herd_assert_debug(n == count_scan(w));
     if (n == 0) return -1;
     if (!rate_ok(w)) {
         *rate_limited = true;

@@ -51,7 +51,10 @@ static int dispatch(herd_world *w, const herd_event *ev)
     case HERD_EV_STORE_FSYNC: herd_store_node_fsync(w); return HERD_OK;
     case HERD_EV_FANOUT: return herd_servers_fanout(w, ev->arg);
     case HERD_EV_FAULT: return herd_faults_fire(w, ev->target, ev->arg);
-    case HERD_EV_LB_HEALTH: w->servers[ev->target].lb_up = (uint8_t)ev->arg; return HERD_OK;
+    case HERD_EV_LB_HEALTH:
+        w->servers[ev->target].lb_up = (uint8_t)ev->arg;
+        herd_lb_changed(w, ev->target);
+        return HERD_OK;
     case HERD_EV_METRICS: metrics_tick(w); return HERD_OK;
     default: assert(!"event kind"); return HERD_EINVAL;
     }

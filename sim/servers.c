@@ -57,6 +57,7 @@ int herd_servers_open_session(herd_world *w, uint32_t server, uint32_t client, u
     ss->to_client_at = ss->to_server_at = ss->store_at = w->now;
     if (herd_trace_on(w, client)) herd_trace_session_open(w, slot);
     w->servers[server].conns++;
+    herd_lb_changed(w, server);
     herd_world_sim(w, client)->session = slot + 1;
     herd_world_sim(w, client)->server = (uint16_t)server;
     herd_time at = herd_net_session_arrival(w, ss, false);
@@ -75,6 +76,7 @@ void herd_servers_close_session(herd_world *w, uint32_t slot, bool tell_client, 
     room_unlink(w, slot);
     assert(w->servers[ss->server].conns > 0);
     w->servers[ss->server].conns--;
+    herd_lb_changed(w, ss->server);
     if (herd_world_sim(w, ss->s.client)->session == slot + 1) herd_world_sim(w, ss->s.client)->session = 0;
     ss->in_use = 0;
     herd_pool_release(&w->sessions, slot);
@@ -191,6 +193,7 @@ static void accept_flush(herd_world *w, uint32_t server)
     s->q_len = 0;
     s->busy = 0;
     s->epoch++;
+    herd_lb_changed(w, server);
 }
 
 static void crash_one(herd_world *w, uint32_t slot, void *ctx)
@@ -237,6 +240,7 @@ void herd_servers_drain(herd_world *w, uint32_t server, uint16_t code, uint32_t 
     herd_sim_server *s = &w->servers[server];
     if (!s->up) return;
     s->draining = 1; /* out of the LB's rotation at once: an operator drain */
+    herd_lb_changed(w, server);
     drain_ctx d = {code, retry_after_ms, drain_us};
     for_server_sessions(w, server, drain_one, &d);
 }
@@ -252,5 +256,6 @@ void herd_servers_set_up(herd_world *w, uint32_t server, bool up)
     if (s->up) return;
     s->up = 1;
     s->draining = 0; /* back in rotation once the health check sees it up */
+    herd_lb_changed(w, server);
     herd_lb_health_changed(w, server, true);
 }

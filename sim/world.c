@@ -329,6 +329,7 @@ void herd_world_free(herd_world *w)
     free(w->servers);
     free(w->accept);
     free(w->room_head);
+    free(w->lb_tree);
     if (w->store) herd_big_free(w->store, w->store_bytes);
     herd_pool_free_all(&w->sessions);
     herd_pool_free_all(&w->frames);
@@ -341,6 +342,7 @@ void herd_world_free(herd_world *w)
     w->slots = NULL;
     w->early = NULL;
     w->servers = NULL;
+    w->lb_tree = NULL;
 }
 
 size_t herd_world_bytes(const herd_world *w)
@@ -348,6 +350,7 @@ size_t herd_world_bytes(const herd_world *w)
     const herd_world_config *c = &w->cfg;
     size_t b = sizeof *w + (size_t)c->clients * sizeof *w->slots + (size_t)w->early_cap * sizeof *w->early;
     b += (size_t)c->servers * (sizeof *w->servers + (size_t)c->backlog * sizeof *w->accept);
+    b += (size_t)w->lb_leaves * 2u * sizeof *w->lb_tree;
     b += (size_t)c->rooms * sizeof *w->room_head + herd_store_used_bytes(w->store);
     if (w->servers)
         for (uint32_t s = 0; s < c->servers; s++)

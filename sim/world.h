@@ -192,7 +192,7 @@ typedef struct herd_sim_server {
     uint8_t up;            /* process running */
     uint8_t lb_up;         /* what the load balancer believes (lags by health_lag) */
     uint8_t draining;      /* graceful shutdown: no new connections, until it starts again */
-    uint8_t pad;
+    uint8_t lb_counted;    /* counted in lb_eligible (lb.c) */
     uint32_t epoch;        /* increments at every crash/stop: stale handshakes dropped */
     uint32_t conns;        /* open sessions */
     uint32_t busy;         /* handshakes on the CPU now */
@@ -264,6 +264,9 @@ typedef struct herd_world {
     herd_time burst_latency_us;
     herd_time burst_until_us;
     uint32_t rr_next;             /* round robin cursor */
+    uint32_t lb_eligible;         /* servers the LB may pick (lb_up, not draining) */
+    uint32_t lb_leaves;           /* least_conn's tree: a power of two >= servers */
+    uint64_t *lb_tree;            /* 2 x lb_leaves keys, the minimum at [1] (lb.c) */
     uint64_t lb_tokens_milli;     /* rate limit bucket, thousandths of a token */
     herd_time lb_tokens_at;
     herd_time last_heal_us;       /* when the last scheduled fault heals */
@@ -376,6 +379,10 @@ void herd_accept_kick(herd_world *w, uint32_t server);
 /* lb.c */
 /* Pick a server for a new connection; -1 when none is up or the rate limit refuses. */
 int herd_lb_pick(herd_world *w, uint32_t client, uint32_t conn, bool *rate_limited);
+/* The LB's view of every server from scratch (at init). HERD_OK or HERD_ENOSPACE. */
+int herd_lb_init(herd_world *w);
+/* A server's load (sessions, queued or running handshakes) or eligibility changed. */
+void herd_lb_changed(herd_world *w, uint32_t server);
 const char *herd_lb_policy_name(int p);
 int herd_lb_policy_parse(const char *name);
 const char *const *herd_lb_policy_names(void); /* NULL-terminated */

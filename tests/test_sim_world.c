@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "rng.h"
 #include "world.h"
 #include "sim_fixture.h"
 
@@ -235,6 +236,45 @@ Test(lb, round_robin_and_least_conn_balance_exactly)
     for (int s = 0; s < 4; s++) cr_expect_eq(k[s], 250);
     spread(HERD_LB_LEAST_CONN, k);
     for (int s = 0; s < 4; s++) cr_expect_eq(k[s], 250);
+}
+
+/* least_conn picks from a tree the LB keeps up to date (lb.c): after any sequence of load
+ * and eligibility changes, each reported with herd_lb_changed, it picks what a scan picks
+ * (lowest load, then lowest index), and counts the eligible servers as a scan does. */
+Test(lb, least_conn_tree_picks_what_a_scan_picks)
+{
+    herd_world_config c = base(10, 13); /* 13 servers: a 16-leaf tree with empty leaves */
+    c.lb_policy = HERD_LB_LEAST_CONN;
+    herd_world w;
+    cr_assert_eq(herd_world_init(&w, &c), HERD_OK);
+    herd_rng g;
+    herd_rng_seed(&g, 7);
+    for (int step = 0; step < 20000; step++) {
+        uint32_t s = (uint32_t)herd_rng_below(&g, c.servers);
+        herd_sim_server *v = &w.servers[s];
+        switch (herd_rng_below(&g, 5)) {
+        case 0: v->conns = (uint32_t)herd_rng_below(&g, 6); break;
+        case 1: v->q_len = (uint32_t)herd_rng_below(&g, 3); break;
+        case 2: v->busy = (uint32_t)herd_rng_below(&g, 3); break;
+        case 3: v->lb_up = (uint8_t)(herd_rng_below(&g, 4) != 0); break;
+        default: v->draining = (uint8_t)(herd_rng_below(&g, 6) == 0); break;
+        }
+        herd_lb_changed(&w, s);
+        int want = -1;
+        uint32_t n = 0;
+        uint64_t best = 0;
+        for (uint32_t k = 0; k < c.servers; k++) {
+            const herd_sim_server *x = &w.servers[k];
+            if (!x->lb_up || x->draining) continue;
+            n++;
+            uint64_t l = (uint64_t)x->conns + x->q_len + x->busy;
+            if (want < 0 || l < best) want = (int)k, best = l;
+        }
+        bool limited;
+        cr_assert_eq(w.lb_eligible, n, "step %d", step);
+        cr_assert_eq(herd_lb_pick(&w, 0, 1, &limited), want, "step %d", step);
+    }
+    herd_world_free(&w);
 }
 
 Test(lb, random_and_p2c_use_every_server_and_p2c_is_tighter)

@@ -12,4 +12,11 @@ int herd_cmd_check(int argc, char **argv);    /* cli/cmd_check.c: the model chec
 int herd_cmd_replay(int argc, char **argv);   /* cli/cmd_replay.c: the independent replay */
 int herd_cmd_render(int argc, char **argv);   /* cli/cmd_render.c: reports and charts */
 
+/* cli/cli_help.c. The flag of names (NULL-terminated) nearest to word, by lib/config's
+ * "did you mean" rule (within a third of its length), or NULL when none is near. */
+const char *herd_cli_suggest(const char *word, const char *const *names);
+/* "herd CMD: unknown option 'ARG'", with " (did you mean 'FLAG'?)" when one of flags is near,
+ * on stderr; returns 64 (HERD_EXIT_USAGE). */
+int herd_cli_unknown_option(const char *cmd, const char *arg, const char *const *flags);
+
 #endif

@@ -33,12 +33,83 @@ typedef struct check_args {
     uint32_t max_depth;
 } check_args;
 
+/* Every flag parse_args accepts (tests/cli_help.sh checks each is in help()). */
+static const char *const check_flags[] = {
+    "--json", "--max-states", "--max-depth", "--max-memory", "--out", "--no-symmetry", "--no-liveness", "--no-por",
+    "--no-subsumption", "--threads", "--preallocate", "--progress", "--junit", "--hash-seed", "--checkpoint",
+    "--checkpoint-every", "--resume", "--help", "-h", NULL};
+
+#define CHECK_SYNOPSIS                                                                                       \
+    "usage: herd check MODEL.yaml [--json] [--max-states N] [--max-depth N] [--max-memory MIB]\n"           \
+    "                  [--out DIR] [--no-symmetry] [--no-liveness] [--no-por] [--no-subsumption]\n"        \
+    "                  [--threads N] [--preallocate] [--progress] [--junit FILE] [--hash-seed N]\n"        \
+    "                  [--checkpoint DIR [--checkpoint-every SECONDS]] [--resume DIR]\n"
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: herd check MODEL.yaml [--json] [--max-states N] [--max-depth N] [--max-memory MIB]\n"
-               "                  [--out DIR] [--no-symmetry] [--no-liveness] [--no-por] [--no-subsumption]\n"
-               "                  [--threads N] [--preallocate] [--progress] [--junit FILE] [--hash-seed N]\n"
-               "                  [--checkpoint DIR [--checkpoint-every SECONDS]] [--resume DIR]\n");
+    fputs(CHECK_SYNOPSIS "'herd check --help' explains each flag.\n", f);
+}
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            CHECK_SYNOPSIS
+            "\n"
+            "Model-check a small model (a YAML file of a few clients, servers and a fault budget;\n"
+            "docs/model-checking.md): explore every interleaving of its messages, faults and timers\n"
+            "breadth-first, check the model's invariants (I1..I8) and bounded liveness (L1: a fair\n"
+            "fault-free schedule reaches rest) from every reachable state, then print the\n"
+            "figures and the verdict. A violation is the shortest path to it; with --out it is written\n"
+            "as a trace that 'herd replay' re-checks and 'herd render' draws. The exit status says\n"
+            "whether the model file's expect: (pass, or violation [PROPERTY]) was met.\n"
+            "\n"
+            "options:\n"
+            "  --json                 print the figures and verdict as one JSON object\n"
+            "  --max-states N         stop after N distinct states (default 0: unbounded)\n"
+            "  --max-depth N          explore at most N steps deep (default 0: unbounded)\n"
+            "  --max-memory MIB       memory for the fingerprint table in MiB, 1..%u (default 8192);\n"
+            "                         the rest of the search is kept on disk\n"
+            "  --out DIR              write a counterexample as DIR/MODEL.trace.jsonl and .trace.txt\n"
+            "  --no-symmetry          do not merge states that differ only by a renaming of clients\n"
+            "  --no-liveness          do not check L1 from every state\n"
+            "  --no-por               no partial-order reduction (expand every enabled transition)\n"
+            "  --no-subsumption       do not skip a state whose twin with more fault budget was seen\n"
+            "  --threads N            workers expanding a level, 1..%u (default: every online CPU);\n"
+            "                         the search and its figures are the same for any number\n"
+            "  --preallocate          size the fingerprint table to --max-memory from the start\n"
+            "  --progress             one line per search level on stderr\n"
+            "  --junit FILE           also write the verdict as a JUnit XML report to FILE\n"
+            "  --hash-seed N          seed of the XXH3-64 state fingerprints (default 0); a second\n"
+            "                         search with another seed is an independent check\n"
+            "  --checkpoint DIR       save the search to DIR at the end of a level when the depth\n"
+            "                         bound is hit or on SIGINT/SIGTERM (then stop)\n"
+            "  --checkpoint-every SECONDS\n"
+            "                         with --checkpoint: also save every SECONDS, 1..1000000000\n"
+            "  --resume DIR           continue the search saved in DIR (of the same model file)\n"
+            "  -h, --help             print this help and exit 0\n"
+            "\n"
+            "exit status:\n"
+            "  0   the model file's expectation met\n"
+            "  1   not met (an unexpected violation, or no violation where one is expected)\n"
+            "  64  bad command line\n"
+            "  65  invalid model (file:line:col), or a checkpoint that --resume refuses\n"
+            "  70  internal error (including a search that ends in error)\n"
+            "  74  I/O error (model unreadable, --out, --junit or --checkpoint not writable)\n"
+            "\n"
+            "examples:\n"
+            "  herd check traces/models/dedup-none.yaml\n"
+            "  herd check traces/models/dedup-none.yaml --out out && herd replay out/dedup-none.trace.jsonl\n",
+            1u << 20, HM_THREADS_MAX);
+}
+
+/* Whether s is one of the flags that take a value. */
+static bool check_takes_value(const char *s)
+{
+    static const char *const v[] = {"--out", "--junit", "--checkpoint", "--resume", "--checkpoint-every",
+                                    "--hash-seed", "--max-states", "--max-depth", "--max-memory", "--threads", NULL};
+    for (size_t i = 0; v[i]; i++)
+        if (strcmp(s, v[i]) == 0) return true;
+    return false;
 }
 
 /* A whole number in [lo, hi] for FLAG, or a usage error naming the flag, the range and the
@@ -61,7 +132,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         else if (!strcmp(s, "--progress")) a->progress = true;
         else if (!strcmp(s, "--no-subsumption")) a->subsume = false;
         else if (!strcmp(s, "--preallocate")) a->preallocate = true;
-        else if (!strcmp(s, "--help") || !strcmp(s, "-h")) { usage(stdout); exit(0); }
+        else if (!strcmp(s, "--help") || !strcmp(s, "-h")) { help(stdout); exit(0); }
         else if (!strcmp(s, "--out") && has_val) a->out_dir = argv[++i];
         else if (!strcmp(s, "--junit") && has_val) a->junit = argv[++i];
         else if (!strcmp(s, "--checkpoint") && has_val) a->checkpoint = argv[++i];
@@ -89,6 +160,15 @@ static int parse_args(int argc, char **argv, check_args *a)
             a->threads = (uint32_t)t;
         }
         else if (s[0] != '-' && a->model == NULL) a->model = s;
+        else if (check_takes_value(s)) {
+            fprintf(stderr, "herd check: %s needs a value\n", s);
+            usage(stderr);
+            return HERD_EXIT_USAGE;
+        } else if (s[0] == '-' && s[1] != '\0') {
+            herd_cli_unknown_option("check", s, check_flags);
+            usage(stderr);
+            return HERD_EXIT_USAGE;
+        }
         else { fprintf(stderr, "herd check: unexpected argument '%s'\n", s); usage(stderr); return HERD_EXIT_USAGE; }
     }
     if (a->model == NULL) { usage(stderr); return HERD_EXIT_USAGE; }

@@ -37,16 +37,38 @@ static const char *const summaries[HERD_BACKOFF_KIND_COUNT] = {
     [HERD_BACKOFF_AWS_STANDARD] = "AWS SDK standard: 0, then U[0, 100 ms*2^n], cap 20 s; 3 attempts",
 };
 
+/* Every flag parse_args accepts (tests/cli_help.sh checks each is in help()). */
+static const char *const policies_flags[] = {"--attempts", "--policy", "--json", "--help", "-h", NULL};
+
 static void usage(FILE *f)
+{
+    fprintf(f, "usage: herd policies [--attempts N] [--policy NAME] [--json]\n"
+               "'herd policies --help' explains each flag.\n");
+}
+
+static void help(FILE *f)
 {
     fprintf(f, "usage: herd policies [--attempts N] [--policy NAME] [--json]\n\n"
                "Print each backoff policy's delay before reconnect attempt 0..N-1: the exact\n"
-               "range over every client and draw, and the mean.\n\n"
+               "range over every client and draw, and the mean, with each policy's shipped\n"
+               "defaults (docs/backoff.md). Nothing is sampled: the output is the same on every\n"
+               "machine.\n\n"
+               "options:\n"
                "  --attempts N   attempts to show, 1..%u (default %u)\n"
-               "  --policy NAME  only this policy:",
+               "  --policy NAME  only this policy, one of:\n                ",
             ATTEMPTS_MAX, ATTEMPTS_DEFAULT);
-    for (int k = 0; k < HERD_BACKOFF_KIND_COUNT; k++) fprintf(f, " %s", herd_backoff_name(k));
-    fprintf(f, "\n  --json         one JSON object on stdout, delays in integer microseconds\n");
+    for (int k = 0; k < HERD_BACKOFF_KIND_COUNT; k++)
+        fprintf(f, " %s%s", herd_backoff_name(k), k % 5 == 4 && k + 1 < HERD_BACKOFF_KIND_COUNT ? "\n                " : "");
+    fprintf(f, "\n  --json         one JSON object on stdout, delays in integer microseconds\n"
+               "  -h, --help     print this help and exit 0\n\n"
+               "exit status:\n"
+               "  0   printed\n"
+               "  64  bad command line\n"
+               "  70  internal error\n"
+               "  74  stdout cannot be written\n\n"
+               "examples:\n"
+               "  herd policies\n"
+               "  herd policies --policy full_jitter --attempts 6 --json\n");
 }
 
 /* Human units, integer only: 750 us, 12.5 ms, 1.25 s, 144 s. Truncates, never rounds up. */
@@ -132,12 +154,25 @@ static int parse_args(int argc, char **argv, policies_opts *o)
         } else if (strcmp(a, "--policy") == 0 && i + 1 < argc) {
             o->only = herd_backoff_parse(argv[++i]);
             if (o->only < 0) {
-                fprintf(stderr, "herd policies: unknown policy '%s'\n", argv[i]);
+                const char *names[HERD_BACKOFF_KIND_COUNT + 1];
+                for (int k = 0; k < HERD_BACKOFF_KIND_COUNT; k++) names[k] = herd_backoff_name(k);
+                names[HERD_BACKOFF_KIND_COUNT] = NULL;
+                const char *near = herd_cli_suggest(argv[i], names);
+                if (near) fprintf(stderr, "herd policies: unknown policy '%s' (did you mean '%s'?)\n", argv[i], near);
+                else fprintf(stderr, "herd policies: unknown policy '%s'\n", argv[i]);
                 usage(stderr);
                 return HERD_EXIT_USAGE;
             }
+        } else if (strcmp(a, "--attempts") == 0 || strcmp(a, "--policy") == 0) {
+            fprintf(stderr, "herd policies: %s needs a value\n", a);
+            usage(stderr);
+            return HERD_EXIT_USAGE;
+        } else if (a[0] == '-') {
+            herd_cli_unknown_option("policies", a, policies_flags);
+            usage(stderr);
+            return HERD_EXIT_USAGE;
         } else {
-            fprintf(stderr, "herd policies: unknown or incomplete option '%s'\n", a);
+            fprintf(stderr, "herd policies: unexpected argument '%s'\n", a);
             usage(stderr);
             return HERD_EXIT_USAGE;
         }
@@ -149,7 +184,7 @@ int herd_cmd_policies(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
+            help(stdout);
             return HERD_EXIT_OK;
         }
     }

@@ -35,17 +35,53 @@ typedef struct render_args {
     const char *states; /* --states DIR */
 } render_args;
 
+/* Every flag parse() accepts (tests/cli_help.sh checks each is in help()). */
+static const char *const render_flags[] = {"--out", "-o", "--format", "--states", "--help", "-h", NULL};
+
+#define RENDER_SYNOPSIS                                                                  \
+    "usage: herd render RUN_DIR [RUN_DIR...] [--format html|svg] [--out FILE]\n"         \
+    "       herd render TRACE [--format dot|svg|perfetto] [--out FILE]\n"                \
+    "       herd render --states DIR\n"
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: herd render RUN_DIR [RUN_DIR...] [--format html|svg] [--out FILE]\n"
-               "       herd render TRACE --format dot|svg|perfetto [--out FILE]\n"
-               "       herd render --states DIR\n\n"
-               "RUN_DIR is a directory written by 'herd run --out'; one gives a report, several (up\n"
-               "to %d) are overlaid on the same axes; --format svg writes the timeline alone. TRACE is\n"
-               "a trace file (docs/trace-format.md), drawn as a message-sequence chart (dot, or svg\n"
-               "through Graphviz) or as Chrome trace-event JSON for ui.perfetto.dev. --states writes\n"
-               "the core machines' state diagrams (client, session) as .dot and .svg into DIR.\n"
-               "Without --out the output goes to stdout. How to read the charts: docs/rendering.md.\n",
+    fputs(RENDER_SYNOPSIS "'herd render --help' explains each flag.\n", f);
+}
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            RENDER_SYNOPSIS
+            "\n"
+            "Draw what herd wrote. RUN_DIR is a directory written by 'herd run --out': one gives an\n"
+            "HTML report, several (up to %d) are overlaid on the same axes for comparison. TRACE is\n"
+            "a trace file (docs/trace-format.md), e.g. a counterexample from 'herd check --out',\n"
+            "drawn as a message-sequence chart or as Chrome trace-event JSON for ui.perfetto.dev.\n"
+            "Every output is built in memory, then written whole or not at all. How to read the\n"
+            "charts: docs/rendering.md.\n"
+            "\n"
+            "options:\n"
+            "  -o, --out FILE     write the output to FILE (default: stdout)\n"
+            "  --format FORMAT    html (default for a RUN_DIR): the report or the comparison;\n"
+            "                     svg: a RUN_DIR's timeline alone, or a TRACE's chart through\n"
+            "                     Graphviz's dot; dot (default for a TRACE): the chart as dot text;\n"
+            "                     perfetto: a TRACE as Chrome trace-event JSON\n"
+            "  --states DIR       write the core machines' state diagrams (client, session) as\n"
+            "                     .dot and .svg files into DIR\n"
+            "  -h, --help         print this help and exit 0\n"
+            "\n"
+            "exit status:\n"
+            "  0   written\n"
+            "  64  bad command line\n"
+            "  65  missing or malformed input (not a run directory, a bad trace line)\n"
+            "  70  internal error (Graphviz's dot missing or failing, for svg)\n"
+            "  74  I/O error (the output cannot be written)\n"
+            "\n"
+            "examples:\n"
+            "  herd run traces/scenarios/restart-article-jitter.yaml --out out/jitter\n"
+            "  herd render out/jitter --out report.html\n"
+            "  herd check traces/models/dedup-none.yaml --out out\n"
+            "  herd render out/dedup-none.trace.jsonl --format svg --out dedup-none.svg\n",
             RUNS_MAX);
 }
 
@@ -59,8 +95,14 @@ static int parse(int argc, char **argv, render_args *a)
         else if (strcmp(s, "--format") == 0 && has_value) a->format = argv[++i];
         else if (strcmp(s, "--states") == 0 && has_value) a->states = argv[++i];
         else if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) return -1;
-        else if (s[0] == '-' && s[1] != '\0') {
-            fprintf(stderr, "herd render: unknown or incomplete option '%s'\n", s);
+        else if (strcmp(s, "--out") == 0 || strcmp(s, "-o") == 0 || strcmp(s, "--format") == 0 ||
+                 strcmp(s, "--states") == 0) {
+            fprintf(stderr, "herd render: %s needs a value\n", s);
+            usage(stderr);
+            return HERD_EXIT_USAGE;
+        } else if (s[0] == '-' && s[1] != '\0') {
+            herd_cli_unknown_option("render", s, render_flags);
+            usage(stderr);
             return HERD_EXIT_USAGE;
         } else if (a->n >= RUNS_MAX) {
             fprintf(stderr, "herd render: at most %d inputs\n", RUNS_MAX);
@@ -251,7 +293,7 @@ int herd_cmd_render(int argc, char **argv)
     render_args a;
     int rc = parse(argc, argv, &a);
     if (rc < 0) {
-        usage(stdout);
+        help(stdout);
         return HERD_EXIT_OK;
     }
     if (rc) return rc;

@@ -535,18 +535,48 @@ static int judge(const rp *p, const herd_trace_header *h, bool rest)
     return HERD_EXIT_FAIL;
 }
 
+static const char replay_use[] = "usage: herd replay TRACE.jsonl\n";
+
+static void help(FILE *f)
+{
+    fputs(replay_use, f);
+    fputs("\n"
+          "Re-check a trace written by 'herd check --out' (docs/trace-format.md) independently of the\n"
+          "model checker: build fresh client, session, store and dedup machines from the trace\n"
+          "header, feed them every recorded input in order, and let a separate oracle watch what\n"
+          "they do. Effects recorded in the trace are not trusted, only counted; only the\n"
+          "properties the model checked count. It confirms the trace's claim (the named property\n"
+          "violated at the named step, or nothing violated) or names both sides of the mismatch.\n"
+          "\n"
+          "options:\n"
+          "  -h, --help   print this help and exit 0\n"
+          "\n"
+          "exit status:\n"
+          "  0   the replay confirms what the trace claims\n"
+          "  1   it does not (MISMATCH names the claim and the finding)\n"
+          "  64  bad command line\n"
+          "  65  malformed trace (file:line)\n"
+          "  74  the trace cannot be read\n"
+          "\n"
+          "example:\n"
+          "  herd check traces/models/dedup-none.yaml --out out\n"
+          "  herd replay out/dedup-none.trace.jsonl\n",
+          f);
+}
+
 int herd_cmd_replay(int argc, char **argv)
 {
-    static const char use[] = "usage: herd replay TRACE.jsonl\n";
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(use, stdout);
-        return HERD_EXIT_OK;
-    }
+    static const char *const replay_flags[] = {"--help", "-h", NULL};
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            help(stdout);
+            return HERD_EXIT_OK;
+        }
     if (argc != 2 || argv[1][0] == '-') {
         if (argc < 2) fprintf(stderr, "herd replay: no trace file given\n");
-        else if (argv[1][0] == '-') fprintf(stderr, "herd replay: unknown option '%s'\n", argv[1]);
+        else if (argv[1][0] == '-') herd_cli_unknown_option("replay", argv[1], replay_flags);
         else fprintf(stderr, "herd replay: one trace per replay, got '%s' and '%s'\n", argv[1], argv[2]);
-        fputs(use, stderr);
+        fputs(replay_use, stderr);
         return HERD_EXIT_USAGE;
     }
     static rp p;

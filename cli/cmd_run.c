@@ -1,7 +1,8 @@
 /* cmd_run.c — `herd run SCENARIO [--seed N] [--set key=value ...] [--out DIR] [--json]
- * [--swarm] [--check-determinism] [--trace-clients IDS]`: load a scenario, run the world,
- * judge the expectations, report. With --out, DIR/trace.jsonl holds the sampled trace
- * (trace_out.h) of the scenario's trace: clients, or of --trace-clients.
+ * [--swarm] [--check-determinism] [--junit FILE] [--trace-clients IDS] [--queue wheel|heap]`:
+ * load a scenario, run the world, judge the expectations, report. With --out, DIR/trace.jsonl
+ * holds the sampled trace (trace_out.h) of the scenario's trace: clients, or of
+ * --trace-clients. `herd run --help` explains every flag (help() below).
  *
  * Exit: 0 every expectation met, 1 one not met (or --check-determinism saw two trace
  * hashes), 64 bad command line, 65 invalid scenario, 70 internal error, 74 I/O error.
@@ -42,13 +43,62 @@ typedef struct run_args {
     int queue; /* -1: the scenario's; hidden --queue wheel|heap for the benchmark */
 } run_args;
 
+/* Every flag parse_args accepts (tests/cli_help.sh checks each is in help()). */
+static const char *const run_flags[] = {"--set", "--seed", "--out", "--json", "--swarm", "--check-determinism",
+                                        "--junit", "--trace-clients", "--queue", "--help", "-h", NULL};
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: herd run SCENARIO [--seed N] [--set key=value ...] [--out DIR] [--json]\n"
                "                         [--swarm] [--check-determinism] [--junit FILE]\n"
-               "                         [--trace-clients IDS]   (with --out: 0-9, 1,5,9-12 or none)\n"
-               "Runs a scenario file in the simulator and checks its expect: block.\n"
-               "Exit: 0 met, 1 not met, 64 usage, 65 invalid scenario, 70 internal, 74 I/O.\n");
+               "                         [--trace-clients IDS] [--queue wheel|heap]\n"
+               "'herd run --help' explains each flag.\n");
+}
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: herd run SCENARIO [--seed N] [--set key=value ...] [--out DIR] [--json]\n"
+            "                         [--swarm] [--check-determinism] [--junit FILE]\n"
+            "                         [--trace-clients IDS] [--queue wheel|heap]\n"
+            "\n"
+            "Run a scenario (a YAML file: docs/config-format.md) in the deterministic simulator:\n"
+            "build the world of clients, servers and store, play its faults, then judge its expect:\n"
+            "block and print a report. The same file, seed and overrides give the same run, event\n"
+            "for event, on any machine. When an expectation is not met, the command that replays\n"
+            "the run is printed on stderr.\n"
+            "\n"
+            "options:\n"
+            "  --seed N               the random seed, 0..2^64-1 (default: the scenario's run.seed)\n"
+            "  --set key=value        override one scenario value by its dotted path, e.g.\n"
+            "                         world.clients=1000 or faults.0.at=5s; repeatable, at most %d\n"
+            "  --out DIR              write metrics.csv, metrics.json, scenario.yaml, summary.json,\n"
+            "                         faults.json, delays.json and trace.jsonl into DIR (created)\n"
+            "  --json                 print the report as one JSON object instead of text\n"
+            "  --swarm                replace the scenario's faults by 1 to 4 drawn from the seed,\n"
+            "                         all healed by 60 %% of the run (vary --seed to explore)\n"
+            "  --check-determinism    run the world twice and fail (exit 1) unless both runs give\n"
+            "                         the same trace hash and event count\n"
+            "  --junit FILE           also write the verdict as a JUnit XML report to FILE\n"
+            "  --trace-clients IDS    with --out: the clients traced in trace.jsonl, e.g. 0-9,\n"
+            "                         1,5,9-12 or none (default: the scenario's trace.clients)\n"
+            "  --queue wheel|heap     the event queue (default: the scenario's run.queue, wheel);\n"
+            "                         for benchmarks, the run is the same with either\n"
+            "  -h, --help             print this help and exit 0\n"
+            "\n"
+            "exit status:\n"
+            "  0   every expectation met\n"
+            "  1   an expectation not met (or --check-determinism saw two different runs)\n"
+            "  64  bad command line\n"
+            "  65  invalid scenario (the message names file:line:col)\n"
+            "  70  internal error\n"
+            "  74  I/O error (scenario unreadable, --out or --junit not writable)\n"
+            "\n"
+            "examples:\n"
+            "  herd run traces/scenarios/restart-article-jitter.yaml\n"
+            "  herd run traces/scenarios/restart-article-jitter.yaml --seed 7 --set world.clients=1000 \\\n"
+            "      --out out/jitter\n",
+            SETS_MAX);
 }
 
 /* A usage error, named: which flag or argument is wrong and why (the usage text follows). */
@@ -74,7 +124,7 @@ static int parse_args(int argc, char **argv, run_args *a)
                          !strcmp(s, "--junit") || !strcmp(s, "--trace-clients") || !strcmp(s, "--queue");
         if (takes_val && !has_val) return bad_usage("%s needs a value", s);
         if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
-            usage(stdout);
+            help(stdout);
             exit(HERD_EXIT_OK);
         } else if (strcmp(s, "--json") == 0) a->json = true;
         else if (strcmp(s, "--swarm") == 0) a->swarm = true;
@@ -92,7 +142,7 @@ static int parse_args(int argc, char **argv, run_args *a)
             i++;
             a->queue = strcmp(argv[i], "heap") == 0 ? HERD_QUEUE_HEAP : strcmp(argv[i], "wheel") == 0 ? HERD_QUEUE_WHEEL : -2;
             if (a->queue == -2) return bad_usage("--queue must be wheel or heap, got '%s'", argv[i]);
-        } else if (s[0] == '-') return bad_usage("unknown option '%s'", s);
+        } else if (s[0] == '-') return herd_cli_unknown_option("run", s, run_flags);
         else if (a->scenario) return bad_usage("one scenario per run, got '%s' and '%s'", a->scenario, s);
         else a->scenario = s;
     }

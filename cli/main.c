@@ -22,11 +22,15 @@ static const herd_command commands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: herd <command> [args]\n\ncommands:\n");
+    fprintf(f, "usage: herd COMMAND [args]\n"
+               "       herd --version\n\n"
+               "A deterministic simulator and model checker for WebSocket reconnect protocols.\n\n"
+               "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'herd <command> --help' describes a command. Exit status: 0 ok, 1 an "
-               "expectation not met,\n64 usage, 65 invalid input, 70 internal error, 74 I/O error.\n");
+    fprintf(f, "\n'herd COMMAND --help' (or -h) describes a command: its flags, exit statuses and\n"
+               "examples. Exit status: 0 ok, 1 an expectation not met, 64 usage, 65 invalid input,\n"
+               "70 internal error, 74 I/O error.\n");
 }
 
 int main(int argc, char **argv)
@@ -45,7 +49,12 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "herd: unknown command '%s'\n", argv[1]);
+    const char *names[sizeof commands / sizeof commands[0] + 1];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) names[i] = commands[i].name;
+    names[sizeof commands / sizeof commands[0]] = NULL;
+    const char *near = herd_cli_suggest(argv[1], names);
+    if (near) fprintf(stderr, "herd: unknown command '%s' (did you mean '%s'?)\n", argv[1], near);
+    else fprintf(stderr, "herd: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return HERD_EXIT_USAGE;
 }

@@ -99,6 +99,10 @@ bool herd_cfg_ppm(herd_cfg_doc *d, const herd_cfg_node *map, const char *key, ui
                   uint32_t hi, uint32_t dflt, uint32_t *out);
 /* Enumerations: names NULL-terminated; "unknown policy 'jiter'; did you mean 'jitter'?
  * (one of: a, b, c)". *out is the index (dflt when absent). */
+/* The name of `names` (NULL-terminated) closest to `word` by edit distance (with
+ * transpositions), within a third of the word's length (at least 1, at most 3); NULL if
+ * none is that close. The "did you mean" of keys, enumerations and command-line flags. */
+const char *herd_cfg_suggest(const char *word, const char *const *names);
 bool herd_cfg_enum(herd_cfg_doc *d, const herd_cfg_node *map, const char *key, bool required,
                    const char *const *names, int dflt, int *out);
 

@@ -252,8 +252,7 @@ static size_t edit_distance(const char *a, const char *b)
     return row[la % 3][lb];
 }
 
-/* The closest name within a third of the word's length (at least 1, at most 3), or NULL. */
-static const char *suggest(const char *word, const char *const *names)
+const char *herd_cfg_suggest(const char *word, const char *const *names)
 {
     size_t len = strlen(word);
     size_t limit = len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3;
@@ -586,7 +585,7 @@ bool herd_cfg_enum(herd_cfg_doc *d, const herd_cfg_node *map, const char *key, b
     }
     char shown[64];
     show_value(n, shown, sizeof shown);
-    const char *near = suggest(s, names);
+    const char *near = herd_cfg_suggest(s, names);
     if (near)
         herd_cfg_errorf(d, n, "unknown %s '%s'; did you mean '%s'? (%s)", key, shown, near, expect);
     else
@@ -619,7 +618,7 @@ bool herd_cfg_check_keys(herd_cfg_doc *d, const herd_cfg_node *map, const char *
             continue;
         char shown[64], list[512];
         show_value(k, shown, sizeof shown);
-        const char *near = suggest(k->text, allowed);
+        const char *near = herd_cfg_suggest(k->text, allowed);
         join_names(allowed, list, sizeof list);
         if (near)
             herd_cfg_errorf(d, k, "unknown key '%s' in %s; did you mean '%s'?", shown, what, near);

@@ -28,7 +28,7 @@ expect run "--seed must be a whole number in [0, 18446744073709551615], got '184
 expect run "--seed needs a value" "$sc" --seed
 expect run "--out needs a value" "$sc" --out
 expect run "--queue must be wheel or heap, got 'fifo'" "$sc" --queue fifo
-expect run "unknown option '--sead'" "$sc" --sead 1
+expect run "unknown option '--sead' (did you mean '--seed'?)" "$sc" --sead 1
 expect run "one scenario per run, got '$sc' and 'other.yaml'" "$sc" other.yaml
 expect run "no scenario file given" --json
 sets=()

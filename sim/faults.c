@@ -154,7 +154,8 @@ int herd_faults_fire(herd_world *w, uint32_t index, uint64_t arg)
     switch (f->kind) {
     case HERD_FAULT_CRASH:
         range_of(w, f, w->cfg.servers, &lo, &hi);
-        for (uint32_t s = lo; s < hi; s++) phase == 0 ? herd_servers_crash(w, s) : herd_servers_set_up(w, s, true);
+        if (phase == 0) herd_servers_crash_range(w, lo, hi);
+        else for (uint32_t s = lo; s < hi; s++) herd_servers_set_up(w, s, true);
         break;
     case HERD_FAULT_GRACEFUL:
     case HERD_FAULT_ROLLING: server_phase(w, f, (uint32_t)(arg >> 8), phase, index, arg & ~0xffull); break;

@@ -15,6 +15,7 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static herd_sim_session *sess(const herd_world *w, uint32_t slot) { return herd_pool_at(&w->sessions, slot); }
 
@@ -203,11 +204,14 @@ static void crash_one(herd_world *w, uint32_t slot, void *ctx)
     herd_servers_close_session(w, slot, true, HERD_CLOSE_ABNORMAL, 0);
 }
 
-void herd_servers_crash(herd_world *w, uint32_t server)
+/* Stop one server; its sessions are slots[0..n) in slot order, or found by a pool scan
+ * when slots is NULL. */
+static void crash_listed(herd_world *w, uint32_t server, const uint32_t *slots, size_t n)
 {
     herd_sim_server *s = &w->servers[server];
     if (!s->up) return;
-    for_server_sessions(w, server, crash_one, NULL);
+    if (slots == NULL) for_server_sessions(w, server, crash_one, NULL);
+    else for (size_t i = 0; i < n; i++) crash_one(w, slots[i], NULL);
     accept_flush(w, server);
     s->up = 0;
     /* draining stays as it is: an operator's drain keeps the server out of the LB's
@@ -217,6 +221,51 @@ void herd_servers_crash(herd_world *w, uint32_t server)
      * 908: a 30-60 s wait past the end of the run). */
     if (s->local) herd_dedup_clear(s->local); /* the local cache dies with the process */
     herd_lb_health_changed(w, server, false);
+}
+
+void herd_servers_crash(herd_world *w, uint32_t server) { crash_listed(w, server, NULL, 0); }
+
+/* Servers [lo, hi) crash at once (a crash fault of several servers). One pass over the
+ * session pool sorts the sessions by server, in slot order within each (a counting sort),
+ * then each server stops in turn exactly as herd_servers_crash would: the same closes in
+ * the same order, so the same events (crashing one server closes only its own sessions
+ * and opens none). Before, `servers: all` scanned the pool once per server: 400 scans of
+ * 10 M sessions at 10 M clients. Without memory for the lists, one scan per server. */
+void herd_servers_crash_range(herd_world *w, uint32_t lo, uint32_t hi)
+{
+    uint32_t span = hi > lo ? hi - lo : 0;
+    size_t *start = span > 1 ? calloc((size_t)span + 1u, sizeof *start) : NULL;
+    uint32_t *slots = NULL;
+    if (start != NULL) {
+        for (uint32_t slot = 0; slot < w->sessions.used; slot++) {
+            const herd_sim_session *ss = sess(w, slot);
+            if (ss->in_use && ss->server >= lo && ss->server < hi) start[ss->server - lo + 1u]++;
+        }
+        for (uint32_t k = 0; k < span; k++) start[k + 1u] += start[k];
+        slots = malloc((start[span] ? start[span] : 1u) * sizeof *slots);
+    }
+    if (slots == NULL) {
+        free(start);
+        for (uint32_t k = lo; k < hi; k++) herd_servers_crash(w, k);
+        return;
+    }
+    size_t *fill = calloc(span, sizeof *fill);
+    if (fill == NULL) {
+        free(start);
+        free(slots);
+        for (uint32_t k = lo; k < hi; k++) herd_servers_crash(w, k);
+        return;
+    }
+    for (uint32_t slot = 0; slot < w->sessions.used; slot++) {
+        const herd_sim_session *ss = sess(w, slot);
+        if (!ss->in_use || ss->server < lo || ss->server >= hi) continue;
+        uint32_t k = ss->server - lo;
+        slots[start[k] + fill[k]++] = slot;
+    }
+    for (uint32_t k = 0; k < span; k++) crash_listed(w, lo + k, slots + start[k], start[k + 1u] - start[k]);
+    free(fill);
+    free(slots);
+    free(start);
 }
 
 typedef struct drain_ctx {

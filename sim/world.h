@@ -395,6 +395,8 @@ int herd_servers_store_result(herd_world *w, herd_store_parcel *p, const herd_st
 int herd_servers_fanout(herd_world *w, uint64_t parcel);
 void herd_servers_close_session(herd_world *w, uint32_t slot, bool tell_client, uint16_t code,
                                 uint32_t retry_after_ms);
+/* Servers [lo, hi) crash at once: as herd_servers_crash on each in turn, one pool pass. */
+void herd_servers_crash_range(herd_world *w, uint32_t lo, uint32_t hi);
 void herd_servers_crash(herd_world *w, uint32_t server);
 void herd_servers_drain(herd_world *w, uint32_t server, uint16_t code, uint32_t retry_after_ms,
                         herd_time drain_us);

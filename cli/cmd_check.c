@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -219,7 +220,30 @@ static int write_cex(const check_args *a, const hm_config *cfg, const hm_result 
     return herd_afile_commit(&t) != 0 ? -1 : 0;
 }
 
-static void report_text(const check_args *a, const hm_config *cfg, const hm_result *r, const hm_expect *ex)
+/* The process's own figures around the search: CPU time of every thread (user + system)
+ * and peak RSS. The search's rates per wall second hide a shared machine; per CPU second
+ * they compare runs and tools. */
+typedef struct proc_figures {
+    double cpu_s;
+    uint64_t peak_rss;
+} proc_figures;
+
+static double cpu_now_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0.0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static uint64_t peak_rss_now(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (uint64_t)ru.ru_maxrss * 1024u;
+}
+
+static void report_text(const check_args *a, const hm_config *cfg, const hm_result *r, const hm_expect *ex,
+                        const proc_figures *pf)
 {
     double s = r->seconds > 0 ? r->seconds : 1e-9;
     uint64_t all = r->transitions + r->live_steps;
@@ -241,6 +265,9 @@ static void report_text(const check_args *a, const hm_config *cfg, const hm_resu
                r->shortened ? "found a shorter one" : "found none shorter");
     printf("time       %.3f s: %.0f states/s, %.0f transitions/s (%.0f counting L1's)\n", r->seconds,
            (double)r->states / s, (double)r->transitions / s, (double)all / s);
+    double c = pf->cpu_s > 0 ? pf->cpu_s : 1e-9;
+    printf("cpu        %.3f s, every thread: %.0f states and %.0f transitions per CPU second; peak RSS %.1f MiB\n",
+           pf->cpu_s, (double)r->states / c, (double)r->transitions / c, (double)pf->peak_rss / 1048576.0);
     printf("memory     %.1f bytes per visited state (%.1f in the fingerprint table, in memory; a 6-byte parent "
            "link, on disk); world %zu bytes, encoding %zu bytes; frontier peak %.1f MiB, on disk\n",
            r->states ? (double)(r->visited_bytes + r->parent_bytes) / (double)r->states : 0.0,
@@ -260,7 +287,7 @@ static void report_text(const check_args *a, const hm_config *cfg, const hm_resu
 }
 
 static void report_json(const check_args *a, const hm_config *cfg, const hm_result *r, const hm_expect *ex,
-                        const char *cex_path)
+                        const char *cex_path, const proc_figures *pf)
 {
     herd_json j;
     double s = r->seconds > 0 ? r->seconds : 1e-9;
@@ -275,6 +302,11 @@ static void report_json(const check_args *a, const hm_config *cfg, const hm_resu
     herd_json_kv_u64(&j, "depth", r->depth);
     herd_json_kv_u64(&j, "states_per_s", (uint64_t)((double)r->states / s));
     herd_json_kv_u64(&j, "transitions_per_s", (uint64_t)((double)r->transitions / s));
+    double c = pf->cpu_s > 0 ? pf->cpu_s : 1e-9;
+    herd_json_kv_double(&j, "cpu_seconds", pf->cpu_s);
+    herd_json_kv_u64(&j, "states_per_cpu_s", (uint64_t)((double)r->states / c));
+    herd_json_kv_u64(&j, "transitions_per_cpu_s", (uint64_t)((double)r->transitions / c));
+    herd_json_kv_u64(&j, "peak_rss_bytes", pf->peak_rss);
     herd_json_kv_double(&j, "bytes_per_state",
                         r->states ? (double)(r->visited_bytes + r->parent_bytes) / (double)r->states : 0.0);
     herd_json_kv_bool(&j, "symmetry", a->symmetry);
@@ -369,7 +401,9 @@ int herd_cmd_check(int argc, char **argv)
         install_stop_handler();
     }
     hm_result r;
+    double cpu0 = cpu_now_s();
     int xrc = hm_explore(&cfg, &lim, &r);
+    proc_figures pf = {cpu_now_s() - cpu0, peak_rss_now()};
     if (xrc == -2) { fprintf(stderr, "herd check: --resume %s\n", r.message); return HERD_EXIT_DATAERR; }
     if (xrc != 0) { fprintf(stderr, "herd check: %s\n", r.message); return HERD_EXIT_SOFTWARE; }
     char cex_path[4200] = "";
@@ -381,8 +415,8 @@ int herd_cmd_check(int argc, char **argv)
             return HERD_EXIT_IOERR;
         }
     }
-    if (a.json) report_json(&a, &cfg, &r, &ex, cex_path[0] ? cex_path : NULL);
-    else report_text(&a, &cfg, &r, &ex);
+    if (a.json) report_json(&a, &cfg, &r, &ex, cex_path[0] ? cex_path : NULL, &pf);
+    else report_text(&a, &cfg, &r, &ex, &pf);
     if (have_cex && !a.out_dir && !a.json) hm_cex_write(&cfg, a.model, r.property, r.path, r.path_len, r.live_suffix, NULL, stdout);
     else if (cex_path[0] && !a.json) printf("trace      %s (and .txt beside it); replay: herd replay %s\n", cex_path, cex_path);
     int code = r.verdict == HM_V_ERROR ? HERD_EXIT_SOFTWARE : expectation_met(&r, &ex) ? HERD_EXIT_OK : HERD_EXIT_FAIL;

@@ -122,7 +122,7 @@ static int copy_out(FILE *src, uint64_t bytes, const char *path, finfo *fi, unsi
     return rc;
 }
 
-/* The table's non-empty slots, in slot order. */
+/* The table's entries, in the table's order. */
 static int table_out(const hm_fpset *t, const char *path, finfo *fi, unsigned char *buf, XXH3_state_t *h)
 {
     FILE *dst = fopen(path, "wb");
@@ -132,9 +132,9 @@ static int table_out(const hm_fpset *t, const char *path, finfo *fi, unsigned ch
     size_t per = COPY_BUF / sizeof(uint64_t), n = 0;
     uint64_t bytes = 0;
     int rc = 0;
-    for (uint64_t i = 0; i <= t->mask && rc == 0; i++) {
-        if (t->slot[i] == 0) continue;
-        vals[n++] = t->slot[i];
+    uint64_t pos = 0, v;
+    while (rc == 0 && hm_fpset_next(t, &pos, &v)) {
+        vals[n++] = v;
         if (n == per) {
             size_t k = n * sizeof(uint64_t);
             if (fwrite(buf, 1, k, dst) != k) rc = -1;
@@ -237,15 +237,12 @@ static int load_file(const char *path, const finfo *fi, FILE *out, hm_fpset *tab
         }
         const uint64_t *vals = (const uint64_t *)(const void *)buf;
         for (size_t i = 0; i < k / sizeof(uint64_t) && rc == 0; i++) {
-            uint64_t before = table->count;
-            uint64_t *slot = hm_fpset_slot(table, vals[i]);
-            if (slot == NULL)
+            int put = hm_fpset_restore(table, vals[i]);
+            if (put < 0)
                 rc = fail(why, why_size, "the checkpoint's %" PRIu64 " fingerprints do not fit the table: raise --max-memory",
                           fi->bytes / sizeof(uint64_t));
-            else if (table->count == before)
+            else if (put > 0)
                 rc = fail(why, why_size, "%s: a fingerprint appears twice (a corrupt checkpoint)", path);
-            else
-                *slot = vals[i];
         }
     }
     if (rc == 0 && fgetc(src) != EOF)

@@ -49,10 +49,10 @@ static int grow(hm_fpset *s)
     return 0;
 }
 
-uint64_t *hm_fpset_slot(hm_fpset *s, uint64_t fp)
+static uint64_t *slot_of(hm_fpset *s, uint64_t key, bool *added)
 {
-    uint64_t key = KEY(fp);
     uint64_t i = home(s->mask, key);
+    *added = false;
     for (; s->slot[i] != 0; i = (i + 1u) & s->mask)
         if ((s->slot[i] & ~(uint64_t)HM_FP_FLAGS) == key) return &s->slot[i];
     if ((s->count + 1u) * 5u > (s->mask + 1u) * 4u) { /* past 80 %: grow first */
@@ -61,19 +61,57 @@ uint64_t *hm_fpset_slot(hm_fpset *s, uint64_t fp)
     }
     s->slot[i] = key;
     s->count++;
+    *added = true;
     return &s->slot[i];
 }
 
-uint64_t *hm_fpset_find(const hm_fpset *s, uint64_t fp)
+static const uint64_t *find(const hm_fpset *s, uint64_t key)
 {
-    uint64_t key = KEY(fp);
     for (uint64_t i = home(s->mask, key); s->slot[i] != 0; i = (i + 1u) & s->mask)
         if ((s->slot[i] & ~(uint64_t)HM_FP_FLAGS) == key) return &s->slot[i];
     return NULL;
 }
 
+int hm_fpset_put(hm_fpset *s, uint64_t fp, uint32_t set, uint32_t *was)
+{
+    bool added;
+    uint64_t *slot = slot_of(s, KEY(fp), &added);
+    if (slot == NULL) return -1;
+    if (was) *was = (uint32_t)(*slot & HM_FP_FLAGS);
+    *slot |= set & HM_FP_FLAGS;
+    return 0;
+}
+
+void hm_fpset_clear(hm_fpset *s, uint64_t fp, uint32_t clear)
+{
+    uint64_t *slot = (uint64_t *)find(s, KEY(fp));
+    if (slot) *slot &= ~(uint64_t)(clear & HM_FP_FLAGS);
+}
+
 uint32_t hm_fpset_flags(const hm_fpset *s, uint64_t fp)
 {
-    const uint64_t *slot = hm_fpset_find(s, fp);
+    const uint64_t *slot = find(s, KEY(fp));
     return slot ? (uint32_t)(*slot & HM_FP_FLAGS) : 0u;
+}
+
+bool hm_fpset_next(const hm_fpset *s, uint64_t *pos, uint64_t *val)
+{
+    for (uint64_t i = *pos; i <= s->mask; i++)
+        if (s->slot[i] != 0) {
+            *val = s->slot[i];
+            *pos = i + 1u;
+            return true;
+        }
+    *pos = s->mask + 1u;
+    return false;
+}
+
+int hm_fpset_restore(hm_fpset *s, uint64_t val)
+{
+    bool added;
+    uint64_t *slot = slot_of(s, KEY(val), &added);
+    if (slot == NULL) return -1;
+    if (!added) return 1;
+    *slot = KEY(val) | (val & HM_FP_FLAGS);
+    return 0;
 }

@@ -8,10 +8,11 @@
  * every set and a state costs one slot: 61 bits of fingerprint, which the collision bound
  * accounts for. Linear probing over a power-of-two array, grown by
  * doubling at 80 % load (between 10 and 20 bytes per state). 0 marks an empty slot.
- * Growth is bounded by max_bytes: hm_fpset_slot fails rather than exceed it. */
+ * Growth is bounded by max_bytes: hm_fpset_put fails rather than exceed it. */
 #ifndef HERD_MODEL_FPSET_H
 #define HERD_MODEL_FPSET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,14 +27,21 @@ typedef struct hm_fpset {
 
 int hm_fpset_init(hm_fpset *s, uint64_t slots_log2, size_t max_bytes); /* 0 or -1 */
 void hm_fpset_free(hm_fpset *s);
-/* The slot of fp, added without flags when absent; NULL when growing would pass the
- * memory bound. The pointer is valid until the next call. */
-uint64_t *hm_fpset_slot(hm_fpset *s, uint64_t fp);
-/* The slot of fp, or NULL when absent (never adds). */
-uint64_t *hm_fpset_find(const hm_fpset *s, uint64_t fp);
+/* Add fp when absent and set the flags `set` on it; the flags it had before (0 when it
+ * was absent) into *was when was is not NULL. 0, or -1 when growing would pass the memory
+ * bound (the table is unchanged). */
+int hm_fpset_put(hm_fpset *s, uint64_t fp, uint32_t set, uint32_t *was);
+/* Clear the flags `clear` on fp; nothing when fp is absent. */
+void hm_fpset_clear(hm_fpset *s, uint64_t fp, uint32_t clear);
 /* The flags of fp, or 0 when absent. */
 uint32_t hm_fpset_flags(const hm_fpset *s, uint64_t fp);
 size_t hm_fpset_bytes(const hm_fpset *s);
+/* Every entry in turn, from *pos (0 to start): the fingerprint with its low three bits
+ * replaced by its flags (what a checkpoint stores) into *val. False after the last. */
+bool hm_fpset_next(const hm_fpset *s, uint64_t *pos, uint64_t *val);
+/* Add an entry as hm_fpset_next gave it (fingerprint and flags). 0; 1 when its
+ * fingerprint was already there (a corrupt checkpoint); -1 at the memory bound. */
+int hm_fpset_restore(hm_fpset *s, uint64_t val);
 
 /* Where fp's probe starts; fpset.c's addressing (XXH3 output is uniform: a fold). */
 static inline uint64_t hm_fpset_home(const hm_fpset *s, uint64_t fp)

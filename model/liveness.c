@@ -74,11 +74,8 @@ int hm_live_check(search *s, const hm_world *w)
     bool proves;
     int p = live_run(s, s->live, w, s->enc, s->live_path, &s->live_len, s->live_fp, &n_fp, &s->res->live_steps, &proves);
     if (p != HM_P_NONE || !proves) return p;
-    for (uint32_t i = 0; i < n_fp; i++) {
-        uint64_t *slot = hm_fpset_slot(&s->seen, s->live_fp[i]);
-        if (slot == NULL) break; /* only a cache: stop marking at the memory bound */
-        *slot |= HM_FP_LIVE;
-    }
+    for (uint32_t i = 0; i < n_fp; i++) /* only a cache: stop marking at the memory bound */
+        if (hm_fpset_put(&s->seen, s->live_fp[i], HM_FP_LIVE, NULL) != 0) break;
     return HM_P_NONE;
 }
 

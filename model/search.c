@@ -42,9 +42,8 @@ static bool visit_initial(search *s, const hm_world *w)
     int p = hm_props_check(w, &s->cfg);
     if (p != HM_P_NONE) { s->live_len = 0; return violation(s, UINT32_MAX, (hm_label){0}, p); }
     if (s->lim->observe) s->lim->observe(s->lim->observe_ctx, fp, (hm_label){0}, false);
-    uint64_t *slot = hm_fpset_slot(&s->seen, fp);
-    if (slot == NULL) return hm_limit(s, "memory bound hit (fingerprint table)");
-    *slot |= HM_FP_SEEN | HM_FP_NEXT;
+    if (hm_fpset_put(&s->seen, fp, HM_FP_SEEN | HM_FP_NEXT, NULL) != 0)
+        return hm_limit(s, "memory bound hit (fingerprint table)");
     s->res->states++;
     if (!hm_add_parent(s, UINT32_MAX, (hm_label){0}))
         return hm_limit(s, "the parent links' temporary file could not be written (disk full?)");
@@ -74,8 +73,7 @@ static bool unmark_next(search *s)
     if (fflush(s->cur.f) != 0 || fseeko(s->cur.f, 0, SEEK_SET) != 0) return read_error(s);
     for (uint64_t i = 0; i < s->cur.n; i++) {
         if (!hm_level_read(&s->cur, &len, &fp, e)) return read_error(s);
-        uint64_t *slot = hm_fpset_find(&s->seen, fp);
-        if (slot) *slot &= ~(uint64_t)HM_FP_NEXT;
+        hm_fpset_clear(&s->seen, fp, HM_FP_NEXT);
     }
     if (fseeko(s->cur.f, 0, SEEK_SET) != 0) return read_error(s);
     return true;
@@ -169,11 +167,8 @@ static bool phases34(search *s)
                 return violation(s, p->idx, (hm_label){0}, q);
             }
             const uint64_t *m = s->wk[p->by].marks + p->marks_off;
-            for (uint32_t k = 0; k < p->n_marks; k++) {
-                uint64_t *slot = hm_fpset_slot(&s->seen, m[k]);
-                if (slot == NULL) break;
-                *slot |= HM_FP_LIVE;
-            }
+            for (uint32_t k = 0; k < p->n_marks; k++)
+                if (hm_fpset_put(&s->seen, m[k], HM_FP_LIVE, NULL) != 0) break;
         }
     }
     if (s->held != HM_P_NONE) {

@@ -278,10 +278,10 @@ bool hm_commit(search *s, worker *wk, const crec *r)
         return false;
     }
     if (s->lim->observe) s->lim->observe(s->lim->observe_ctx, r->fp, r->l, false);
-    uint64_t *slot = hm_fpset_slot(&s->seen, r->fp);
-    if (slot == NULL) return hm_limit(s, "memory bound hit (fingerprint table)");
-    if (*slot & HM_FP_SEEN) return true; /* reached earlier in this batch */
-    *slot |= HM_FP_SEEN | HM_FP_NEXT;
+    uint32_t was;
+    if (hm_fpset_put(&s->seen, r->fp, HM_FP_SEEN | HM_FP_NEXT, &was) != 0)
+        return hm_limit(s, "memory bound hit (fingerprint table)");
+    if (was & HM_FP_SEEN) return true; /* reached earlier in this batch */
     s->res->states++;
     if (!hm_add_parent(s, r->parent, r->l)) return hm_limit(s, "the parent links' temporary file could not be written (disk full?)");
     uint32_t idx = (uint32_t)(s->n_par - 1u);

@@ -29,6 +29,7 @@
  * same candidate encodings, so every member of an orbit gets the same encoding. */
 #include "canon.h"
 #include "canon_internal.h"
+#include "fphash.h"
 
 #include <assert.h>
 #include <string.h>
@@ -584,8 +585,7 @@ uint64_t hm_fingerprint(const hm_world *w, const hm_config *cfg, bool symmetry)
 {
     static _Thread_local unsigned char buf[HM_ENC_MAX];
     size_t len = hm_canon_encode(w, cfg, symmetry, buf);
-    uint64_t h = XXH3_64bits(buf, len);
-    return h ? h : 1; /* 0 marks an empty slot in the visited set */
+    return hm_fp_of(buf, len, 0); /* the search's function, seed 0 */
 }
 
 size_t hm_encoded_bytes(const hm_world *w, const hm_config *cfg)

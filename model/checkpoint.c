@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define CKPT_FORMAT 1
+#define CKPT_FORMAT 2 /* 2: budget-separable fingerprints (fphash.h) */
 #define COPY_BUF ((size_t)1 << 20)
 #define PATH_MAX_CKPT 4096
 #define META_MAX 4096

@@ -130,7 +130,6 @@ typedef struct worker {
     size_t amp_len[HM_LABELS_MAX];
     uint64_t amp_fp[HM_LABELS_MAX];
     unsigned char enc[HM_ENC_MAX];
-    unsigned char twin[HM_ENC_MAX]; /* budget subsumption's scratch */
     uint64_t *live_fp;         /* an L1 run's keys */
     crec *rec;
     size_t n_rec, cap_rec;
@@ -162,8 +161,9 @@ int hm_search(const hm_config *cfg, const hm_limits *lim, hm_result *res, bool *
 
 /* fingerprint.c */
 uint64_t hm_fp_hash(const search *s, const unsigned char *enc, size_t len);
-/* True when a twin of the state with more fault budget was visited (twin: scratch). */
-bool hm_dominated_enc(const search *s, const unsigned char *enc, size_t len, unsigned char *twin);
+/* True when a twin of the state (fingerprint fp, encoding enc) with more fault budget was
+ * visited. */
+bool hm_dominated(const search *s, uint64_t fp, const unsigned char *enc, size_t len);
 
 /* bounds.c */
 /* The search ends at a bound: HM_V_LIMIT, why in the message. Returns false. */
@@ -172,6 +172,8 @@ bool hm_grow_arena(void **p, size_t *cap, size_t need, size_t elem);
 
 /* liveness.c */
 uint64_t hm_live_key(const search *s, const unsigned char *enc, size_t len);
+/* The same key from the state's fingerprint fp (no hashing). */
+uint64_t hm_live_key_fp(uint64_t fp, const unsigned char *enc, size_t len);
 int hm_live_check(search *s, const hm_world *w);
 int hm_live_try(worker *wk, const hm_world *w, uint32_t *n_marks);
 

@@ -5,10 +5,10 @@
 #define _POSIX_C_SOURCE 200809L
 #define _FILE_OFFSET_BITS 64
 #include "explore_internal.h"
+#include "fphash.h"
 
 #include <math.h>
 #include <string.h>
-#include <xxhash.h>
 
 double hm_collision_probability(uint64_t states)
 {
@@ -16,47 +16,47 @@ double hm_collision_probability(uint64_t states)
     return fmin(1.0, n * n / ldexp(1.0, 62));
 }
 
-/* A state's fingerprint: XXH3-64 of its canonical encoding, with the search's hash seed
- * (seed 0 is plain XXH3-64), never 0 (0 marks an empty slot). Every fingerprint the table
- * holds comes from here, so a search with another seed is an independent draw of the hash
- * function: what a collision hid in one search it almost surely did not hide in the other. */
+/* A state's fingerprint (fphash.h), with the search's hash seed (seed 0 is
+ * hm_fingerprint's), never 0. Every fingerprint the table holds comes from here, so a
+ * search with another seed is an independent draw of the hash function: what a collision
+ * hid in one search it almost surely did not hide in the other. */
 uint64_t hm_fp_hash(const search *s, const unsigned char *enc, size_t len)
 {
-    uint64_t h = XXH3_64bits_withSeed(enc, len, s->lim->hash_seed);
-    return h ? h : 1u;
+    return hm_fp_of(enc, len, s->lim->hash_seed);
 }
 
 /* Budget subsumption. Fault budgets only enable faults, so a world with a larger budget
  * (component-wise) can do everything the same world with a smaller one can, and more: a
  * state whose twin with some budget restored was already visited adds no behaviour. The
- * budgets are the encoding's first HM_F_COUNT bytes (LEB128, each < 128), and a renaming
- * never changes them, so a twin's encoding is this one with those bytes patched.
- * True when some twin was visited. Only children of fully expanded states are checked
- * (visit's `subsume`): the cycle proviso reasons about the ample children it sees. */
+ * budgets are the encoding's first HM_F_COUNT bytes, and a renaming never changes them,
+ * so a twin's encoding is this one with those bytes patched, and its fingerprint this
+ * one's with the packed budgets swapped (fphash.h): no hashing, and the twins' slots lie
+ * beside this state's. True when some twin was visited. Only children of fully expanded
+ * states are checked (visit's `subsume`): the cycle proviso reasons about the ample
+ * children it sees. */
 #define DOM_TWINS_MAX 64u
 
-bool hm_dominated_enc(const search *s, const unsigned char *enc, size_t len, unsigned char *twin)
+bool hm_dominated(const search *s, uint64_t fp, const unsigned char *enc, size_t len)
 {
     if (!s->lim->subsume || len < HM_F_COUNT) return false;
     uint32_t lo[HM_F_COUNT], span[HM_F_COUNT], twins = 1;
     for (int f = 0; f < HM_F_COUNT; f++) {
         uint32_t hi = s->cfg.budget[f];
         lo[f] = enc[f];
-        if (hi >= 128u || lo[f] > hi) return false;
+        if (hi >= 16u || lo[f] > hi) return false;
         span[f] = hi - lo[f] + 1u;
         twins *= span[f];
         if (twins > DOM_TWINS_MAX) return false;
     }
-    memcpy(twin, enc, len);
     uint64_t h[DOM_TWINS_MAX];
+    unsigned char b[HM_F_COUNT];
     for (uint32_t k = 1; k < twins; k++) { /* k = 0 is the state itself */
         uint32_t r = k;
         for (int f = 0; f < HM_F_COUNT; f++) {
-            twin[f] = (unsigned char)(lo[f] + r % span[f]);
+            b[f] = (unsigned char)(lo[f] + r % span[f]);
             r /= span[f];
         }
-        h[k] = hm_fp_hash(s, twin, len);
-        hm_fpset_prefetch(&s->seen, h[k]); /* the probes below then overlap */
+        h[k] = hm_fp_twin(fp, enc, b);
     }
     for (uint32_t k = 1; k < twins; k++)
         if (hm_fpset_flags(&s->seen, h[k]) & HM_FP_SEEN) return true;

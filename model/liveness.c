@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define _FILE_OFFSET_BITS 64
 #include "explore_internal.h"
+#include "fphash.h"
 
 #include <string.h>
 
@@ -16,10 +17,14 @@
  * first HM_F_COUNT bytes (one LEB128 byte each: hm_config_check keeps them below 128). */
 uint64_t hm_live_key(const search *s, const unsigned char *enc, size_t len)
 {
-    unsigned char tmp[HM_ENC_MAX];
-    memcpy(tmp, enc, len);
-    memset(tmp, 0, len < HM_F_COUNT ? len : HM_F_COUNT);
-    return hm_fp_hash(s, tmp, len);
+    return hm_live_key_fp(hm_fp_hash(s, enc, len), enc, len);
+}
+
+uint64_t hm_live_key_fp(uint64_t fp, const unsigned char *enc, size_t len)
+{
+    static const unsigned char none[HM_F_COUNT];
+    if (len < HM_F_COUNT) return fp; /* no budgets to zero */
+    return hm_fp_twin(fp, enc, none);
 }
 
 /* One L1 run: from w (copied into the scratch world live, enc the encoder's scratch), the

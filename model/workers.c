@@ -75,7 +75,7 @@ static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint
             flags |= CR_OBSERVE;
         } else {
             prop = (uint8_t)hm_props_check(w, &s->cfg);
-            if (prop == HM_P_NONE && (flags & CR_SUBSUME) && hm_dominated_enc(s, enc, len, wk->twin)) {
+            if (prop == HM_P_NONE && (flags & CR_SUBSUME) && hm_dominated(s, fp, enc, len)) {
                 wk->subsumed++;
                 return;
             }
@@ -101,7 +101,7 @@ static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint
     r->prop = prop;
     if (r->prop != HM_P_NONE) return;
     if (!s->lim->liveness || !(s->cfg.props_mask & ((1u << HM_P_L1) | (1u << HM_P_I1)))) return;
-    if (hm_fpset_flags(&s->seen, hm_live_key(s, enc, len)) & HM_FP_LIVE) return; /* proved already */
+    if (hm_fpset_flags(&s->seen, hm_live_key_fp(fp, enc, len)) & HM_FP_LIVE) return; /* proved already */
     if (!hm_grow_arena((void **)&wk->worlds, &wk->cap_worlds, (wk->n_worlds + 1u) * s->wb, 1u)) {
         wk->oom = true;
         return;

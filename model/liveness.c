@@ -39,7 +39,7 @@ static int live_run(const search *s, hm_world *live, const hm_world *w, unsigned
                     uint32_t *n_path, uint64_t *keys, uint32_t *n_keys, uint64_t *steps_done, bool *proves)
 {
     const hm_config *cfg = &s->cfg;
-    memcpy(live, w, s->wb);
+    hm_world_copy(live, w, cfg);
     uint32_t steps = 0;
     *n_keys = 0;
     *proves = true;

@@ -121,6 +121,19 @@ static bool load(worker *wk, const unsigned char *e, size_t len)
     return len2 == len && memcmp(wk->enc, e, len) == 0;
 }
 
+/* Child world k, allocated on first use as a whole copy of the base (hm_world_copy then
+ * copies only what the configuration uses). False when out of memory. */
+static bool amp_world(worker *wk, uint32_t k)
+{
+    if (wk->amp[k] != NULL) return true;
+    if ((wk->amp[k] = malloc(wk->s->wb)) == NULL) {
+        wk->oom = true;
+        return false;
+    }
+    memcpy(wk->amp[k], wk->base, wk->s->wb);
+    return true;
+}
+
 /* Partial-order reduction: the first actor whose candidate ample set passes every check
  * (each child changes nothing another actor reads, and none was seen before: the cycle
  * proviso) is expanded alone. Returns 1 when expanded, 0 for a full expansion. */
@@ -134,8 +147,8 @@ static int expand_ample(worker *wk, uint32_t entry, const hm_label *labels, uint
         if (m == 0) continue;
         bool ok = true;
         for (uint32_t k = 0; k < m && ok; k++) {
-            if (wk->amp[k] == NULL && (wk->amp[k] = malloc(s->wb)) == NULL) { wk->oom = true; return 0; }
-            memcpy(wk->amp[k], wk->base, s->wb);
+            if (!amp_world(wk, k)) return 0;
+            hm_world_copy(wk->amp[k], wk->base, &s->cfg);
             if (hm_world_apply(wk->amp[k], &s->cfg, labels[sel[k]], NULL) == HM_APPLY_NA) {
                 /* not a transition here: drop it from the set */
                 sel[k] = sel[m - 1u];
@@ -194,12 +207,11 @@ static void phase1(worker *wk)
             uint32_t m = 0;
             hm_label took[HM_LABELS_MAX];
             for (uint32_t k = 0; k < n && !wk->oom; k++) {
-                if ((wk->amp[m] == NULL && (wk->amp[m] = malloc(s->wb)) == NULL) ||
-                    (wk->amp_enc[m] == NULL && (wk->amp_enc[m] = malloc(HM_ENC_MAX)) == NULL)) {
+                if (!amp_world(wk, m) || (wk->amp_enc[m] == NULL && (wk->amp_enc[m] = malloc(HM_ENC_MAX)) == NULL)) {
                     wk->oom = true;
                     break;
                 }
-                memcpy(wk->amp[m], wk->base, s->wb);
+                hm_world_copy(wk->amp[m], wk->base, &s->cfg);
                 if (hm_world_apply(wk->amp[m], &s->cfg, labels[k], NULL) == HM_APPLY_NA) continue;
                 wk->transitions++;
                 wk->amp_fp[m] = wk_fp(wk, wk->amp[m], &wk->amp_len[m]);

@@ -27,6 +27,27 @@ size_t hm_world_bytes(const hm_config *cfg)
     return sizeof(hm_world) + hm_world_store_bytes(cfg) + cfg->servers * hm_world_local_bytes(cfg);
 }
 
+/* The parts of a world that a configuration uses, in address order: the fields before
+ * the clients, client c < clients (and its generator), session and read slot (s, c) for
+ * s < servers, the oracle, the items in flight, the tail. Everything else stays zero in
+ * every world of the configuration (nothing indexes past cfg's counts), and so do the
+ * items past n_items (world.c removes them zeroed): copying the used parts and the items
+ * either world holds makes dst equal src byte for byte. */
+void hm_world_copy(hm_world *dst, const hm_world *src, const hm_config *cfg)
+{
+    uint32_t C = cfg->clients, S = cfg->servers;
+    uint32_t items = src->n_items > dst->n_items ? src->n_items : dst->n_items;
+    memcpy(dst, src, offsetof(hm_world, client) + C * sizeof src->client[0]);
+    memcpy(dst->rng, src->rng, C * sizeof src->rng[0]);
+    for (uint32_t s = 0; s < S; s++) {
+        memcpy(dst->sess[s], src->sess[s], C * sizeof src->sess[s][0]);
+        memcpy(dst->rr[s], src->rr[s], C * sizeof src->rr[s][0]);
+    }
+    memcpy(&dst->acked, &src->acked, offsetof(hm_world, items) - offsetof(hm_world, acked));
+    memcpy(dst->items, src->items, items * sizeof src->items[0]);
+    memcpy(dst->tail, src->tail, hm_world_bytes(cfg) - sizeof(hm_world));
+}
+
 herd_store *hm_world_store(hm_world *w) { return (herd_store *)(void *)w->tail; }
 const herd_store *hm_world_store_c(const hm_world *w) { return (const herd_store *)(const void *)w->tail; }
 

@@ -226,6 +226,9 @@ void hm_config_derive(hm_config *cfg);
 /* Defaults for everything a model file may leave out. */
 void hm_config_defaults(hm_config *cfg);
 
+/* dst = src, byte for byte, copying only what cfg uses (dst must already hold a world of
+ * the same configuration: a whole copy made once, or hm_world_init's). */
+void hm_world_copy(hm_world *dst, const hm_world *src, const hm_config *cfg);
 /* Build the initial world in w (hm_world_bytes(cfg) bytes): clients started. */
 int hm_world_init(hm_world *w, const hm_config *cfg, hm_recorder *rec);
 /* The enabled transitions, in a fixed order; returns how many (<= HM_LABELS_MAX). */

@@ -3,10 +3,11 @@
 # missing packages are named and the script stops. redis-server, postgresql and their
 # client libraries are for the tests against real servers (tests/real, scripts/services.sh);
 # libclang-rt-14-dev carries libFuzzer and the sanitizer runtimes; python3 checks the
-# rendered pages in tests/render.sh.
+# rendered pages in tests/render.sh; spin is the second model checker that
+# tests/spin_agree.sh compares with herd check.
 herd_packages=(build-essential cmake pkg-config clang libclang-rt-14-dev python3 libyaml-dev libxxhash-dev
                libcriterion-dev libfiu-dev fiu-utils lcov graphviz libxml2-utils chromium
-               redis-server libhiredis-dev postgresql libpq-dev)
+               redis-server libhiredis-dev postgresql libpq-dev spin)
 
 herd_missing_packages() {
     local p missing=()

@@ -139,6 +139,7 @@ typedef struct worker {
     size_t n_marks, cap_marks;
     unsigned char *worlds;     /* child worlds kept for L1 */
     size_t n_worlds, cap_worlds;
+    size_t made_worlds;        /* slots of `worlds` that hold a whole world (hm_world_copy's precondition) */
     uint64_t batch_first;      /* level index of the batch's first state */
     uint64_t transitions, reduced, proviso, live_steps, subsumed;
     bool bad, oom;

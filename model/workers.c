@@ -107,7 +107,13 @@ static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint
         return;
     }
     r->world_off = wk->n_worlds * s->wb;
-    memcpy(wk->worlds + r->world_off, w, s->wb);
+    hm_world *dst = (hm_world *)(void *)(wk->worlds + r->world_off);
+    if (wk->n_worlds < wk->made_worlds) {
+        hm_world_copy(dst, w, &s->cfg);
+    } else {
+        memcpy(dst, w, s->wb);
+        wk->made_worlds = wk->n_worlds + 1u;
+    }
     wk->n_worlds++;
 }
 

@@ -131,6 +131,8 @@ static bool phase1(search *s, uint64_t b, uint32_t n)
     return true;
 }
 
+#define PHASE2_AHEAD 6u
+
 /* Phase 2, in state order; stops at a safety violation (held) or a limit. False at a
  * limit (a held violation is reported after phase 4). */
 static bool phase2(search *s)
@@ -140,7 +142,15 @@ static bool phase2(search *s)
     bool go_on = true;
     for (uint32_t c = 0; c < s->n_chunks && go_on; c++) {
         worker *wk = &s->wk[s->chunk_w[c]];
-        for (size_t i = s->chunk_rec[c]; i < s->chunk_end[c] && go_on; i++) go_on = hm_commit(s, wk, &wk->rec[i]);
+        size_t end = s->chunk_end[c];
+        /* the slot a few records ahead is loaded while this one commits (a large table's
+         * probes are cache misses, and this phase runs on one thread) */
+        for (size_t i = s->chunk_rec[c]; i < end && i < s->chunk_rec[c] + PHASE2_AHEAD; i++)
+            hm_fpset_prefetch(&s->seen, wk->rec[i].fp);
+        for (size_t i = s->chunk_rec[c]; i < end && go_on; i++) {
+            if (i + PHASE2_AHEAD < end) hm_fpset_prefetch(&s->seen, wk->rec[i + PHASE2_AHEAD].fp);
+            go_on = hm_commit(s, wk, &wk->rec[i]);
+        }
     }
     return go_on || s->held != HM_P_NONE;
 }

@@ -100,11 +100,19 @@ static uint32_t sid_rank(const vmap *m, herd_sid s)
     return lo + 1u;
 }
 
-static void wsid(wr *o, const vmap *m, herd_sid s)
+/* An id, read through a pointer as two scalars (see sid_add), the common case (time_free,
+ * small ids: a table lookup) inline. */
+static inline __attribute__((always_inline)) void wsid(wr *o, const vmap *m, const herd_sid *id)
 {
-    if (m->cfg->time_free) { w8(o, sid_rank(m, s)); return; }
-    wv(o, s.ms);
-    wv(o, s.seq);
+    uint64_t ms = id->ms, seq = id->seq;
+    if (m->cfg->time_free) {
+        if ((ms | seq) == 0) w8(o, 0);
+        else if (m->small) w8(o, m->rank[seq]);
+        else w8(o, sid_rank(m, (herd_sid){ms, seq}));
+        return;
+    }
+    wv(o, ms);
+    wv(o, seq);
 }
 
 /* A message id as one byte: renamed client << 5 | seq (seq <= HM_MSGS_MAX + 1). */
@@ -263,7 +271,7 @@ static void enc_client(wr *o, const vmap *m, const hm_world *w, uint32_t c)
 {
     const hm_config *cfg = m->cfg;
     const herd_client *cl = &w->client[c];
-    wsid(o, m, cl->last_seen);
+    wsid(o, m, &cl->last_seen);
     wtime(o, m, cl->deadline);
     if (!cfg->attempts_free) {
         wv(o, cl->live_since);
@@ -292,13 +300,13 @@ static void enc_readslot(wr *o, const vmap *m, const hm_readslot *rr)
     if (!rr->full) return;
     w8(o, rr->n);
     wv(o, (uint16_t)rr->err);
-    wsid(o, m, rr->info.first);
-    wsid(o, m, rr->info.top);
-    wsid(o, m, rr->info.max_deleted);
+    wsid(o, m, &rr->info.first);
+    wsid(o, m, &rr->info.top);
+    wsid(o, m, &rr->info.max_deleted);
     w8(o, rr->info.gap);
     w8(o, rr->info.more);
     for (uint32_t i = 0; i < rr->n; i++) {
-        wsid(o, m, rr->e[i].sid);
+        wsid(o, m, &rr->e[i].sid);
         wmsg(o, m, rr->e[i].msg);
         wv(o, rr->e[i].lsn);
     }
@@ -311,7 +319,7 @@ static void enc_sessions(wr *o, const vmap *m, const hm_world *w, uint32_t c)
         w8(o, ss->state);
         if (ss->state == HERD_SESSION_CLOSED) continue;
         w8(o, w->sub[s][c] | w->severed[s][c] << 1);
-        wsid(o, m, ss->last_sent);
+        wsid(o, m, &ss->last_sent);
         w8(o, conn_rank(m, c, ss->conn));
         wv(o, ss->inflight);
         w8(o, ss->reading);
@@ -335,11 +343,11 @@ static void enc_oracle(wr *o, const vmap *m, const hm_world *w, uint32_t c)
     const hm_config *cfg = m->cfg;
     wv(o, map_bits(m, w->delivered[c]));
     wv(o, map_bits(m, w->gapped[c]));
-    wsid(o, m, w->last_deliv[c]);
+    wsid(o, m, &w->last_deliv[c]);
     for (uint32_t k = 0; k < cfg->messages; k++) { /* the messages this client sent */
         uint32_t i = c * cfg->messages + k;
         w8(o, (uint32_t)(w->acked >> i & 1u));
-        wsid(o, m, w->msg_sid[i]);
+        wsid(o, m, &w->msg_sid[i]);
         wv(o, w->msg_lsn[i]);
     }
 }
@@ -370,8 +378,8 @@ static size_t enc_item(unsigned char *buf, const vmap *m, const hm_item *it)
         wv(&o, f->room);
         wv(&o, f->retry_after_ms);
         wmsg(&o, m, f->msg);
-        wsid(&o, m, f->sid);
-        wsid(&o, m, f->prev);
+        wsid(&o, m, &f->sid);
+        wsid(&o, m, &f->prev);
         break;
     }
     case HM_IT_SREQ:
@@ -379,7 +387,7 @@ static size_t enc_item(unsigned char *buf, const vmap *m, const hm_item *it)
         wv(&o, it->u.req.limit);
         wv(&o, it->u.req.room);
         wmsg(&o, m, it->u.req.msg);
-        wsid(&o, m, it->u.req.after);
+        wsid(&o, m, &it->u.req.after);
         break;
     case HM_IT_SRES:
         w8(&o, it->u.res.op);
@@ -388,13 +396,13 @@ static size_t enc_item(unsigned char *buf, const vmap *m, const hm_item *it)
         wv(&o, (uint32_t)it->u.res.err);
         wv(&o, it->u.res.room);
         wmsg(&o, m, it->u.res.msg);
-        wsid(&o, m, it->u.res.sid);
-        wsid(&o, m, it->u.res.prev);
+        wsid(&o, m, &it->u.res.sid);
+        wsid(&o, m, &it->u.res.prev);
         wv(&o, it->u.res.lsn);
         break;
     default:
-        wsid(&o, m, it->u.fan.sid);
-        wsid(&o, m, it->u.fan.prev);
+        wsid(&o, m, &it->u.fan.sid);
+        wsid(&o, m, &it->u.fan.prev);
         wmsg(&o, m, it->u.fan.msg);
         wv(&o, it->u.fan.room);
         break;
@@ -441,7 +449,7 @@ static void enc_dedup(wr *o, const vmap *m, const herd_dedup *d, herd_time now)
     for (uint32_t i = skip; i < d->count; i++) {
         const herd_dedup_record *r = &ring[(d->head + i) % d->capacity];
         wmsg(o, m, r->msg);
-        wsid(o, m, r->sid);
+        wsid(o, m, &r->sid);
         wv(o, r->lsn);
         if (!m->cfg->time_free) wv(o, r->inserted_us);
         wv(o, r->room);
@@ -456,12 +464,12 @@ static void enc_store(wr *o, const vmap *m, const hm_world *w)
     wv(o, st->durable_lsn);
     wtime(o, m, st->next_fsync);
     const herd_store_stream *ss = herd_store_stream_info(st, 0);
-    wsid(o, m, ss->top);
-    wsid(o, m, ss->max_deleted);
+    wsid(o, m, &ss->top);
+    wsid(o, m, &ss->max_deleted);
     wv(o, ss->len);
     for (uint32_t i = 0; i < ss->len; i++) {
         const herd_entry *e = hm_store_entry(st, i);
-        wsid(o, m, e->sid);
+        wsid(o, m, &e->sid);
         wmsg(o, m, e->msg);
         wv(o, e->lsn);
     }

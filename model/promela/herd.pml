@@ -43,7 +43,13 @@
 
 #define NMSG   (NC * NM)      /* message ids 0 .. NMSG-1: client c's k-th is c*NM + k */
 #define MAXE   8              /* stream ids 1 .. MAXE-1 (0 = "0-0", before the first) */
-#define NONE   255
+/* Channel capacities: what one connection can hold in these worlds (a RESUME and each
+ * message once; ACKs, a replay and fan-out of every entry; requests of dead sessions
+ * that still wait at the store). A send to a full channel would block silently, so
+ * every send asserts room first (I7), which is how a world too big for them shows. */
+#define QC2S   (NM + 1)
+#define QS2C   (3 * NMSG + 3)
+#define QREQ   (3 * NM + 1)
 
 /* ---- properties: CHECK(Px, condition) is an assertion named by its property; a
  * property left out (-DNO_Px) is not checked anywhere. pan prints the name. */
@@ -96,16 +102,16 @@ hidden byte L1 = 1;
 mtype = { RESUME, PUBLISH, ACK, DELIVER, RESUMED, GAP };
 
 /* ---- the network: one connection per client, FIFO each way (WebSocket over TCP) */
-chan c2s[NC] = [4] of { mtype, byte };              /* RESUME lastSeen | PUBLISH msg */
-chan s2c[NC] = [8] of { mtype, byte, byte, byte };  /* ACK msg sid | DELIVER msg sid prev
+chan c2s[NC] = [QC2S] of { mtype, byte };              /* RESUME lastSeen | PUBLISH msg */
+chan s2c[NC] = [QS2C] of { mtype, byte, byte, byte };  /* ACK msg sid | DELIVER msg sid prev
                                                        | RESUMED sid | GAP prev upto */
 /* ---- server side: store requests and results (FIFO per session: one store
  * connection each), and, for ack_before_persist, writes the server has ACKed but not
  * yet issued (lost with the server). Fan-out reaches the subscribed sessions in the
  * step that handles the store result (no channel: see README.md). */
-chan sreq[NC]  = [4] of { byte, bit };             /* msg, orphan (its session died) */
-chan sres[NC]  = [4] of { byte, bit, byte, byte }; /* msg, duplicate?, sid, prev */
-chan unsent[NC] = [4] of { byte, bit };            /* msg, orphan */
+chan sreq[NC]  = [QREQ] of { byte, bit };             /* msg, orphan (its session died) */
+chan sres[NC]  = [QREQ] of { byte, bit, byte, byte }; /* msg, duplicate?, sid, prev */
+chan unsent[NC] = [QREQ] of { byte, bit };            /* msg, orphan */
 
 /* ---- client state */
 #define C_BACKOFF  0   /* disconnected; the backoff timer may fire (connect) */
@@ -146,17 +152,17 @@ hidden byte i, j, m, a, b, d;
 hidden byte o;
 hidden mtype ft;
 
-#define alive(c)  (cst[c] != C_BACKOFF)
+#define alive(c)  (cst[(c)] != C_BACKOFF)
 
 /* a message of client c waits for its ACK (NM <= 2) */
-#define waiting(c) (inq[c * NM] || inq[c * NM + NM - 1])
+#define waiting(c) (inq[(c) * NM] || inq[(c) * NM + NM - 1])
 
 /* At rest: nothing but a fault can happen any more — every channel empty, everything
  * published, every client LIVE with no message waiting for its ACK (else its ACK
  * timeout could fire), every write fsynced. Every other state has a fault-free step. */
-#define rest_c(c) (len(c2s[c]) == 0 && len(s2c[c]) == 0 && len(sreq[c]) == 0 \
-                   && len(sres[c]) == 0 && len(unsent[c]) == 0 && npub[c] == NM && cst[c] == C_LIVE \
-                   && !waiting(c))
+#define rest_c(c) (len(c2s[(c)]) == 0 && len(s2c[(c)]) == 0 && len(sreq[(c)]) == 0 \
+                   && len(sres[(c)]) == 0 && len(unsent[(c)]) == 0 && npub[(c)] == NM && cst[(c)] == C_LIVE \
+                   && !waiting((c)))
 #if NC > 2
 #define at_rest (rest_c(0) && rest_c(1) && rest_c(2) && durableTop == top)
 #else
@@ -245,8 +251,8 @@ inline client_frame(c) {
 }
 
 /* nothing of client c's connection is in flight: the only time a timeout may fire */
-#define idle(c) (len(c2s[c]) == 0 && len(s2c[c]) == 0 && len(sreq[c]) == 0 && len(sres[c]) == 0 \
-                 && len(unsent[c]) == 0)
+#define idle(c) (len(c2s[(c)]) == 0 && len(s2c[(c)]) == 0 && len(sreq[(c)]) == 0 && len(sres[(c)]) == 0 \
+                 && len(unsent[(c)]) == 0)
 
 proctype Client(byte c) {
 end:

@@ -1,0 +1,391 @@
+/* test_fpset.c — the visited set (model/fpset.h) against a reference, a sorted array of
+ * keys with their flags: a million random keys through several doublings, present and
+ * absent lookups, flags set and cleared per key, the memory bound (-1, the table unchanged
+ * and still right), next/restore round trips, keys whose low or top bits are all 0 or all
+ * 1, and budget twins (keys sharing their top 32 bits, so their home) in runs longer than a
+ * slot's displacement field holds, which the stash takes. */
+#include <criterion/criterion.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fpset.h"
+
+#define KEYMASK (~(uint64_t)HM_FP_FLAGS)
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void) /* splitmix64 */
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t key_of(uint64_t fp) { return (fp & KEYMASK) ? (fp & KEYMASK) : 8u; }
+
+/* ---- the reference: sorted distinct keys, a flags byte each ------------------------- */
+
+typedef struct ref {
+    uint64_t *key;
+    unsigned char *flags;
+    size_t n;
+} ref;
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static ref ref_of(const uint64_t *fps, size_t n)
+{
+    ref r = {malloc(n * sizeof(uint64_t)), calloc(n ? n : 1, 1), 0};
+    cr_assert(r.key && r.flags);
+    for (size_t i = 0; i < n; i++) r.key[i] = key_of(fps[i]);
+    qsort(r.key, n, sizeof(uint64_t), cmp_u64);
+    for (size_t i = 0; i < n; i++)
+        if (r.n == 0 || r.key[r.n - 1] != r.key[i]) r.key[r.n++] = r.key[i];
+    return r;
+}
+
+static long ref_find(const ref *r, uint64_t fp)
+{
+    uint64_t k = key_of(fp);
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->key[mid] < k) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < r->n && r->key[lo] == k ? (long)lo : -1;
+}
+
+static void ref_free(ref *r)
+{
+    free(r->key);
+    free(r->flags);
+}
+
+/* Every reference key has its flags in s, s holds nothing else, and `absent` random keys
+ * the reference lacks have none. */
+static void same(const hm_fpset *s, const ref *r, size_t absent, const char *what)
+{
+    uint64_t present = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        uint32_t f = hm_fpset_flags(s, r->key[i] | (rnd() & HM_FP_FLAGS));
+        cr_assert_eq(f, r->flags[i], "%s: key %#llx has flags %u, not %u", what, (unsigned long long)r->key[i], f,
+                     r->flags[i]);
+        present += r->flags[i] != 0;
+    }
+    cr_assert_geq(s->count, present, "%s", what);
+    for (size_t i = 0; i < absent; i++) {
+        uint64_t fp = rnd();
+        if (i & 1) fp = (r->key[rnd() % r->n] & ~(0xFFFFFFFFull << 3)) | (rnd() & 0x7FFFFFF8ull); /* a twin */
+        if (ref_find(r, fp) >= 0) continue;
+        cr_assert_eq(hm_fpset_flags(s, fp), 0u, "%s: absent key %#llx has flags", what, (unsigned long long)fp);
+    }
+}
+
+/* The random keys: each draw a fresh key or, one time in four, a twin of the one before
+ * (its top 32 bits) or, one in sixteen, a repeat. */
+static uint64_t *draw(size_t n)
+{
+    uint64_t *fp = malloc(n * sizeof *fp);
+    cr_assert_not_null(fp);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = rnd(), c = x & 15u;
+        if (i > 0 && c < 4) fp[i] = (fp[i - 1] & ~0xFFFFFFFFull) | (rnd() & 0xFFFFFFFFull);
+        else if (i > 0 && c == 4) fp[i] = fp[rnd() % i] ^ (rnd() & HM_FP_FLAGS);
+        else fp[i] = x;
+    }
+    return fp;
+}
+
+/* Put every fp with random flags, checking what each put says it had. */
+static void fill(hm_fpset *s, ref *r, const uint64_t *fps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        long k = ref_find(r, fps[i]);
+        cr_assert_geq(k, 0);
+        uint32_t set = (uint32_t)(rnd() % 7u) + 1u, was = 99;
+        cr_assert_eq(hm_fpset_put(s, fps[i], set, &was), 0, "put %zu", i);
+        cr_assert_eq(was, r->flags[k], "put %zu: was %u, not %u", i, was, r->flags[k]);
+        r->flags[k] |= (unsigned char)set;
+    }
+}
+
+Test(fpset, million_random_keys_through_doublings)
+{
+    rng_state = 1;
+    enum { N = 1000000 };
+    uint64_t *fps = draw(N);
+    ref r = ref_of(fps, N);
+    hm_fpset s;
+    cr_assert_eq(hm_fpset_init(&s, 4, (size_t)1 << 32), 0);
+    size_t bytes0 = hm_fpset_bytes(&s);
+    fill(&s, &r, fps, N);
+    cr_assert_eq(s.count, r.n);
+    cr_assert_geq(hm_fpset_bytes(&s), bytes0 << 10, "grew through at least ten doublings");
+    same(&s, &r, N, "after the puts");
+
+    /* clear flags key by key, some keys to none at all (they stay entries) */
+    for (size_t i = 0; i < r.n; i++) {
+        uint32_t c = (uint32_t)(rnd() % 8u);
+        hm_fpset_clear(&s, r.key[i] | (rnd() & HM_FP_FLAGS), c);
+        r.flags[i] &= (unsigned char)~c;
+    }
+    for (size_t i = 0; i < 1000; i++) hm_fpset_clear(&s, rnd(), HM_FP_FLAGS); /* absent: nothing */
+    cr_assert_eq(s.count, r.n);
+    same(&s, &r, N / 4, "after the clears");
+
+    /* a key cleared to no flags is still an entry: putting it again adds nothing */
+    for (size_t i = 0; i < r.n; i += 97) {
+        uint32_t was = 99;
+        cr_assert_eq(hm_fpset_put(&s, r.key[i], 0, &was), 0);
+        cr_assert_eq(was, r.flags[i]);
+    }
+    cr_assert_eq(s.count, r.n);
+    double per = (double)hm_fpset_bytes(&s) / (double)s.count;
+    cr_log_info("%zu keys, %zu bytes, %.2f bytes per key, %llu stashed", r.n, hm_fpset_bytes(&s), per,
+                (unsigned long long)s.stash_count);
+    hm_fpset_free(&s);
+    ref_free(&r);
+    free(fps);
+}
+
+Test(fpset, bytes_per_key_when_full)
+{
+    /* from 60 % full on, at q = 30 and up a slot is 5 bytes: check the shape at a size a
+     * test can afford, then the figure at 2^30 slots from the shape alone */
+    rng_state = 2;
+    hm_fpset s;
+    cr_assert_eq(hm_fpset_init(&s, 20, (size_t)1 << 32), 0);
+    size_t bytes = hm_fpset_bytes(&s);
+    uint64_t n = (1u << 20) * 6 / 10;
+    for (uint64_t i = 0; i < n; i++) cr_assert_eq(hm_fpset_put(&s, rnd(), HM_FP_SEEN, NULL), 0);
+    cr_assert_eq(hm_fpset_bytes(&s), bytes, "no growth at 60 %%");
+    cr_assert_leq(s.width, 7u);
+    cr_assert_leq((double)hm_fpset_bytes(&s) / (double)s.count, 7.0 / 0.6 + 0.1);
+    hm_fpset_free(&s);
+    cr_assert_eq(hm_fpset_init(&s, 30, (size_t)1 << 40), 0); /* calloc: untouched pages */
+    cr_assert_eq(s.width, 5u);
+    cr_assert_leq((double)hm_fpset_bytes(&s) / 841e6, 6.4);
+    cr_assert_leq((double)hm_fpset_bytes(&s) / (0.625 * (1u << 30)), 8.001);
+    hm_fpset_free(&s);
+}
+
+Test(fpset, low_and_top_bits_all_zero_or_one)
+{
+    hm_fpset s;
+    cr_assert_eq(hm_fpset_init(&s, 4, (size_t)1 << 24), 0);
+    /* 0 .. 8 are one key (0 is mapped to 8); low bits never matter */
+    cr_assert_eq(hm_fpset_put(&s, 0, HM_FP_SEEN, NULL), 0);
+    for (uint64_t fp = 0; fp < 16; fp++) cr_assert_eq(hm_fpset_flags(&s, fp), HM_FP_SEEN, "fp %llu", (unsigned long long)fp);
+    cr_assert_eq(hm_fpset_flags(&s, 16), 0u);
+    cr_assert_eq(s.count, 1u);
+    uint64_t edge[] = {
+        ~0ull,                       /* all ones */
+        ~0ull << 3,                  /* the same key */
+        1ull << 63,                  /* top bit only */
+        (1ull << 63) | 7u,           /* the same key */
+        ~0ull >> 1,                  /* all but the top bit */
+        0xFFFFFFFF00000000ull,       /* top half ones, low zero */
+        0xFFFFFFFF00000008ull,       /* a twin of it */
+        0x00000000FFFFFFF8ull,       /* top half zero, low ones */
+        0x00000000FFFFFFF0ull,       /* a twin of it, and of 8 */
+        0xFFFFFFF8ull << 32,         /* top 29 bits ones */
+        (~0ull >> 20) & ~7ull,       /* top 20 bits zero */
+        ~0ull << 44,                 /* top 20 bits one, rest zero */
+        0x8000000000000008ull,
+    };
+    enum { E = sizeof edge / sizeof edge[0] };
+    uint32_t flag[E];
+    for (int i = 0; i < E; i++) {
+        flag[i] = 1u << (i % 3);
+        cr_assert_eq(hm_fpset_put(&s, edge[i], flag[i], NULL), 0);
+    }
+    /* fill around them so they sit in runs and move through doublings */
+    rng_state = 3;
+    for (int i = 0; i < 20000; i++) {
+        cr_assert_eq(hm_fpset_put(&s, rnd(), 0, NULL), 0); /* no flags: they change no answer above */
+    }
+    for (int i = 0; i < E; i++)
+        for (uint64_t nb = 0; nb < 3; nb++) { /* the key, other low bits, the next key */
+            uint64_t fp = nb == 0 ? edge[i] : nb == 1 ? edge[i] ^ 7u : edge[i] ^ 8u;
+            uint32_t want = key_of(fp) == 8u ? HM_FP_SEEN : 0u;
+            for (int j = 0; j < E; j++)
+                if (key_of(edge[j]) == key_of(fp)) want |= flag[j];
+            cr_assert_eq(hm_fpset_flags(&s, fp), want, "edge key %d (%#llx), %llu", i, (unsigned long long)edge[i],
+                         (unsigned long long)nb);
+        }
+    cr_assert_eq(hm_fpset_flags(&s, 0), HM_FP_SEEN);
+    hm_fpset_free(&s);
+}
+
+Test(fpset, twins_past_the_displacement_field)
+{
+    /* 300 groups of up to 250 keys sharing their top 32 bits, so one home each: runs far
+     * longer than dmax at every size this test passes, hence keys in the stash, through
+     * growth, clears, next/restore */
+    rng_state = 4;
+    enum { G = 300, T = 250 };
+    uint64_t *fps = malloc(G * T * sizeof *fps);
+    size_t n = 0;
+    for (int g = 0; g < G; g++) {
+        uint64_t top = rnd() & ~0xFFFFFFFFull;
+        int t = g % 5 == 0 ? T : (int)(rnd() % 64u) + 1;
+        for (int i = 0; i < t; i++) fps[n++] = top | (rnd() & 0xFFFFFFFFull);
+    }
+    ref r = ref_of(fps, n);
+    hm_fpset s;
+    cr_assert_eq(hm_fpset_init(&s, 14, (size_t)1 << 30), 0);
+    fill(&s, &r, fps, n);
+    cr_assert_eq(s.count, r.n);
+    cr_assert_gt(s.stash_count, 0u, "runs past dmax");
+    same(&s, &r, n, "twins");
+    for (size_t i = 0; i < r.n; i += 3) {
+        hm_fpset_clear(&s, r.key[i], HM_FP_NEXT);
+        r.flags[i] &= (unsigned char)~HM_FP_NEXT;
+    }
+    same(&s, &r, n, "twins, cleared");
+
+    hm_fpset t;
+    cr_assert_eq(hm_fpset_init(&t, 4, (size_t)1 << 30), 0);
+    uint64_t pos = 0, v, seen = 0;
+    while (hm_fpset_next(&s, &pos, &v)) {
+        long k = ref_find(&r, v);
+        cr_assert_geq(k, 0, "next gave an unknown key %#llx", (unsigned long long)v);
+        cr_assert_eq(v & HM_FP_FLAGS, r.flags[k]);
+        cr_assert_eq(hm_fpset_restore(&t, v), 0);
+        seen++;
+    }
+    cr_assert_eq(seen, r.n);
+    cr_assert_eq(t.count, r.n);
+    same(&t, &r, n, "twins, restored");
+    hm_fpset_free(&t);
+    hm_fpset_free(&s);
+    ref_free(&r);
+    free(fps);
+}
+
+Test(fpset, next_restore_round_trip)
+{
+    rng_state = 5;
+    enum { N = 200000 };
+    uint64_t *fps = draw(N);
+    ref r = ref_of(fps, N);
+    hm_fpset s, t;
+    cr_assert_eq(hm_fpset_init(&s, 8, (size_t)1 << 30), 0);
+    fill(&s, &r, fps, N);
+    cr_assert_eq(hm_fpset_init(&t, 8, (size_t)1 << 30), 0);
+    uint64_t pos = 0, v, n = 0;
+    while (hm_fpset_next(&s, &pos, &v)) {
+        cr_assert_eq(hm_fpset_restore(&t, v), 0, "restore %llu", (unsigned long long)n);
+        n++;
+    }
+    cr_assert_not(hm_fpset_next(&s, &pos, &v), "stays at the end");
+    cr_assert_eq(n, r.n);
+    same(&t, &r, N, "restored");
+    /* a second restore of any entry is refused (1) and changes nothing */
+    pos = 0;
+    for (int i = 0; i < 1000 && hm_fpset_next(&s, &pos, &v); i++) {
+        cr_assert_eq(hm_fpset_restore(&t, (v & ~(uint64_t)HM_FP_FLAGS) | HM_FP_FLAGS), 1);
+        cr_assert_eq(hm_fpset_flags(&t, v), (uint32_t)(v & HM_FP_FLAGS));
+    }
+    cr_assert_eq(t.count, r.n);
+    /* and the restored table iterates to the same set */
+    uint64_t *a = malloc(r.n * sizeof *a);
+    pos = 0;
+    n = 0;
+    while (hm_fpset_next(&t, &pos, &v)) {
+        cr_assert_lt(n, r.n);
+        a[n++] = v;
+    }
+    cr_assert_eq(n, r.n);
+    qsort(a, n, sizeof *a, cmp_u64);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(a[i] & KEYMASK, r.key[i]);
+        cr_assert_eq(a[i] & HM_FP_FLAGS, r.flags[i]);
+    }
+    free(a);
+    hm_fpset_free(&t);
+    hm_fpset_free(&s);
+    ref_free(&r);
+    free(fps);
+}
+
+Test(fpset, memory_bound)
+{
+    rng_state = 6;
+    enum { N = 400000 };
+    uint64_t *fps = draw(N);
+    hm_fpset s;
+    cr_assert_eq(hm_fpset_init(&s, 10, 1u << 20), 0); /* a MiB: the 2^18 table cannot come */
+    ref r = ref_of(fps, N);
+    size_t i = 0;
+    for (; i < N; i++) {
+        long k = ref_find(&r, fps[i]);
+        uint32_t was = 99;
+        int rc = hm_fpset_put(&s, fps[i], HM_FP_SEEN, &was);
+        if (rc != 0) {
+            cr_assert_eq(rc, -1);
+            cr_assert_eq(r.flags[k], 0, "only an absent key can need room");
+            break;
+        }
+        cr_assert_eq(was, r.flags[k]);
+        r.flags[k] |= HM_FP_SEEN;
+    }
+    cr_assert_lt(i, N, "the bound was met");
+    cr_assert_leq(hm_fpset_bytes(&s), 1u << 20);
+    uint64_t count = s.count;
+    size_t bytes = hm_fpset_bytes(&s);
+    cr_assert_gt(count, 100000u);
+    /* unchanged and still right: the refused key absent, the others there */
+    cr_assert_eq(hm_fpset_flags(&s, fps[i]), 0u);
+    same(&s, &r, 100000, "at the bound");
+    /* the bound holds for every other absent key; present ones still take flags */
+    for (int j = 0; j < 1000; j++) {
+        uint64_t fp = rnd();
+        if (ref_find(&r, fp) >= 0) continue;
+        cr_assert_eq(hm_fpset_put(&s, fp, HM_FP_SEEN, NULL), -1);
+        cr_assert_eq(hm_fpset_restore(&s, fp | HM_FP_SEEN), -1);
+    }
+    for (size_t k = 0; k < r.n; k += 7)
+        if (r.flags[k]) {
+            cr_assert_eq(hm_fpset_put(&s, r.key[k], HM_FP_LIVE, NULL), 0);
+            r.flags[k] |= HM_FP_LIVE;
+        }
+    cr_assert_eq(s.count, count);
+    cr_assert_eq(hm_fpset_bytes(&s), bytes);
+    same(&s, &r, 100000, "after refused puts");
+    hm_fpset_free(&s);
+    ref_free(&r);
+    free(fps);
+}
+
+Test(fpset, memory_bound_with_twins)
+{
+    /* the stash's growth is bounded too: a table whose stash must grow at the bound */
+    rng_state = 7;
+    hm_fpset s;
+    cr_assert_eq(hm_fpset_init(&s, 10, 12000), 0);
+    uint64_t top = rnd() & ~0xFFFFFFFFull;
+    uint64_t keys[2000];
+    int n = 0, rc = 0;
+    while (n < 2000) {
+        keys[n] = top | (rnd() & 0xFFFFFFF8ull);
+        uint32_t was;
+        rc = hm_fpset_put(&s, keys[n], HM_FP_SEEN, &was);
+        if (rc != 0) break;
+        if (was == 0) n++;
+    }
+    cr_assert_eq(rc, -1);
+    cr_assert_leq(hm_fpset_bytes(&s), 12000u);
+    cr_assert_eq(s.count, (uint64_t)n);
+    cr_assert_gt(s.stash_count, 0u);
+    cr_assert_eq(hm_fpset_flags(&s, keys[n]), 0u);
+    for (int i = 0; i < n; i++) cr_assert_eq(hm_fpset_flags(&s, keys[i]), HM_FP_SEEN, "twin %d", i);
+    hm_fpset_free(&s);
+}

@@ -216,7 +216,7 @@ done
 echo
 echo "herd: herd check --json --threads 1 on traces/models/MODEL.yaml. SPIN: spin -a with the"
 echo "model's -D macros, gcc -DNP, pan -l (exhaustive: assertions and non-progress cycles)."
-echo "SPIN P: the property SPIN finds when it checks herd's property alone."
+echo "SPIN P: herd's property as SPIN finds it: its first error, or a run checking that property alone."
 echo
 echo "figures (CPU s: user + system of the one process; trans/cpu-s; B/st: herd's bytes_per_state,"
 echo "SPIN's 'actual memory usage for states' per state stored; RSS: peak, MiB)"

@@ -41,6 +41,10 @@
 #define STORE_CRASHES 0
 #endif
 
+#if NC < 1 || NC > 3 || NM < 1 || NM > 2
+#error "herd.pml models 1..3 clients with 1..2 messages each"
+#endif
+
 #define NMSG   (NC * NM)      /* message ids 0 .. NMSG-1: client c's k-th is c*NM + k */
 #define MAXE   8              /* stream ids 1 .. MAXE-1 (0 = "0-0", before the first) */
 /* Channel capacities: what one connection can hold in these worlds (a RESUME and each

@@ -101,7 +101,7 @@ spin_run() {
     (cd "$dir" && gcc "$opt" -w -DNP -o pan pan.c >gcc.log 2>&1) || { cat "$dir/gcc.log"; return 1; }
     # the hash table: 2^21 slots for an optimised (large) run, 2^16 for the tiny ones
     local w=16; [ "$opt" = -O0 ] || w=21
-    (cd "$dir" && /usr/bin/time -f 'cpu %U %S rss %M' -o time.txt ./pan -l -m200000 -w$w >out 2>&1)
+    (cd "$dir" && /usr/bin/time -f 'cpu %U %S rss %M' -o time.txt ./pan -l -m10000 -w$w >out 2>&1)
     if grep -q 'max search depth too small' "$dir/out"; then
         echo "pan: depth bound hit, search incomplete" >&2; return 1
     fi

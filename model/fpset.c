@@ -31,7 +31,7 @@ static shape shape_of(uint32_t q)
     shape g = {.q = q};
     g.width = (64u - q + DBITS_MIN + 7u) / 8u;
     g.dbits = 8u * g.width - (64u - q);
-    g.dmax = g.dbits >= 10u ? DMAX_CAP : (1u << g.dbits) - 2u;
+    g.dmax = g.dbits >= 8u ? DMAX_CAP : (1u << g.dbits) - 2u;
     assert(g.dbits >= DBITS_MIN && g.dbits <= 16u && g.width <= 8u);
     return g;
 }
@@ -50,19 +50,25 @@ static inline void st(unsigned char *p, uint64_t v) { memcpy(p, &v, sizeof v); }
 
 static inline uint64_t wmask(uint32_t width) { return width >= 8u ? ~0ull : (1ull << (8u * width)) - 1u; }
 
-/* The slot value of key at displacement 0 with no flags: remainder above the flag bits,
- * 1 in the displacement field. */
-static inline uint64_t want_of(uint32_t q, uint32_t dbits, uint64_t key)
+/* A slot's fields (fpset.h): the remainder's complement in the low 61 - q bits, the
+ * flags above it, d + 1 in the top dbits bits of the slot, from bit 64 - q. */
+static inline uint64_t rem_mask(const hm_fpset *s) { return (1ull << (61u - s->q)) - 1u; }
+static inline uint32_t flags_of(const hm_fpset *s, uint64_t v) { return (uint32_t)(v >> (61u - s->q)) & HM_FP_FLAGS; }
+static inline uint64_t code_of(const hm_fpset *s, uint64_t v) { return (v & wmask(s->width)) >> (64u - s->q); }
+
+/* The slot value of key at displacement 0 with no flags. In a run, slots are in order of
+ * (home, remainder), so at distance j from key's home (want + j << (64 - q)) a slot whose
+ * value without flags is above it holds a key before key, and one below it (or empty:
+ * 0) a key after it: key is not further on. */
+static inline uint64_t want_of(const hm_fpset *s, uint64_t key)
 {
-    return ((key << q) >> (q + 3u)) << (dbits + 3u) | 1u;
+    return 1ull << (64u - s->q) | (~(key >> 3) & rem_mask(s));
 }
 
 /* The key a slot at index i holds (v non-empty). */
 static inline uint64_t key_at(const hm_fpset *s, uint64_t i, uint64_t v)
 {
-    v &= wmask(s->width);
-    uint64_t d = (v & ((1ull << s->dbits) - 1u)) - 1u;
-    return (i - d) << (64u - s->q) | (v >> (s->dbits + 3u)) << 3;
+    return (i - (code_of(s, v) - 1u)) << (64u - s->q) | (~v & rem_mask(s)) << 3;
 }
 
 /* ---- the stash: key | flags, linear probing, at most half full ---------------------- */
@@ -112,30 +118,37 @@ static void stash_add(hm_fpset *s, uint64_t val) /* absent; stash_room succeeded
 
 /* ---- the table ------------------------------------------------------------------------ */
 
+enum { FAST = 4 }; /* slots a probe reads before it branches (<= dmax) */
 enum { FOUND, ABSENT, DEEP }; /* DEEP: absent from the table, ran dmax + 1 slots: maybe stashed */
 
 /* Where key is (FOUND, *at its slot index) or would go (ABSENT, *at the first slot whose
  * key lives further on, or is empty). */
 static inline int locate(const hm_fpset *s, uint64_t key, uint64_t *at)
 {
-    const uint32_t w = s->width, dbits = s->dbits;
-    const uint64_t dm = (1ull << dbits) - 1u;
-    const uint64_t cmp = wmask(w) & ~((uint64_t)HM_FP_FLAGS << dbits);
-    uint64_t i = key >> (64u - s->q);
-    uint64_t want = want_of(s->q, dbits, key);
+    const uint32_t w = s->width;
+    const uint64_t cmp = wmask(w) & ~((uint64_t)HM_FP_FLAGS << (61u - s->q)), step = 1ull << (64u - s->q);
+    uint64_t i = key >> (64u - s->q), end = i + s->dmax;
+    uint64_t want = want_of(s, key);
     const unsigned char *p = s->slot + i * w;
-    for (uint64_t j = 1; j <= (uint64_t)s->dmax + 1u; j++, i++, p += w, want++) {
-        uint64_t v = ld(p);
-        if ((v & cmp) == want) {
-            *at = i;
-            return FOUND;
-        }
-        if ((v & dm) < j) {
-            *at = i;
-            return ABSENT;
-        }
+    /* the first FAST slots without a branch on each (dmax >= 30): the keys before key
+     * make a prefix of the run, so their count is where key is or would go */
+    uint64_t n = 0;
+    for (uint32_t k = 0; k < FAST; k++) n += (ld(p + k * w) & cmp) > want + k * step;
+    if (n < FAST) {
+        *at = i + n;
+        return (ld(p + n * w) & cmp) == want + n * step ? FOUND : ABSENT;
     }
-    return DEEP;
+    i += FAST;
+    p += FAST * w;
+    want += FAST * step;
+    for (;; i++, p += w, want += step) {
+        uint64_t v = ld(p) & cmp;
+        if (v <= want) {
+            *at = i;
+            return v == want ? FOUND : ABSENT;
+        }
+        if (i == end) return DEEP;
+    }
 }
 
 /* Insert absent key with flags f; where == ABSENT: at slot *at (from locate); DEEP: to
@@ -149,31 +162,27 @@ static int insert(hm_fpset *s, uint64_t key, uint32_t f, int where, uint64_t at,
         s->count++;
         return 0;
     }
-    const uint32_t w = s->width, dbits = s->dbits;
-    const uint64_t dm = (1ull << dbits) - 1u, full = (uint64_t)s->dmax + 1u, wm = wmask(w);
+    const uint32_t w = s->width;
+    const uint64_t full = (uint64_t)s->dmax + 1u, wm = wmask(w), step = 1ull << (64u - s->q);
     uint64_t e = at; /* the run's end: an empty slot, or a key already dmax from home */
-    uint64_t v;
+    uint64_t c;
     for (;; e++) {
-        v = ld(s->slot + e * w) & dm;
-        if (v == 0 || v == full) break;
+        c = code_of(s, ld(s->slot + e * w));
+        if (c == 0 || c == full) break;
     }
-    if (v == full) {
+    if (c == full) {
         if (stash_room(s, bound) != 0) return -1;
         uint64_t x = ld(s->slot + e * w);
-        stash_add(s, key_at(s, e, x) | (uint32_t)(x >> dbits & HM_FP_FLAGS));
+        stash_add(s, key_at(s, e, x) | flags_of(s, x));
     }
     if (e > at) { /* shift at .. e - 1 on by one slot, each one further from home */
         memmove(s->slot + (at + 1u) * w, s->slot + at * w, (size_t)(e - at) * w);
-        for (unsigned char *p = s->slot + (at + 1u) * w, *end = s->slot + (e + 1u) * w; p < end; p += w) {
-            uint16_t d; /* d + 1 < 2^dbits, dbits <= 16: the sum stays in the field */
-            memcpy(&d, p, sizeof d);
-            d++;
-            memcpy(p, &d, sizeof d);
-        }
+        for (unsigned char *p = s->slot + (at + 1u) * w, *end = s->slot + (e + 1u) * w; p < end; p += w)
+            st(p, ld(p) + step); /* d + 1 < 2^dbits: the sum stays in the slot's top field */
     }
     uint64_t d = at - (key >> (64u - s->q));
     unsigned char *to = s->slot + at * w;
-    st(to, (ld(to) & ~wm) | (want_of(s->q, dbits, key) + d) | (uint64_t)f << dbits);
+    st(to, (ld(to) & ~wm) | (want_of(s, key) + d * step) | (uint64_t)f << (61u - s->q));
     s->count++;
     return 0;
 }
@@ -222,13 +231,12 @@ static int grow(hm_fpset *s)
     hm_fpset n;
     if (table_new(&n, g.q, s->max_bytes) != 0) return -1;
     uint64_t slots = slots_of(&(shape){s->q, s->width, s->dbits, s->dmax});
-    const uint64_t dm = (1ull << s->dbits) - 1u;
     for (uint64_t i = 0; i < slots; i++) {
         uint64_t v = ld(s->slot + i * s->width);
-        if ((v & dm) == 0) continue;
+        if (code_of(s, v) == 0) continue;
         uint64_t key = key_at(s, i, v), at;
         int where = locate(&n, key, &at);
-        if (insert(&n, key, (uint32_t)(v >> s->dbits & HM_FP_FLAGS), where, at, s->max_bytes) != 0) goto fail;
+        if (insert(&n, key, flags_of(s, v), where, at, s->max_bytes) != 0) goto fail;
     }
     for (uint64_t i = 0; s->stash && i <= s->stash_mask; i++) {
         uint64_t v = s->stash[i], key = v & ~(uint64_t)HM_FP_FLAGS, at;
@@ -251,7 +259,7 @@ static inline uint32_t lookup(const hm_fpset *s, uint64_t key, int *where, uint6
 {
     *stashed = NULL;
     *where = locate(s, key, at);
-    if (*where == FOUND) return (uint32_t)(ld(s->slot + *at * s->width) >> s->dbits & HM_FP_FLAGS);
+    if (*where == FOUND) return flags_of(s, ld(s->slot + *at * s->width));
     if (*where == DEEP && (*stashed = stash_find(s, key)) != NULL) return (uint32_t)(**stashed & HM_FP_FLAGS);
     return 0;
 }
@@ -267,7 +275,7 @@ static int put_key(hm_fpset *s, uint64_t key, uint32_t set, uint32_t *was, bool 
     set &= HM_FP_FLAGS;
     if (where == FOUND) {
         unsigned char *p = s->slot + at * s->width;
-        st(p, ld(p) | (uint64_t)set << s->dbits);
+        st(p, ld(p) | (uint64_t)set << (61u - s->q));
         return 0;
     }
     if (stashed) {
@@ -297,7 +305,7 @@ void hm_fpset_clear(hm_fpset *s, uint64_t fp, uint32_t clear)
     clear &= HM_FP_FLAGS;
     if (where == FOUND) {
         unsigned char *p = s->slot + at * s->width;
-        st(p, ld(p) & ~((uint64_t)clear << s->dbits));
+        st(p, ld(p) & ~((uint64_t)clear << (61u - s->q)));
     } else if (stashed) {
         *stashed &= ~(uint64_t)clear;
     }
@@ -313,12 +321,11 @@ uint32_t hm_fpset_flags(const hm_fpset *s, uint64_t fp)
 bool hm_fpset_next(const hm_fpset *s, uint64_t *pos, uint64_t *val)
 {
     uint64_t slots = slots_of(&(shape){s->q, s->width, s->dbits, s->dmax});
-    const uint64_t dm = (1ull << s->dbits) - 1u;
     uint64_t i = *pos;
     for (; i < slots; i++) {
         uint64_t v = ld(s->slot + i * s->width);
-        if ((v & dm) == 0) continue;
-        *val = key_at(s, i, v) | (v >> s->dbits & HM_FP_FLAGS);
+        if (code_of(s, v) == 0) continue;
+        *val = key_at(s, i, v) | flags_of(s, v);
         *pos = i + 1u;
         return true;
     }

@@ -12,13 +12,16 @@
  * bits, which the slot's position then implies, so a slot stores only the rest. Budget
  * twins share their top 32 bits (fphash.h), hence their home, hence their cache line.
  * Collisions are resolved by Robin Hood linear probing: a key sits at home + d, d its
- * displacement, the keys of a run in order of home, so a probe stops at the first slot
- * whose key lives further on (an absent key costs about what a present one does). A slot
+ * displacement, so a probe stops at the first slot whose key comes after its own (an
+ * absent key, a twin's included, costs about what a present one does). A slot
  * is `width` bytes, packed end to end with no alignment (read by unaligned 64-bit loads):
  * the fewest that hold 61 - q remainder bits, 3 flags and 5 bits of displacement, i.e.
  * 5 from q = 29 on, 6 for q = 21..28, 7 for 13..20, 8 below. From its lowest bit:
- *     [ d + 1 : dbits ][ flags : 3 ][ remainder : 61 - q bits = the key's bits 3 .. 63 - q ]
- * dbits = 8 * width - 64 + q >= 5, and d + 1 = 0 marks an empty slot. The largest
+ *     [ ~remainder : 61 - q bits (the key's bits 3 .. 63 - q, complemented) ][ flags : 3 ][ d + 1 : dbits ]
+ * dbits = 8 * width - 64 + q >= 5, and d + 1 = 0 marks an empty slot. A run is in order of
+ * (home, remainder), so with the flags masked one unsigned comparison of a slot with the
+ * value key would have there says "before key: go on", "key" or "after key: stop"; a
+ * probe compares its first 4 slots without branching on each. The largest
  * displacement is dmax = 2^dbits - 2 (at most 254): a key that would sit further from
  * home goes to a small exact side table (`stash`: key | flags in 8-byte slots), which a
  * probe reads only when it ran dmax + 1 slots without stopping (on correct-2x2-crash at

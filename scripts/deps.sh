@@ -4,10 +4,11 @@
 # client libraries are for the tests against real servers (tests/real, scripts/services.sh);
 # libclang-rt-14-dev carries libFuzzer and the sanitizer runtimes; python3 checks the
 # rendered pages in tests/render.sh; spin is the second model checker that
-# tests/spin_agree.sh compares with herd check.
+# tests/spin_agree.sh compares with herd check; nodejs and npm install the report's charting
+# library and the browser test's driver (herd_ensure_npm below).
 herd_packages=(build-essential cmake pkg-config clang libclang-rt-14-dev python3 libyaml-dev libxxhash-dev
                libcriterion-dev libfiu-dev fiu-utils lcov graphviz libxml2-utils chromium
-               redis-server libhiredis-dev postgresql libpq-dev spin)
+               redis-server libhiredis-dev postgresql libpq-dev spin nodejs npm)
 
 herd_missing_packages() {
     local p missing=()
@@ -20,7 +21,10 @@ herd_missing_packages() {
 herd_ensure_deps() {
     local missing
     missing=$(herd_missing_packages)
-    [ -z "$missing" ] && return 0
+    if [ -z "$missing" ]; then
+        herd_ensure_npm
+        return 0
+    fi
     if [ "$(id -u)" -ne 0 ]; then
         echo "herd needs these Debian packages: $missing" >&2
         echo "install them with: sudo apt-get install -y $missing" >&2
@@ -31,4 +35,33 @@ herd_ensure_deps() {
     apt-get update -qq >&2
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >&2
+    herd_ensure_npm
+}
+
+# The npm packages, pinned, in third_party/node_modules (git-ignored): uPlot, the charting
+# library `herd render` inlines into the report (render/uplot.c reads its dist/ files), and
+# puppeteer-core, which drives the system chromium in tests/report_browser.sh and
+# scripts/screenshots. Installed only when a pinned version is missing; no lock file
+# beyond the exact versions, and npm's own scripts are not run.
+herd_npm_packages=(uplot@1.6.32 puppeteer-core@24.10.0)
+herd_npm_dir() { echo "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/third_party"; }
+
+herd_ensure_npm() {
+    local dir p name want have missing=()
+    dir=$(herd_npm_dir)
+    for p in "${herd_npm_packages[@]}"; do
+        name=${p%@*}
+        want=${p##*@}
+        have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$dir/node_modules/$name/package.json" 2>/dev/null | head -1)
+        [ "$have" = "$want" ] || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if ! command -v npm >/dev/null; then
+        echo "herd needs npm (Debian package npm) to install: ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "installing into $dir: ${missing[*]}" >&2
+    mkdir -p "$dir"
+    [ -f "$dir/package.json" ] || echo '{"name":"herd-third-party","private":true}' >"$dir/package.json"
+    (cd "$dir" && npm install --no-audit --no-fund --ignore-scripts --save-exact --loglevel=error "${missing[@]}" >&2)
 }

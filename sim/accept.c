@@ -13,16 +13,24 @@
  * Every dropped SYN is counted under its cause (metrics.h): only a full backlog is the
  * accept queue overflowing; the LB restarting, its rate limit, loss and cuts drop SYNs
  * before any queue, and counting them as overflow once made a report show thousands of
- * "accept queue full" drops beside a queue that never held more than two. */
+ * "accept queue full" drops beside a queue that never held more than two. What happens at
+ * one server (its handshakes, wasted handshakes, 1013 refusals, SYNs dropped at its full
+ * backlog or on a cut LB -> server path) is also counted under that server for servers.csv;
+ * drops before the LB picks a server belong to none. */
 #include "world.h"
 
 #include "error.h"
 
 #include <assert.h>
 
-static void syn_dropped(herd_world *w, uint32_t client, uint32_t conn, uint32_t tries, int cause)
+/* server: where the SYN was dropped, or -1 before the LB picked one. */
+static void syn_dropped(herd_world *w, uint32_t client, uint32_t conn, uint32_t tries, int cause, int server)
 {
     herd_metrics_syn_drop(&w->metrics, cause);
+    if (server >= 0)
+        herd_metrics_server_add(&w->metrics, (uint32_t)server,
+                                cause == HERD_SYN_DROP_BACKLOG_FULL ? HERD_SV_SYN_DROPS_BACKLOG_FULL
+                                                                    : HERD_SV_SYN_DROPS_PARTITION);
     herd_time wait = w->cfg.syn_rto_us << (tries < 20 ? tries : 20);
     if (tries >= w->cfg.syn_retries) {
         /* The kernel gives up: connect() fails with ETIMEDOUT. */
@@ -75,13 +83,13 @@ int herd_accept_syn(herd_world *w, uint32_t client, uint32_t conn, uint32_t trie
                 : herd_net_lost(w, client, 7)                ? HERD_SYN_DROP_NET_LOSS
                                                              : -1;
     if (cause >= 0) {
-        syn_dropped(w, client, conn, tries, cause);
+        syn_dropped(w, client, conn, tries, cause, -1);
         return HERD_OK;
     }
     bool limited = false;
     int server = herd_lb_pick(w, client, conn, &limited);
     if (limited) {
-        syn_dropped(w, client, conn, tries, HERD_SYN_DROP_LB_RATE_LIMITED);
+        syn_dropped(w, client, conn, tries, HERD_SYN_DROP_LB_RATE_LIMITED, -1);
         return HERD_OK;
     }
     if (server < 0 || !w->servers[server].up) { /* nothing listening: RST */
@@ -93,11 +101,11 @@ int herd_accept_syn(herd_world *w, uint32_t client, uint32_t conn, uint32_t trie
     /* A cut LB -> server drops the SYN before it reaches the server, whatever the queue
      * holds; only a SYN that arrives finds the backlog full. (Neither test draws.) */
     if (herd_net_path_open_at(w, lg, sg) > w->now) {
-        syn_dropped(w, client, conn, tries, HERD_SYN_DROP_PARTITION);
+        syn_dropped(w, client, conn, tries, HERD_SYN_DROP_PARTITION, server);
         return HERD_OK;
     }
     if (s->q_len >= w->cfg.backlog) {
-        syn_dropped(w, client, conn, tries, HERD_SYN_DROP_BACKLOG_FULL);
+        syn_dropped(w, client, conn, tries, HERD_SYN_DROP_BACKLOG_FULL, server);
         return HERD_OK;
     }
     w->accept[(size_t)server * w->cfg.backlog + (s->q_head + s->q_len) % w->cfg.backlog] =
@@ -119,10 +127,13 @@ int herd_accept_handshake_done(herd_world *w, uint32_t server, uint64_t arg, uin
     int rc = HERD_OK;
     if (!attempt_alive(w, client, conn)) {
         herd_metrics_add(&w->metrics, HERD_M_WASTED, 1);
+        herd_metrics_server_add(&w->metrics, server, HERD_SV_WASTED);
     } else if (w->cfg.max_conns && s->conns >= w->cfg.max_conns) {
+        herd_metrics_server_add(&w->metrics, server, HERD_SV_REFUSED);
         refuse(w, client, conn, HERD_CLOSE_TRY_AGAIN_LATER, w->cfg.retry_after_ms);
     } else {
         herd_metrics_add(&w->metrics, HERD_M_ACCEPTS, 1);
+        herd_metrics_server_add(&w->metrics, server, HERD_SV_HANDSHAKES);
         rc = herd_servers_open_session(w, server, client, conn);
     }
     start_handshakes(w, server);

@@ -35,7 +35,7 @@ static int alloc_arrays(herd_world *w)
     if (herd_oracle_init_strided(&w->oracle, c->clients, c->oracle_capacity, &w->slots[0].seen,
                                  sizeof *w->slots) != HERD_OK)
         return HERD_ENOSPACE;
-    return herd_metrics_init(&w->metrics, c->duration_us, c->metrics_interval_us);
+    return herd_metrics_init(&w->metrics, c->duration_us, c->metrics_interval_us, c->servers);
 }
 
 static int alloc_local_dedups(herd_world *w)

@@ -1,4 +1,5 @@
-/* outputs.c — the capacity column, the fault bands and the fault hooks (see outputs.h). */
+/* outputs.c — the capacity column, the per-server series (servers.csv), the fault bands
+ * and the fault hooks (see outputs.h). */
 #include "outputs.h"
 
 #include "json.h"
@@ -32,6 +33,38 @@ uint64_t herd_outputs_capacity(herd_world *w)
     if (c->lb_rate_per_s && cap > c->lb_rate_per_s) cap = c->lb_rate_per_s;
     w->cap_up_us = 0;
     return cap;
+}
+
+/* ---- per-server series ---- */
+
+void herd_outputs_server_row(herd_world *w)
+{
+    uint32_t *cells = herd_metrics_server_row(&w->metrics, w->now);
+    if (!cells) return;
+    for (uint32_t s = 0; s < w->cfg.servers && s < w->metrics.servers; s++) { /* <= 1024 */
+        uint32_t *c = &cells[(size_t)s * HERD_SV_COL_COUNT];
+        c[HERD_SV_UP] = w->servers[s].up;
+        c[HERD_SV_ACCEPT_QUEUE] = w->servers[s].q_len;
+        c[HERD_SV_SESSIONS] = w->servers[s].conns;
+    }
+}
+
+int herd_outputs_servers_csv(const herd_world *w, FILE *f)
+{
+    const herd_metrics *m = &w->metrics;
+    fputs("t_s,server", f);
+    for (int k = 0; k < HERD_SV_COL_COUNT; k++) fprintf(f, ",%s", herd_server_col_name(k));
+    fputc('\n', f);
+    for (uint32_t i = 0; i < m->srows_len; i++) {
+        herd_time t = m->srow_t[i];
+        const uint32_t *row = &m->srows[(size_t)i * m->servers * HERD_SV_COL_COUNT];
+        for (uint32_t s = 0; s < m->servers; s++) {
+            fprintf(f, "%" PRIu64 ".%06" PRIu64 ",%" PRIu32, t / HERD_US_PER_S, t % HERD_US_PER_S, s);
+            for (int k = 0; k < HERD_SV_COL_COUNT; k++) fprintf(f, ",%" PRIu32, row[(size_t)s * HERD_SV_COL_COUNT + (size_t)k]);
+            fputc('\n', f);
+        }
+    }
+    return ferror(f) ? -EIO : 0;
 }
 
 /* ---- fault hooks ---- */

@@ -1,5 +1,5 @@
 /* outputs.h — what `herd run --out DIR` writes beside the metrics for docs/rendering.md's
- * contract: the capacity_per_s column, faults.json and delays.json (trace.jsonl is
+ * contract: the capacity_per_s column, servers.csv, faults.json and delays.json (trace.jsonl is
  * trace_out.h's). Everything here observes the world; nothing steers it. */
 #ifndef HERD_SIM_OUTPUTS_H
 #define HERD_SIM_OUTPUTS_H
@@ -14,6 +14,13 @@ int herd_outputs_faults_json(const herd_world *w, FILE *f);
 /* One band's label, as render/scenario_info.c derives it ("crash: servers 0-1",
  * "partition clients <-> lb", "clients 0-9 offline", "lb restart"). */
 void herd_outputs_fault_label(const herd_fault *f, char *out, size_t size);
+
+/* The per-server row of the metrics tick (metrics.h herd_metrics_server_row): the
+ * servers' gauges, when this tick records one. Call after herd_metrics_row_add. */
+void herd_outputs_server_row(herd_world *w);
+/* servers.csv: t_s,server,<herd_server_col names>, one row per server per per-server row
+ * (docs/trace-format.md). Streams from the preallocated cells. 0 or -EIO. */
+int herd_outputs_servers_csv(const herd_world *w, FILE *f);
 
 /* capacity_per_s (metrics.h HERD_G_CAPACITY): the handshakes per second the servers that
  * were up could complete over the interval now ending, time-weighted (a server down for

@@ -298,6 +298,7 @@ static int out_csv(const out_ctx *c, FILE *f) { return write_csv(&c->w->metrics,
 static int out_series(const out_ctx *c, FILE *f) { return write_series_json(&c->w->metrics, f); }
 static int out_summary(const out_ctx *c, FILE *f) { return herd_report_json(c->r, f); }
 static int out_scenario(const out_ctx *c, FILE *f) { return herd_cfg_emit(c->sc->doc, f); }
+static int out_servers(const out_ctx *c, FILE *f) { return herd_outputs_servers_csv(c->w, f); }
 static int out_faults(const out_ctx *c, FILE *f) { return herd_outputs_faults_json(c->w, f); }
 static int out_delays(const out_ctx *c, FILE *f) { return herd_delays_write_json(&c->w->delays, f); }
 
@@ -307,6 +308,7 @@ int herd_report_write_dir(const herd_report *r, const herd_world *w, const herd_
     out_ctx ctx = {r, w, sc};
     if (rc == 0) rc = write_one(dir, "metrics.csv", out_csv, &ctx);
     if (rc == 0) rc = write_one(dir, "metrics.json", out_series, &ctx);
+    if (rc == 0) rc = write_one(dir, "servers.csv", out_servers, &ctx);
     if (rc == 0) rc = write_one(dir, "scenario.yaml", out_scenario, &ctx);
     if (rc == 0) rc = write_one(dir, "faults.json", out_faults, &ctx);
     if (rc == 0) rc = write_one(dir, "delays.json", out_delays, &ctx);

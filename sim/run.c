@@ -20,6 +20,7 @@ static void metrics_tick(herd_world *w)
     g[HERD_G_SESSIONS] = w->sessions.live;
     g[HERD_G_CAPACITY] = herd_outputs_capacity(w);
     herd_metrics_row_add(&w->metrics, w->now, g);
+    herd_outputs_server_row(w);
     herd_world_push(w, herd_time_add(w->now, w->cfg.metrics_interval_us), HERD_EV_METRICS, 0, 0);
 }
 

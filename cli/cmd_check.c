@@ -29,6 +29,7 @@ typedef struct check_args {
     const char *checkpoint, *resume;
     uint64_t checkpoint_every;
     bool json, symmetry, liveness, por, progress, subsume, preallocate;
+    int progress_flag; /* -1 --no-progress, 1 --progress, 0 neither: on when stderr is a terminal */
     uint64_t max_states, max_memory_mib, hash_seed;
     uint32_t threads;
     uint32_t max_depth;
@@ -37,13 +38,14 @@ typedef struct check_args {
 /* Every flag parse_args accepts (tests/cli_help.sh checks each is in help()). */
 static const char *const check_flags[] = {
     "--json", "--max-states", "--max-depth", "--max-memory", "--out", "--no-symmetry", "--no-liveness", "--no-por",
-    "--no-subsumption", "--threads", "--preallocate", "--progress", "--junit", "--hash-seed", "--checkpoint",
+    "--no-subsumption", "--threads", "--preallocate", "--progress", "--no-progress", "--junit", "--hash-seed", "--checkpoint",
     "--checkpoint-every", "--resume", "--help", "-h", NULL};
 
 #define CHECK_SYNOPSIS                                                                                       \
     "usage: herd check MODEL.yaml [--json] [--max-states N] [--max-depth N] [--max-memory MIB]\n"           \
     "                  [--out DIR] [--no-symmetry] [--no-liveness] [--no-por] [--no-subsumption]\n"        \
-    "                  [--threads N] [--preallocate] [--progress] [--junit FILE] [--hash-seed N]\n"        \
+    "                  [--threads N] [--preallocate] [--progress|--no-progress] [--junit FILE]\n"        \
+    "                  [--hash-seed N]\n"                                                                  \
     "                  [--checkpoint DIR [--checkpoint-every SECONDS]] [--resume DIR]\n"
 
 static void usage(FILE *f)
@@ -78,7 +80,10 @@ static void help(FILE *f)
             "  --threads N            workers expanding a level, 1..%u (default: every online CPU);\n"
             "                         the search and its figures are the same for any number\n"
             "  --preallocate          size the fingerprint table to --max-memory from the start\n"
-            "  --progress             one line per search level on stderr\n"
+            "  --progress             one line per search level on stderr (and one a minute inside\n"
+            "                         a long level) even when stderr is not a terminal (logs);\n"
+            "                         on a terminal this is the default\n"
+            "  --no-progress          no progress lines, not even on a terminal\n"
             "  --junit FILE           also write the verdict as a JUnit XML report to FILE\n"
             "  --hash-seed N          seed of the XXH3-64 state fingerprints (default 0); a second\n"
             "                         search with another seed is an independent check\n"
@@ -130,7 +135,8 @@ static int parse_args(int argc, char **argv, check_args *a)
         else if (!strcmp(s, "--no-symmetry")) a->symmetry = false;
         else if (!strcmp(s, "--no-liveness")) a->liveness = false;
         else if (!strcmp(s, "--no-por")) a->por = false;
-        else if (!strcmp(s, "--progress")) a->progress = true;
+        else if (!strcmp(s, "--progress")) a->progress_flag = 1;
+        else if (!strcmp(s, "--no-progress")) a->progress_flag = -1;
         else if (!strcmp(s, "--no-subsumption")) a->subsume = false;
         else if (!strcmp(s, "--preallocate")) a->preallocate = true;
         else if (!strcmp(s, "--help") || !strcmp(s, "-h")) { help(stdout); exit(0); }
@@ -173,6 +179,8 @@ static int parse_args(int argc, char **argv, check_args *a)
         else { fprintf(stderr, "herd check: unexpected argument '%s'\n", s); usage(stderr); return HERD_EXIT_USAGE; }
     }
     if (a->model == NULL) { usage(stderr); return HERD_EXIT_USAGE; }
+    /* TLC's habit: progress by default where a person watches, never unasked in a log. */
+    a->progress = a->progress_flag > 0 || (a->progress_flag == 0 && isatty(STDERR_FILENO));
     if (a->checkpoint_every && a->checkpoint == NULL) {
         fprintf(stderr, "herd check: --checkpoint-every needs --checkpoint DIR\n");
         return HERD_EXIT_USAGE;

@@ -1,14 +1,18 @@
 /* cmd_run.c — `herd run SCENARIO [--seed N] [--set key=value ...] [--out DIR] [--json]
- * [--swarm] [--check-determinism] [--junit FILE] [--trace-clients IDS] [--queue wheel|heap]`:
- * load a scenario, run the world, judge the expectations, report. With --out, DIR/trace.jsonl
- * holds the sampled trace (trace_out.h) of the scenario's trace: clients, or of
- * --trace-clients. `herd run --help` explains every flag (help() below).
+ * [--swarm] [--check-determinism] [--junit FILE] [--trace-clients IDS] [--queue wheel|heap]
+ * [--progress]`: load a scenario, run the world, judge the expectations, report. With --out,
+ * DIR/trace.jsonl holds the sampled trace (trace_out.h) of the scenario's trace: clients, or
+ * of --trace-clients, and the first violation as a "violation" transition. `herd run --help`
+ * explains every flag (help() below).
  *
  * Exit: 0 every expectation met, 1 one not met (or --check-determinism saw two trace
  * hashes), 64 bad command line, 65 invalid scenario, 70 internal error, 74 I/O error.
  * Wall-clock and CPU time are read here only, for setup_s, run_s, wall_s, cpu_s, the
- * event rates and the progress line; nothing the world computes depends on them. On a failed expectation the exact command
- * that replays the run is printed on stderr. */
+ * event rates and the progress line; nothing the world computes depends on them. On a
+ * failed expectation the exact command that replays the run is printed on stderr
+ * (`replay:`); when the first violation names clients, it writes their trace to a new
+ * directory (--out herd-replay-SCENARIO-SEED --trace-clients IDS, from the report's
+ * first_violation_clients), and a `chart:` line gives the render of their sequence chart. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "exitcode.h"
@@ -30,6 +34,7 @@
 #include <unistd.h>
 
 #define SETS_MAX 64
+#define PROGRESS_EVERY_S 5 /* --progress into a log: one line this often (wall time) */
 
 typedef struct run_args {
     const char *scenario;
@@ -39,19 +44,19 @@ typedef struct run_args {
     const char *sets[SETS_MAX];
     size_t nsets;
     uint64_t seed;
-    bool seed_set, json, swarm, determinism;
+    bool seed_set, json, swarm, determinism, progress;
     int queue; /* -1: the scenario's; hidden --queue wheel|heap for the benchmark */
 } run_args;
 
 /* Every flag parse_args accepts (tests/cli_help.sh checks each is in help()). */
 static const char *const run_flags[] = {"--set", "--seed", "--out", "--json", "--swarm", "--check-determinism",
-                                        "--junit", "--trace-clients", "--queue", "--help", "-h", NULL};
+                                        "--junit", "--trace-clients", "--queue", "--progress", "--help", "-h", NULL};
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: herd run SCENARIO [--seed N] [--set key=value ...] [--out DIR] [--json]\n"
                "                         [--swarm] [--check-determinism] [--junit FILE]\n"
-               "                         [--trace-clients IDS] [--queue wheel|heap]\n"
+               "                         [--trace-clients IDS] [--queue wheel|heap] [--progress]\n"
                "'herd run --help' explains each flag.\n");
 }
 
@@ -60,13 +65,15 @@ static void help(FILE *f)
     fprintf(f,
             "usage: herd run SCENARIO [--seed N] [--set key=value ...] [--out DIR] [--json]\n"
             "                         [--swarm] [--check-determinism] [--junit FILE]\n"
-            "                         [--trace-clients IDS] [--queue wheel|heap]\n"
+            "                         [--trace-clients IDS] [--queue wheel|heap] [--progress]\n"
             "\n"
             "Run a scenario (a YAML file: docs/config-format.md) in the deterministic simulator:\n"
             "build the world of clients, servers and store, play its faults, then judge its expect:\n"
             "block and print a report. The same file, seed and overrides give the same run, event\n"
             "for event, on any machine. When an expectation is not met, the command that replays\n"
-            "the run is printed on stderr.\n"
+            "the run is printed on stderr; it adds --out herd-replay-SCENARIO-SEED and\n"
+            "--trace-clients for the clients the first violation names, and a second line, chart:,\n"
+            "draws their message-sequence chart from that directory.\n"
             "\n"
             "options:\n"
             "  --seed N               the random seed, 0..2^64-1 (default: the scenario's run.seed)\n"
@@ -84,6 +91,10 @@ static void help(FILE *f)
             "                         1,5,9-12 or none (default: the scenario's trace.clients)\n"
             "  --queue wheel|heap     the event queue (default: the scenario's run.queue, wheel);\n"
             "                         for benchmarks, the run is the same with either\n"
+            "  --progress             a progress line on stderr (virtual time, events, live\n"
+            "                         clients) every %d s of wall time even when stderr is not a\n"
+            "                         terminal (CI logs); on a terminal it is redrawn in place\n"
+            "                         without this flag\n"
             "  -h, --help             print this help and exit 0\n"
             "\n"
             "exit status:\n"
@@ -98,7 +109,7 @@ static void help(FILE *f)
             "  herd run traces/scenarios/restart-article-jitter.yaml\n"
             "  herd run traces/scenarios/restart-article-jitter.yaml --seed 7 --set world.clients=1000 \\\n"
             "      --out out/jitter\n",
-            SETS_MAX);
+            SETS_MAX, PROGRESS_EVERY_S);
 }
 
 /* A usage error, named: which flag or argument is wrong and why (the usage text follows). */
@@ -129,6 +140,7 @@ static int parse_args(int argc, char **argv, run_args *a)
         } else if (strcmp(s, "--json") == 0) a->json = true;
         else if (strcmp(s, "--swarm") == 0) a->swarm = true;
         else if (strcmp(s, "--check-determinism") == 0) a->determinism = true;
+        else if (strcmp(s, "--progress") == 0) a->progress = true;
         else if (strcmp(s, "--seed") == 0) {
             if (!herd_arg_u64("run", s, argv[++i], 0, UINT64_MAX, &a->seed)) return HERD_EXIT_USAGE;
             a->seed_set = true;
@@ -158,15 +170,29 @@ static uint64_t wall_us(void)
 
 typedef struct progress_ctx {
     uint64_t start_us;
+    bool tty;          /* redraw one line with \r; else a line every PROGRESS_EVERY_S (a log) */
+    uint64_t last_us;  /* when the last log line was printed */
 } progress_ctx;
 
+/* Called by the run loop every 2^20 events; reads the clock, never changes the world. */
 static void progress(const herd_world *w, void *vctx)
 {
-    const progress_ctx *p = vctx;
-    uint64_t el = wall_us() - p->start_us;
-    fprintf(stderr, "\r  t=%" PRIu64 "s/%" PRIu64 "s  events %" PRIu64 "  %" PRIu64 " ev/s  live %u/%u   ",
-            w->now / HERD_US_PER_S, w->cfg.duration_us / HERD_US_PER_S, w->events,
-            el ? w->events * 1000000u / el : 0, w->state_count[HERD_CLIENT_LIVE], w->cfg.clients);
+    progress_ctx *p = vctx;
+    uint64_t now = wall_us(), el = now - p->start_us;
+    if (!p->tty && now - p->last_us < PROGRESS_EVERY_S * 1000000u) return;
+    p->last_us = now;
+    fprintf(stderr, "%st=%" PRIu64 "s/%" PRIu64 "s  events %" PRIu64 "  %" PRIu64 " ev/s  live %u/%u%s",
+            p->tty ? "\r  " : "herd run: ", w->now / HERD_US_PER_S, w->cfg.duration_us / HERD_US_PER_S, w->events,
+            el ? w->events * 1000000u / el : 0, w->state_count[HERD_CLIENT_LIVE], w->cfg.clients,
+            p->tty ? "   " : "\n");
+    fflush(stderr);
+}
+
+/* The oracle's first violation, as a "violation" transition in the trace (--out). */
+static void note_violation(const herd_oracle *o, void *ctx)
+{
+    herd_world *w = ctx;
+    if (w->trace) herd_trace_violation(w, o->first_msg);
 }
 
 static uint64_t peak_rss_bytes(void)
@@ -192,9 +218,10 @@ typedef struct trace_req {
     const char *scenario;
 } trace_req;
 
-/* Run once; fills the report. Returns 0 or an exit status (70, 74). */
+/* Run once; fills the report. show: progress on a terminal; log: progress lines even
+ * when stderr is not one (--progress). Returns 0 or an exit status (70, 74). */
 static int run_once(const herd_world_config *cfg, const herd_expect *e, herd_report *r, herd_world *w, bool show,
-                    const trace_req *tr)
+                    bool log, const trace_req *tr)
 {
     uint64_t t0 = wall_us(), c0 = cpu_us();
     bool tty = show && isatty(STDERR_FILENO);
@@ -216,15 +243,18 @@ static int run_once(const herd_world_config *cfg, const herd_expect *e, herd_rep
             fprintf(stderr, "herd run: cannot write %s/trace.jsonl: %s\n", tr->dir, strerror(-trc));
             return HERD_EXIT_IOERR;
         }
+        w->oracle.on_first = note_violation;
+        w->oracle.on_first_ctx = w;
     }
-    progress_ctx pc = {wall_us()};
+    progress_ctx pc = {.start_us = wall_us(), .tty = tty};
+    pc.last_us = pc.start_us;
     r->setup_us = pc.start_us - t0;
-    if (tty) {
+    if (tty || log) {
         w->progress = progress;
         w->progress_ctx = &pc;
     }
     rc = herd_world_run(w);
-    if (w->progress) fprintf(stderr, "\r%80s\r", "");
+    if (tty) fprintf(stderr, "\r%80s\r", "");
     if (tr) {
         int trc = herd_sim_trace_close(&trace, w, rc == HERD_OK);
         if (trc != 0 && rc == HERD_OK) {
@@ -245,18 +275,100 @@ static int run_once(const herd_world_config *cfg, const herd_expect *e, herd_rep
     return 0;
 }
 
-static void replay_cmd(const run_args *a, uint64_t seed, char *buf, size_t n)
+/* A command line built into a fixed buffer (cut short, never overrun, when it is full). */
+typedef struct herd_sbuf_fixed {
+    char *p;
+    size_t cap, len;
+} herd_sbuf_fixed;
+
+static void sbuf_fixed_printf(herd_sbuf_fixed *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sbuf_fixed_printf(herd_sbuf_fixed *b, const char *fmt, ...)
 {
-    size_t k = (size_t)snprintf(buf, n, "herd run %s --seed %" PRIu64, a->scenario, seed);
-    for (size_t i = 0; i < a->nsets && k < n; i++) k += (size_t)snprintf(buf + k, n - k, " --set '%s'", a->sets[i]);
-    if (a->swarm && k < n) snprintf(buf + k, n - k, " --swarm");
+    if (b->len >= b->cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (k > 0) b->len = b->len + (size_t)k < b->cap ? b->len + (size_t)k : b->cap;
 }
 
-static void print_replay(const run_args *a, uint64_t seed)
+/* s in single quotes for a POSIX shell (a quote inside becomes '\''). */
+static void sbuf_fixed_quoted(herd_sbuf_fixed *b, const char *s)
+{
+    sbuf_fixed_printf(b, "'");
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'') sbuf_fixed_printf(b, "'\\''");
+        else sbuf_fixed_printf(b, "%c", *p);
+    }
+    sbuf_fixed_printf(b, "'");
+}
+
+/* A word as is when the shell reads it so (a path of letters, digits and ._/+:@,=-),
+ * else quoted. */
+static void sbuf_fixed_word(herd_sbuf_fixed *b, const char *s)
+{
+    bool plain = *s != '\0';
+    for (const char *p = s; *p && plain; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("._/+:@,=-", *p) != NULL;
+    if (plain) sbuf_fixed_printf(b, "%s", s);
+    else sbuf_fixed_quoted(b, s);
+}
+
+/* Where a replay writes: herd-replay-<scenario's base name>-<seed>, in the current
+ * directory (a new name, so it overwrites nothing of the run being replayed). */
+static void replay_dir(const run_args *a, uint64_t seed, char *buf, size_t n)
+{
+    const char *base = strrchr(a->scenario, '/');
+    base = base ? base + 1 : a->scenario;
+    size_t len = strlen(base);
+    if (len > 5 && strcmp(base + len - 5, ".yaml") == 0) len -= 5;
+    else if (len > 4 && strcmp(base + len - 4, ".yml") == 0) len -= 4;
+    snprintf(buf, n, "herd-replay-%.*s-%" PRIu64, (int)len, base, seed);
+}
+
+/* The command that replays the run; when the first violation names clients, it adds
+ * --out and --trace-clients for exactly them (r->first_violation_clients, not the
+ * message's text), so that its trace charts them. The scenario, the --set values and
+ * the directory are quoted for a POSIX shell when they hold anything but safe characters. */
+static void replay_cmd(const run_args *a, const herd_report *r, char *buf, size_t n)
+{
+    herd_sbuf_fixed b = {buf, n, 0};
+    sbuf_fixed_printf(&b, "herd run ");
+    sbuf_fixed_word(&b, a->scenario);
+    sbuf_fixed_printf(&b, " --seed %" PRIu64, r->seed);
+    for (size_t i = 0; i < a->nsets; i++) {
+        sbuf_fixed_printf(&b, " --set ");
+        sbuf_fixed_quoted(&b, a->sets[i]);
+    }
+    if (a->swarm) sbuf_fixed_printf(&b, " --swarm");
+    if (r->first_violation_nclients == 0) return;
+    char dir[512];
+    replay_dir(a, r->seed, dir, sizeof dir);
+    sbuf_fixed_printf(&b, " --out ");
+    sbuf_fixed_word(&b, dir);
+    sbuf_fixed_printf(&b, " --trace-clients ");
+    for (uint32_t i = 0; i < r->first_violation_nclients; i++)
+        sbuf_fixed_printf(&b, "%s%" PRIu32, i ? "," : "", r->first_violation_clients[i]);
+}
+
+static void print_replay(const run_args *a, const herd_report *r)
 {
     char cmd[8192];
-    replay_cmd(a, seed, cmd, sizeof cmd);
+    replay_cmd(a, r, cmd, sizeof cmd);
     fprintf(stderr, "replay: %s\n", cmd);
+    if (r->first_violation_nclients == 0) return;
+    char dir[512];
+    replay_dir(a, r->seed, dir, sizeof dir);
+    herd_sbuf_fixed b = {cmd, sizeof cmd, 0};
+    sbuf_fixed_printf(&b, "herd render ");
+    char path[600];
+    snprintf(path, sizeof path, "%s/trace.jsonl", dir);
+    sbuf_fixed_word(&b, path);
+    sbuf_fixed_printf(&b, " --format svg --out ");
+    snprintf(path, sizeof path, "%s/chart.svg", dir);
+    sbuf_fixed_word(&b, path);
+    fprintf(stderr, "chart: %s\n", cmd);
 }
 
 static int finish(const run_args *a, herd_report *r, herd_world *w, const herd_scenario *sc)
@@ -275,7 +387,7 @@ static int finish(const run_args *a, herd_report *r, herd_world *w, const herd_s
     }
     if (a->junit) {
         char cmd[8192];
-        replay_cmd(a, r->seed, cmd, sizeof cmd);
+        replay_cmd(a, r, cmd, sizeof cmd);
         int jrc = herd_run_junit_write(a->junit, a->scenario, r, cmd);
         if (jrc != 0) {
             fprintf(stderr, "herd run: cannot write %s: %s\n", a->junit, strerror(jrc < 0 ? -jrc : EIO));
@@ -284,7 +396,7 @@ static int finish(const run_args *a, herd_report *r, herd_world *w, const herd_s
     }
     if (!r->pass) {
         if (r->first_violation[0]) fprintf(stderr, "herd run: %s\n", r->first_violation);
-        print_replay(a, r->seed);
+        print_replay(a, r);
     }
     return status;
 }
@@ -293,7 +405,7 @@ static int check_determinism(const herd_world_config *cfg, const herd_expect *e,
 {
     herd_world w2;
     herd_report r2 = {0};
-    int rc = run_once(cfg, e, &r2, &w2, false, NULL);
+    int rc = run_once(cfg, e, &r2, &w2, false, false, NULL);
     herd_world_free(&w2);
     if (rc) return rc;
     if (strcmp(first->trace_hash, r2.trace_hash) != 0 || first->events != r2.events) {
@@ -336,7 +448,7 @@ int herd_cmd_run(int argc, char **argv)
     herd_world w;
     herd_report r = {0};
     trace_req tr = {&sc.trace, a.out_dir, a.scenario};
-    rc = run_once(&sc.world, &sc.expect, &r, &w, true, a.out_dir ? &tr : NULL);
+    rc = run_once(&sc.world, &sc.expect, &r, &w, true, a.progress, a.out_dir ? &tr : NULL);
     r.scenario = a.scenario;
     if (rc == 0) {
         int det = a.determinism ? check_determinism(&sc.world, &sc.expect, &r) : 0;

@@ -12,7 +12,20 @@
  * closes the chart in a vermillion box.
  *
  * Sends are matched to receipts first-in first-out per connection and frame type (TCP
- * keeps a connection's order), and store requests per session. */
+ * keeps a connection's order), and store requests per session.
+ *
+ * Every row carries its virtual time in a column left of the margin (the last now_us
+ * seen, in seconds). Lifelines stay straight under their header boxes: the lifeline
+ * edges are the only ones with weight (100); every edge across a row (the invisible
+ * ordering edges, the arrows) has weight 0, because with weight 1 hundreds of rows
+ * outvote one lifeline and dot bends it toward its neighbours (tests/render.sh measures
+ * each lifeline's x against its header's centre in the SVG).
+ *
+ * A simulator trace with a "violation" transition (herd run --out writes the oracle's
+ * first violation there) is drawn around it: at most MSC_BEFORE records before it and
+ * MSC_AFTER after, whole steps, the violating step in vermillion and the violation in a
+ * vermillion box, so a failed run's trace (its replay line traces exactly the clients the
+ * violation names) gives a chart of that moment, not of the run's first records. */
 #include "render.h"
 
 #include "exitcode.h"
@@ -21,13 +34,19 @@
 #include <string.h>
 
 #define MSC_RECS_MAX 3000 /* records drawn; more is unreadable as one chart */
+#define MSC_BEFORE 120    /* records drawn before a simulator trace's violation */
+#define MSC_AFTER 12      /* and after it */
 #define COLS_MAX 32
 #define WRAP_COLS 46
 #define HOT "#D55E00"
 
 typedef struct msc {
     const herd_trace_file *t;
-    size_t n;                       /* records considered */
+    const herd_trace_rec *recs;     /* the records considered: t->recs + lo */
+    size_t lo, n;                   /* their first index in the file, their count */
+    bool has_violation;             /* a simulator trace's "violation" transition is drawn */
+    uint64_t now;                   /* the last now_us seen (the row's time) */
+    bool has_now;
     int32_t match[MSC_RECS_MAX];    /* send -> its receipt, receipt -> its send, or -1 */
     unsigned client_id[COLS_MAX], server_id[COLS_MAX];
     int clients, servers;
@@ -42,6 +61,12 @@ typedef struct msc {
 static bool is_send(const herd_trace_rec *r)
 {
     return r->what == HERD_TRACE_EFFECT && (strcmp(r->name, "send") == 0 || strcmp(r->name, "store") == 0);
+}
+
+/* The simulator's record of the oracle's first violation (herd run --out). */
+static bool is_violation(const herd_trace_rec *r)
+{
+    return r->what == HERD_TRACE_STEP && strcmp(r->name, "violation") == 0 && strcmp(r->actor, "world") == 0;
 }
 
 /* Does receipt r answer send s? */
@@ -61,10 +86,10 @@ static void match_sends(msc *m)
 {
     for (size_t i = 0; i < m->n; i++) m->match[i] = -1;
     for (size_t i = 0; i < m->n; i++) { /* O(n^2) over at most MSC_RECS_MAX records */
-        const herd_trace_rec *s = &m->t->recs[i];
+        const herd_trace_rec *s = &m->recs[i];
         if (!is_send(s)) continue;
         for (size_t j = i + 1; j < m->n; j++) {
-            if (m->match[j] < 0 && answers(s, &m->t->recs[j])) {
+            if (m->match[j] < 0 && answers(s, &m->recs[j])) {
                 m->match[i] = (int32_t)j;
                 m->match[j] = (int32_t)i;
                 break;
@@ -89,7 +114,7 @@ static void add_id(unsigned *ids, int *count, unsigned id)
 static void find_lifelines(msc *m)
 {
     for (size_t i = 0; i < m->n; i++) {
-        const herd_trace_rec *r = &m->t->recs[i];
+        const herd_trace_rec *r = &m->recs[i];
         herd_actor a = herd_actor_parse(r->actor);
         if (a.kind == HERD_ACTOR_CLIENT) add_id(m->client_id, &m->clients, a.client);
         if (a.kind == HERD_ACTOR_SESSION || a.kind == HERD_ACTOR_SERVER) add_id(m->server_id, &m->servers, a.server);
@@ -97,7 +122,7 @@ static void find_lifelines(msc *m)
         if (a.kind == HERD_ACTOR_SESSION && strcmp(r->name, "open") == 0) m->has_lb = true;
         if (strcmp(r->name, "connect") == 0) m->has_lb = true;
         if (r->what == HERD_TRACE_END) m->has_end = true;
-        else if (r->step > m->hot_step) m->hot_step = r->step;
+        else if (!m->has_violation && r->step > m->hot_step) m->hot_step = r->step;
     }
 }
 
@@ -122,7 +147,7 @@ static int col_count(const msc *m) { return m->clients + m->has_lb + m->servers 
 static int conn_server_col(const msc *m, size_t upto, unsigned client, uint32_t conn)
 {
     for (size_t i = upto; i-- > 0;) {
-        const herd_trace_rec *r = &m->t->recs[i];
+        const herd_trace_rec *r = &m->recs[i];
         herd_actor a = herd_actor_parse(r->actor);
         if (a.kind == HERD_ACTOR_SESSION && a.client == client && r->conn == conn) return col_server(m, a.server);
     }
@@ -190,7 +215,13 @@ static int row_open(herd_sbuf *b, msc *m, const char *margin, bool hot)
         hot = m->margin_hot;
     }
     int r = m->rows++;
-    herd_sbuf_printf(b, "  { rank=same; w%d [", r);
+    herd_sbuf_printf(b, "  { rank=same; t%d [", r);
+    if (m->has_now)
+        herd_sbuf_printf(b, "shape=plaintext, style=solid, fontsize=9, fontcolor=\"#777777\", label=\"%llu.%06llu s\"]; ",
+                         (unsigned long long)(m->now / 1000000u), (unsigned long long)(m->now % 1000000u));
+    else
+        herd_sbuf_puts(b, "shape=point, width=0.01, style=invis]; ");
+    herd_sbuf_printf(b, "w%d [", r);
     if (margin) {
         herd_sbuf_printf(b, "shape=plaintext, style=solid, fontsize=10, fontcolor=\"%s\", label=\"", hot ? HOT : "#444444");
         wrap(b, margin);
@@ -206,8 +237,13 @@ static int row_open(herd_sbuf *b, msc *m, const char *margin, bool hot)
         else herd_sbuf_printf(b, "  r%dc%d -> r%dc%d [style=dashed, color=\"#b0b0b0\", arrowhead=none, weight=100];\n",
                               r - 1, c, r, c);
     }
-    herd_sbuf_printf(b, "  w%d -> r%dc0 [style=invis];\n", r, r);
-    for (int c = 0; c + 1 < col_count(m); c++) herd_sbuf_printf(b, "  r%dc%d -> r%dc%d [style=invis];\n", r, c, r, c + 1);
+    herd_sbuf_printf(b, "  t%d -> w%d [style=invis, weight=0];\n  w%d -> r%dc0 [style=invis, weight=0];\n", r, r, r, r);
+    /* the time and margin columns are chains too, else dot is free to put them anywhere */
+    if (r == 0) herd_sbuf_puts(b, "  th -> t0 [style=invis, weight=100];\n  wh -> w0 [style=invis, weight=100];\n");
+    else herd_sbuf_printf(b, "  t%d -> t%d [style=invis, weight=100];\n  w%d -> w%d [style=invis, weight=100];\n", r - 1, r,
+                          r - 1, r);
+    for (int c = 0; c + 1 < col_count(m); c++)
+        herd_sbuf_printf(b, "  r%dc%d -> r%dc%d [style=invis, weight=0];\n", r, c, r, c + 1);
     return r;
 }
 
@@ -220,7 +256,7 @@ static void arrow(herd_sbuf *b, msc *m, const herd_trace_rec *label_rec, int fro
     herd_sbuf_printf(b, "  r%dc%d -> r%dc%d [xlabel=\"", r, lo, r, hi);
     describe(b, label_rec);
     if (extra) herd_sbuf_puts(b, extra);
-    herd_sbuf_printf(b, "\", %s, color=\"%s\", fontcolor=\"%s\"%s%s];\n", from < to ? "dir=forward" : "dir=back",
+    herd_sbuf_printf(b, "\", weight=0, %s, color=\"%s\", fontcolor=\"%s\"%s%s];\n", from < to ? "dir=forward" : "dir=back",
                      hot ? HOT : lost ? "#777777" : "#0072B2", hot ? HOT : "#1a1a1a", lost ? ", style=dashed" : "",
                      hot ? ", penwidth=2.2, fontname=\"Helvetica-Bold,Arial Bold,sans-serif\"" : "");
 }
@@ -241,21 +277,25 @@ static void local_box(herd_sbuf *b, msc *m, const herd_trace_rec *rec, int col, 
 /* One record: an arrow, a box, a margin note, or nothing (a send drawn at its receipt). */
 static void draw_rec(herd_sbuf *b, msc *m, size_t i)
 {
-    const herd_trace_rec *r = &m->t->recs[i];
+    const herd_trace_rec *r = &m->recs[i];
     herd_actor a = herd_actor_parse(r->actor);
-    bool hot = m->has_end && r->step == m->hot_step;
-    if (r->what == HERD_TRACE_STEP) {
-        if (m->margin[0]) row_open(b, m, NULL, false); /* a step with nothing drawn */
-        snprintf(m->margin, sizeof m->margin, "%u. %s", r->step, r->text);
-        m->margin_hot = hot;
-        return;
+    bool hot = (m->has_end || m->has_violation) && r->step == m->hot_step;
+    if (r->has & HERD_TF_NOW) {
+        m->now = r->now;
+        m->has_now = true;
     }
-    if (r->what == HERD_TRACE_END) {
+    if (r->what == HERD_TRACE_END || (m->has_violation && is_violation(r))) {
         int row = row_open(b, m, NULL, false);
         herd_sbuf_printf(b, "  w%d [shape=box, style=\"filled\", fillcolor=\"#fde3d3\", color=\"%s\", penwidth=2, "
                             "fontsize=11, fontcolor=\"#8a3300\", label=\"", row, HOT);
         wrap(b, r->text[0] ? r->text : r->name);
         herd_sbuf_puts(b, "\"];\n");
+        return;
+    }
+    if (r->what == HERD_TRACE_STEP) {
+        if (m->margin[0]) row_open(b, m, NULL, false); /* a step with nothing drawn */
+        snprintf(m->margin, sizeof m->margin, "%u. %s", r->step, r->text);
+        m->margin_hot = hot;
         return;
     }
     int col = actor_col(m, &a);
@@ -268,7 +308,7 @@ static void draw_rec(herd_sbuf *b, msc *m, size_t i)
         return;
     }
     if (r->what == HERD_TRACE_INPUT && m->match[i] >= 0) {
-        const herd_trace_rec *s = &m->t->recs[m->match[i]];
+        const herd_trace_rec *s = &m->recs[m->match[i]];
         herd_actor sa = herd_actor_parse(s->actor);
         arrow(b, m, r, actor_col(m, &sa), col, false, hot, NULL);
         return;
@@ -291,9 +331,10 @@ static void draw_rec(herd_sbuf *b, msc *m, size_t i)
 
 static void heads(herd_sbuf *b, const msc *m)
 {
-    herd_sbuf_puts(b, "  { rank=same; wh [shape=plaintext, style=solid, label=\"world\", fontcolor=\"#777777\", fontsize=11]; ");
+    herd_sbuf_puts(b, "  { rank=same; th [shape=plaintext, style=solid, label=\"time\", fontcolor=\"#777777\", fontsize=11]; "
+                      "wh [shape=plaintext, style=solid, label=\"world\", fontcolor=\"#777777\", fontsize=11]; ");
     for (int c = 0; c < col_count(m); c++) herd_sbuf_printf(b, "h%d; ", c);
-    herd_sbuf_puts(b, "}\n  wh -> h0 [style=invis];\n");
+    herd_sbuf_puts(b, "}\n  th -> wh [style=invis, weight=0];\n  wh -> h0 [style=invis, weight=0];\n");
     for (int c = 0; c < col_count(m); c++) {
         char label[48];
         if (c < m->clients) snprintf(label, sizeof label, "client %u", m->client_id[c]);
@@ -302,7 +343,7 @@ static void heads(herd_sbuf *b, const msc *m)
         else snprintf(label, sizeof label, "server %u", m->server_id[c - m->clients - m->has_lb]);
         herd_sbuf_printf(b, "  h%d [shape=box, style=\"filled\", fillcolor=\"#e8f1f8\", color=\"#0072B2\", "
                             "fontsize=12, label=\"%s\"];\n", c, label);
-        if (c + 1 < col_count(m)) herd_sbuf_printf(b, "  h%d -> h%d [style=invis];\n", c, c + 1);
+        if (c + 1 < col_count(m)) herd_sbuf_printf(b, "  h%d -> h%d [style=invis, weight=0];\n", c, c + 1);
     }
 }
 
@@ -324,8 +365,38 @@ static void title(herd_sbuf *b, const msc *m, const char *path)
         herd_sbuf_puts(b, ": counterexample for ");
         herd_sbuf_dotstr(b, prop);
     }
-    if (m->n < m->t->n || m->t->cut) herd_sbuf_printf(b, "\\n(first %zu records drawn)", m->n);
+    if (m->has_violation)
+        herd_sbuf_printf(b, "\\n(records %zu-%zu of %zu: the steps before and after its first violation)", m->lo + 1,
+                         m->lo + m->n, m->t->n);
+    else if (m->n < m->t->n || m->t->cut) herd_sbuf_printf(b, "\\n(first %zu records drawn)", m->n);
     herd_sbuf_puts(b, "\"];\n");
+}
+
+/* A simulator trace with a violation: the whole steps from MSC_BEFORE records before it
+ * to MSC_AFTER after, and that step is the hot one. */
+static void around_violation(msc *m)
+{
+    const herd_trace_rec *all = m->t->recs;
+    size_t n = m->t->n, v = 0;
+    while (v < n && !is_violation(&all[v])) v++;
+    if (v == n) return;
+    size_t lo = v > MSC_BEFORE ? v - MSC_BEFORE : 0, hi = n - v > MSC_AFTER ? v + 1 + MSC_AFTER : n;
+    while (lo > 0 && all[lo - 1].step == all[lo].step) lo--;
+    while (hi < n && all[hi].step == all[hi - 1].step) hi++;
+    if (hi - lo > MSC_RECS_MAX) hi = lo + MSC_RECS_MAX; /* one step of thousands of records */
+    if (v >= hi) return;
+    m->has_violation = true;
+    m->hot_step = all[v].step;
+    m->recs = all + lo;
+    m->lo = lo;
+    m->n = hi - lo;
+    /* the time of the first row: the last now_us before the window */
+    for (size_t i = lo; i-- > 0;)
+        if (all[i].has & HERD_TF_NOW) {
+            m->now = all[i].now;
+            m->has_now = true;
+            break;
+        }
 }
 
 int herd_msc_dot(herd_sbuf *b, const char *trace_path, char *err, size_t err_len)
@@ -334,7 +405,8 @@ int herd_msc_dot(herd_sbuf *b, const char *trace_path, char *err, size_t err_len
     static msc m;
     int rc = herd_trace_load(&t, trace_path, err, err_len);
     if (rc) return rc;
-    m = (msc){.t = &t, .n = t.n < MSC_RECS_MAX ? t.n : MSC_RECS_MAX};
+    m = (msc){.t = &t, .recs = t.recs, .n = t.n < MSC_RECS_MAX ? t.n : MSC_RECS_MAX};
+    around_violation(&m);
     find_lifelines(&m);
     match_sends(&m);
     herd_sbuf_puts(b, "digraph msc {\n  graph [rankdir=TB, nodesep=0.9, ranksep=0.22, newrank=true, splines=line, forcelabels=true, "

@@ -46,6 +46,7 @@ int herd_oracle_init_strided(herd_oracle *o, uint32_t clients, uint32_t capacity
 {
     *o = (herd_oracle){0};
     o->first_inv = -1;
+    o->first_room = HERD_ORACLE_NO_ROOM;
     o->clients = clients;
     o->last = last;
     o->last_stride = stride;
@@ -87,19 +88,47 @@ size_t herd_oracle_bytes(const herd_oracle *o)
            sizeof *o->acks * o->ack_cap;
 }
 
-void herd_oracle_violate(herd_oracle *o, int inv, herd_time now, const char *fmt, ...)
+static void involve(herd_oracle *o, uint32_t client)
+{
+    if (client == UINT32_MAX || o->first_nclients == HERD_ORACLE_FIRST_CLIENTS_MAX) return;
+    for (uint32_t i = 0; i < o->first_nclients; i++)
+        if (o->first_clients[i] == client) return;
+    o->first_clients[o->first_nclients++] = client;
+}
+
+static void violate_v(herd_oracle *o, int inv, herd_time now, uint32_t client, uint32_t other, uint32_t room,
+                      const char *fmt, va_list ap)
 {
     assert(inv >= 0 && inv < HERD_INV_COUNT);
     o->count[inv]++;
     if (o->first_inv >= 0) return;
     o->first_inv = inv;
     o->first_at = now;
+    o->first_nclients = 0;
+    involve(o, client);
+    involve(o, other);
+    o->first_room = room;
     int n = snprintf(o->first_msg, sizeof o->first_msg, "%s %s violated at t=%" PRIu64 ".%06" PRIu64 "s: ",
                      inv_names[inv], inv_titles[inv], now / HERD_US_PER_S, now % HERD_US_PER_S);
-    if (n < 0 || (size_t)n >= sizeof o->first_msg) return;
+    if (n >= 0 && (size_t)n < sizeof o->first_msg)
+        vsnprintf(o->first_msg + n, sizeof o->first_msg - (size_t)n, fmt, ap);
+    if (o->on_first) o->on_first(o, o->on_first_ctx);
+}
+
+void herd_oracle_violate(herd_oracle *o, int inv, herd_time now, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(o->first_msg + n, sizeof o->first_msg - (size_t)n, fmt, ap);
+    violate_v(o, inv, now, UINT32_MAX, UINT32_MAX, HERD_ORACLE_NO_ROOM, fmt, ap);
+    va_end(ap);
+}
+
+void herd_oracle_violate_by(herd_oracle *o, int inv, herd_time now, uint32_t client, uint32_t other,
+                            uint32_t room, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    violate_v(o, inv, now, client, other, room, fmt, ap);
     va_end(ap);
 }
 
@@ -132,12 +161,13 @@ void herd_oracle_on_ack(herd_oracle *o, const herd_store *s, herd_time now, uint
         return;
     }
     if (!e || e->msg != msg) {
-        herd_oracle_violate(o, HERD_INV_I5, now, "ACK of msg %08x:%u (sid " SID_FMT ") sent before the "
-                            "store holds it", herd_msg_client(msg), herd_msg_seq(msg), SID_ARG(sid));
+        herd_oracle_violate_by(o, HERD_INV_I5, now, herd_msg_client(msg), UINT32_MAX, room,
+                               "ACK of msg %08x:%u (sid " SID_FMT ") sent before the store holds it", herd_msg_client(msg), herd_msg_seq(msg), SID_ARG(sid));
         return;
     }
     if (!herd_store_is_durable(s, e->lsn)) {
-        herd_oracle_violate(o, HERD_INV_I5, now, "ACK of msg %08x:%u (sid " SID_FMT ", lsn %" PRIu64
+        herd_oracle_violate_by(o, HERD_INV_I5, now, herd_msg_client(msg), UINT32_MAX, room,
+                               "ACK of msg %08x:%u (sid " SID_FMT ", lsn %" PRIu64
                             ") sent before its write is durable (durable lsn %" PRIu64 ")",
                             herd_msg_client(msg), herd_msg_seq(msg), SID_ARG(sid), e->lsn, s->durable_lsn);
         if (o->ack_len == o->ack_cap) ack_grow(o);
@@ -158,7 +188,8 @@ void herd_oracle_on_append(herd_oracle *o, herd_time now, uint32_t room, herd_ms
     const herd_dedup_record *r = herd_dedup_find(o->appended, msg, now);
     if (r) {
         o->duplicates++;
-        herd_oracle_violate(o, HERD_INV_I2, now, "msg %08x:%u appended twice to room %u, at " SID_FMT
+        herd_oracle_violate_by(o, HERD_INV_I2, now, herd_msg_client(msg), UINT32_MAX, room,
+                               "msg %08x:%u appended twice to room %u, at " SID_FMT
                             " and " SID_FMT, herd_msg_client(msg), herd_msg_seq(msg), room,
                             SID_ARG(r->sid), SID_ARG(sid));
         return;
@@ -175,13 +206,13 @@ void herd_oracle_on_deliver(herd_oracle *o, const herd_store *s, herd_time now, 
     int c = herd_sid_cmp(sid, last);
     if (c == 0) {
         o->duplicates++;
-        herd_oracle_violate(o, HERD_INV_I3, now, "client %u delivered " SID_FMT " (msg %08x:%u) twice",
+        herd_oracle_violate_by(o, HERD_INV_I3, now, client, herd_msg_client(msg), room, "client %u delivered " SID_FMT " (msg %08x:%u) twice",
                             client, SID_ARG(sid), herd_msg_client(msg), herd_msg_seq(msg));
         return;
     }
     if (c < 0) {
         o->reordered++;
-        herd_oracle_violate(o, HERD_INV_I4, now, "client %u delivered " SID_FMT " after " SID_FMT,
+        herd_oracle_violate_by(o, HERD_INV_I4, now, client, UINT32_MAX, room, "client %u delivered " SID_FMT " after " SID_FMT,
                             client, SID_ARG(sid), SID_ARG(last));
         return;
     }
@@ -192,13 +223,13 @@ void herd_oracle_on_deliver(herd_oracle *o, const herd_store *s, herd_time now, 
         o->unchecked++;
     } else if (n == 1 && herd_sid_cmp(next.sid, sid) < 0) {
         o->lost++;
-        herd_oracle_violate(o, HERD_INV_I6, now, "client %u delivered " SID_FMT " after " SID_FMT
-                            " without " SID_FMT " between and without a GAP", client, SID_ARG(sid),
+        herd_oracle_violate_by(o, HERD_INV_I6, now, client, UINT32_MAX, room, "client %u delivered " SID_FMT
+                               " after " SID_FMT " without " SID_FMT " between and without a GAP", client, SID_ARG(sid),
                             SID_ARG(last), SID_ARG(next.sid));
     } else if (herd_sid_cmp(info.max_deleted, last) > 0 && herd_sid_cmp(info.max_deleted, sid) < 0) {
         o->lost++;
-        herd_oracle_violate(o, HERD_INV_I6, now, "client %u delivered " SID_FMT " after " SID_FMT
-                            " skipping trimmed history up to " SID_FMT " without a GAP", client,
+        herd_oracle_violate_by(o, HERD_INV_I6, now, client, UINT32_MAX, room, "client %u delivered " SID_FMT
+                               " after " SID_FMT " skipping trimmed history up to " SID_FMT " without a GAP", client,
                             SID_ARG(sid), SID_ARG(last), SID_ARG(info.max_deleted));
     } else if (herd_sid_cmp(info.max_deleted, sid) >= 0) {
         o->unchecked++; /* both ends already trimmed: what lay between is unknowable */
@@ -230,7 +261,8 @@ void herd_oracle_on_store_crash(herd_oracle *o, const herd_store *s, herd_time n
         const herd_store_stream *st = herd_store_stream_info(s, a->room);
         if (e == NULL && st && herd_sid_cmp(a->sid, st->max_deleted) <= 0) continue; /* trimmed */
         o->lost++;
-        herd_oracle_violate(o, HERD_INV_I1, now, "store crash lost ACKed msg %08x:%u (room %u, sid "
+        herd_oracle_violate_by(o, HERD_INV_I1, now, herd_msg_client(a->msg), UINT32_MAX, a->room,
+                               "store crash lost ACKed msg %08x:%u (room %u, sid "
                             SID_FMT ", lsn %" PRIu64 ")", herd_msg_client(a->msg), herd_msg_seq(a->msg),
                             a->room, SID_ARG(a->sid), a->lsn);
     }
@@ -262,12 +294,12 @@ static void conservation_failed(herd_oracle *o, herd_time now, uint32_t client, 
         herd_msg_id msg = herd_msg_make(client, seq);
         if (acked_by(fx, n, msg)) continue;
         dropped++;
-        herd_oracle_violate(o, HERD_INV_I8, now, "client %u dropped msg %08x:%u from its retry queue "
+        herd_oracle_violate_by(o, HERD_INV_I8, now, client, UINT32_MAX, HERD_ORACLE_NO_ROOM, "client %u dropped msg %08x:%u from its retry queue "
                             "without an ACK (in state %s)", client, client, seq, herd_client_state_name(c->state));
     }
     o->lost_unacked += dropped;
     if (dropped == 0)
-        herd_oracle_violate(o, HERD_INV_I8, now, "client %u: retry queue %u -> %u with %u published and %u "
+        herd_oracle_violate_by(o, HERD_INV_I8, now, client, UINT32_MAX, HERD_ORACLE_NO_ROOM, "client %u: retry queue %u -> %u with %u published and %u "
                             "ACKed in one step", client, herd_queue_snap_len(before), herd_client_queue_len(c),
                             c->next_seq - before->next_seq, acked);
 }

@@ -36,6 +36,8 @@ enum herd_invariant {
 
 #define HERD_ORACLE_ACKS_MAX (1u << 20) /* ACKs awaiting durability remembered (I1) */
 #define HERD_ORACLE_MSG_MAX 240
+#define HERD_ORACLE_FIRST_CLIENTS_MAX 2 /* a subscriber and the message's publisher */
+#define HERD_ORACLE_NO_ROOM UINT32_MAX
 
 typedef struct herd_ack_record {
     herd_sid sid;
@@ -64,6 +66,17 @@ typedef struct herd_oracle {
     int first_inv;             /* -1 until a violation */
     herd_time first_at;
     char first_msg[HERD_ORACLE_MSG_MAX];
+    /* Whom the first violation involves, as numbers (not parsed back from first_msg): the
+     * clients it names, in the order named (a subscriber, then the publisher of the
+     * message concerned; no duplicate), and its room or HERD_ORACLE_NO_ROOM. I7 and L1
+     * name no client. */
+    uint32_t first_clients[HERD_ORACLE_FIRST_CLIENTS_MAX];
+    uint32_t first_nclients;
+    uint32_t first_room;
+    /* Called once, when the first violation is recorded (its clients filled in), e.g. to
+     * mark it in the run's trace. Reads only; NULL: none. */
+    void (*on_first)(const struct herd_oracle *o, void *ctx);
+    void *on_first_ctx;
 } herd_oracle;
 
 /* HERD_OK or HERD_ENOSPACE. capacity: appended ids remembered (count window). */
@@ -79,6 +92,10 @@ const char *herd_invariant_title(int inv);
 /* Record a violation (counted; the first one's message is kept). */
 void herd_oracle_violate(herd_oracle *o, int inv, herd_time now, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same, naming who is involved: up to two clients (UINT32_MAX: none) and a room
+ * (HERD_ORACLE_NO_ROOM: none), kept with the first violation (first_clients, first_room). */
+void herd_oracle_violate_by(herd_oracle *o, int inv, herd_time now, uint32_t client, uint32_t other,
+                            uint32_t room, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* A server sends ACK{msg, sid} for a message of room (I5). */
 void herd_oracle_on_ack(herd_oracle *o, const herd_store *s, herd_time now, uint32_t room,

@@ -136,6 +136,10 @@ void herd_report_build(herd_report *r, herd_world *w, const herd_expect *e)
     r->world_bytes = herd_world_bytes(w);
     memcpy(r->violations, o->count, sizeof r->violations);
     snprintf(r->first_violation, sizeof r->first_violation, "%s", o->first_inv >= 0 ? o->first_msg : "");
+    r->first_violation_at_us = o->first_inv >= 0 ? o->first_at : 0;
+    r->first_violation_nclients = o->first_inv >= 0 ? o->first_nclients : 0;
+    memcpy(r->first_violation_clients, o->first_clients, sizeof r->first_violation_clients);
+    r->first_violation_room = o->first_inv >= 0 ? o->first_room : HERD_ORACLE_NO_ROOM;
     judge_safety(r, w, e);
     judge_liveness(r, e);
     judge_figures(r, e);
@@ -194,7 +198,18 @@ int herd_report_json(const herd_report *r, FILE *f)
     herd_json_obj_begin(&j);
     for (int i = 0; i < HERD_INV_COUNT; i++) herd_json_kv_u64(&j, herd_invariant_name(i), r->violations[i]);
     herd_json_obj_end(&j);
-    if (r->first_violation[0]) herd_json_kv_str(&j, "first_violation", r->first_violation);
+    if (r->first_violation[0]) {
+        herd_json_kv_str(&j, "first_violation", r->first_violation);
+        herd_json_kv_fixed(&j, "first_violation_at_s", (int64_t)r->first_violation_at_us, 6);
+        herd_json_key(&j, "first_violation_clients");
+        herd_json_arr_begin(&j);
+        for (uint32_t i = 0; i < r->first_violation_nclients; i++) herd_json_u64(&j, r->first_violation_clients[i]);
+        herd_json_arr_end(&j);
+        if (r->first_violation_room != HERD_ORACLE_NO_ROOM)
+            herd_json_kv_u64(&j, "first_violation_room", r->first_violation_room);
+        else
+            herd_json_kv_null(&j, "first_violation_room");
+    }
     herd_json_key(&j, "expectations");
     herd_json_arr_begin(&j);
     for (uint32_t i = 0; i < r->nexp; i++) {

@@ -42,6 +42,12 @@ typedef struct herd_report {
     uint64_t world_bytes;
     uint64_t violations[HERD_INV_COUNT];
     char first_violation[HERD_ORACLE_MSG_MAX];
+    /* Who the first violation involves (oracle.h first_clients): the replay line traces
+     * exactly these clients. first_room is HERD_ORACLE_NO_ROOM when none is named. */
+    herd_time first_violation_at_us;
+    uint32_t first_violation_clients[HERD_ORACLE_FIRST_CLIENTS_MAX];
+    uint32_t first_violation_nclients;
+    uint32_t first_violation_room;
     uint32_t nexp;
     herd_expectation exp[HERD_EXPECT_MAX];
     bool pass;

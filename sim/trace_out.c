@@ -326,6 +326,17 @@ void herd_trace_fault(herd_world *w, uint32_t index, uint64_t arg)
     emit(w, &r);
 }
 
+void herd_trace_violation(herd_world *w, const char *text)
+{
+    herd_trace_rec r;
+    rec_init(&r, HERD_TRACE_STEP, "violation", w->now);
+    snprintf(r.actor, sizeof r.actor, "world");
+    r.has = HERD_TF_NOW | HERD_TF_TEXT;
+    r.now = w->now;
+    snprintf(r.text, sizeof r.text, "%s", text);
+    emit(w, &r);
+}
+
 /* ---- open and close ---- */
 
 static void header(herd_trace_header *h, const herd_world *w, const herd_trace_sel *s, const char *scenario)

@@ -87,8 +87,10 @@ void herd_trace_session_close(herd_world *w, uint32_t slot);
 void herd_trace_session_effects(herd_world *w, uint32_t slot); /* w->out */
 void herd_trace_store_execute(herd_world *w, uint32_t slot, const herd_store_req *req);
 /* Hooks with no client (the caller checks w->trace): a server crashes or restarts; a
- * fault strikes or heals. */
+ * fault strikes or heals; the oracle's first violation (a "violation" transition whose
+ * text is the oracle's message, set up by `herd run` through herd_oracle.on_first). */
 void herd_trace_server(herd_world *w, uint32_t server, bool up);
 void herd_trace_fault(herd_world *w, uint32_t index, uint64_t phase);
+void herd_trace_violation(herd_world *w, const char *text);
 
 #endif

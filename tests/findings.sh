@@ -34,7 +34,9 @@ cat "$tmp/broken.txt"
 check "swarm catches dedup_none within seeds 1..10" test $rc -eq 0
 replay=$(sed -n 's/^ *replay: herd run //p' "$tmp/broken.txt" | head -1)
 if [ -n "$replay" ]; then
-    (cd "$src" && eval "\"$herd\" run $replay --json" >"$tmp/replay.json" 2>/dev/null)
+    # in $tmp: the replay line writes its trace to a new directory (herd-replay-...)
+    mkdir -p "$tmp/replay" && ln -sfn "$src/traces" "$tmp/replay/traces"
+    (cd "$tmp/replay" && eval "\"$herd\" run $replay --json" >"$tmp/replay.json" 2>/dev/null)
     check "the printed replay command reproduces the violation (exit 1, I2)" \
         grep -q '"I2":[1-9]' "$tmp/replay.json"
 else

@@ -5,7 +5,9 @@
 #     standalone timeline SVG passes xmllint, nothing is fetched from outside;
 #   - SYN drops by cause: summary.json's syn_drops_* add up to syn_drops, and the card
 #     that says "accept queue full" shows syn_drops_backlog_full, not the total;
-#   - the message-sequence chart: `dot` accepts the dot, the svg is well-formed;
+#   - the message-sequence chart: `dot` accepts the dot, the svg is well-formed, every
+#     lifeline stands under its header box (tests/msc_align.py) in a counterexample and
+#     in a long simulator chart, whose margin carries virtual times;
 #   - the Perfetto output parses as JSON with trace events;
 #   - the state diagrams: dot and svg written, dot accepts them;
 #   - errors: a missing run directory or malformed trace is 65, an unwritable output 74;
@@ -66,6 +68,17 @@ dot -Tsvg "$out/msc.dot" -o "$out/msc-check.svg" && ok "dot accepts the sequence
 grep -q 'D55E00' "$out/msc.dot" && ok "the violating step is highlighted" || bad "no highlighted step"
 "$herd" render "$trace" --format svg --out "$out/msc.svg" >/dev/null || bad "render svg: exit $?"
 xmllint --noout "$out/msc.svg" && ok "chart svg is well-formed" || bad "chart svg"
+python3 "$src/tests/msc_align.py" "$out/msc.svg" >"$out/align.txt" && ok "chart: every lifeline under its header box" ||
+    { bad "chart: a lifeline is off its header box"; cat "$out/align.txt"; }
+# A simulator chart of many rows and eleven lifelines: with weight on the edges across a
+# row, dot bent the lifelines up to 63 pt off their headers here.
+"$herd" run "$src/traces/scenarios/restart-article-jitter.yaml" --set world.clients=2000 --set world.rooms=200 \
+    --set trace.max_records=600 --out "$out/simchart" >/dev/null 2>&1
+"$herd" render "$out/simchart/trace.jsonl" --format svg --out "$out/simchart.svg" >/dev/null || bad "render sim chart: exit $?"
+python3 "$src/tests/msc_align.py" "$out/simchart.svg" >"$out/align.txt" && ok "sim chart: every lifeline under its header box" ||
+    { bad "sim chart: a lifeline is off its header box"; cat "$out/align.txt"; }
+grep -qE '>[0-9]+\.[0-9]{6} s</text>' "$out/simchart.svg" && ok "sim chart: virtual times in the margin" ||
+    bad "sim chart: no virtual times"
 "$herd" render "$trace" --format perfetto --out "$out/trace.json" >/dev/null || bad "render perfetto: exit $?"
 python3 - "$out/trace.json" <<'EOF' && ok "perfetto JSON parses" || bad "perfetto JSON"
 import json, sys

@@ -2,6 +2,7 @@
 # cli_usage.sh — `herd run`, `herd replay` and `herd policies` refuse a bad command line with
 # exit 64 and a message that names what is wrong (the flag, the value, the reason), before
 # they read any file. (herd check's flags are checked in models.sh, render's in render.sh.)
+# And herd check's progress lines: on a terminal by default, --progress, --no-progress.
 #   usage: cli_usage.sh HERD_EXE SOURCE_DIR
 set -uo pipefail
 herd=$1
@@ -57,4 +58,22 @@ printf 'run: {duration: 60s}\nworld: {clients: 100, rooms: 10, servers: 2}\nexpe
 rm -f "$sw"
 if [ $rc1 -ne 0 ] || [ $rc2 -ne 65 ]; then echo "FAIL --swarm base without faults: exit $rc1 (want 0), plain $rc2 (want 65)"; fail=1
 else echo "ok   --swarm faults count for recovers_within"; fi
+# herd check's progress: by default on a terminal (script(1) gives it one), not in a log;
+# --progress forces it into a log, --no-progress silences it on a terminal.
+model=$2/traces/models/dedup-none.yaml
+levels() { grep -c '^level [0-9]*:' || true; }
+n_log=$("$herd" check "$model" 2>&1 >/dev/null | levels)
+n_forced=$("$herd" check "$model" --progress 2>&1 >/dev/null | levels)
+if command -v script >/dev/null; then
+    n_tty=$(script -qc "'$herd' check '$model' >/dev/null" /dev/null | levels)
+    n_off=$(script -qc "'$herd' check '$model' --no-progress >/dev/null" /dev/null | levels)
+else
+    n_tty=1 n_off=0; echo "skip progress on a terminal: no script(1)"
+fi
+if [ "$n_log" -eq 0 ] && [ "$n_forced" -gt 0 ] && [ "$n_tty" -gt 0 ] && [ "$n_off" -eq 0 ]; then
+    echo "ok   herd check progress: log $n_log, --progress $n_forced, terminal $n_tty, --no-progress $n_off lines"
+else
+    echo "FAIL herd check progress lines: log $n_log (want 0), --progress $n_forced, terminal $n_tty (want >0), --no-progress $n_off (want 0)"
+    fail=1
+fi
 exit $fail

@@ -327,11 +327,22 @@ inline session_frame(c) {
     fi
 }
 
+/* The store queue belongs to the client's session slot, not to one connection: a new
+ * session's replay read (its RESUME) runs after what the slot's earlier, dead session
+ * still has queued at the store (herd's model keeps one FIFO per client and server). */
+#define slot_drained(c) (len(sreq[(c)]) == 0 && len(unsent[(c)]) == 0)
+
 proctype Session(byte c) {
 end:
     do
-    :: d_step { c2s[c]?ft,a -> session_frame(c); check_state() }
-    :: d_step { dups > 0 && nempty(c2s[c]) -> dups--; c2s[c]?<ft,a>; session_frame(c); check_state() }
+    :: d_step {
+        len(c2s[c]) > 0 && (sst[c] != S_OPEN || slot_drained(c)) ->
+        c2s[c]?ft,a; session_frame(c); check_state()
+       }
+    :: d_step {
+        dups > 0 && len(c2s[c]) > 0 && (sst[c] != S_OPEN || slot_drained(c)) ->
+        dups--; c2s[c]?<ft,a>; session_frame(c); check_state()
+       }
     /* a store result: ACK (after the durable write), then fan-out to every subscribed
      * session, the message's own included. A duplicate's prev is its own id
      * ("predecessor unknown"): the subscribers that lack it read the stream. A session

@@ -5,11 +5,19 @@
  * liveness phase (L1): from then on nothing breaks, and the run measures how long the
  * world takes to get every client LIVE again. --swarm replaces the scenario's faults by a
  * mix drawn from the seed (one generator derived from (seed, 0, FAULTS)), so a sweep over
- * seeds explores fault combinations nobody wrote down. */
+ * seeds explores fault combinations nobody wrote down.
+ *
+ * Churn (churn.h) is a fault of many small ones: at its start each churning client gets
+ * one event, its first offline period; when a period ends the next one is drawn and pushed,
+ * so the queue holds one churn event per churning client, whatever the run's length. Its
+ * events carry phase 2 (offline) or 3 (back) | client << 8 | period << 40. A client is
+ * offline while an offline fault or a churn period holds it (HERD_SC_OFF_*, world.h). */
 #include "world.h"
 
+#include "churn.h"
 #include "error.h"
 #include "outputs.h"
+#include "trace_out.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,25 +102,79 @@ static void reset_all_sessions(herd_world *w)
     }
 }
 
+/* Client i's network as `cause` (HERD_SC_OFF_FAULT or HERD_SC_OFF_CHURN) says: it goes
+ * offline when the first cause takes it, back when the last one lets it go. */
+static void client_network(herd_world *w, uint32_t i, uint8_t cause, bool off)
+{
+    herd_sim_client *sc = herd_world_sim(w, i);
+    bool was = sc->flags & HERD_SC_OFFLINE;
+    if (off) sc->flags |= cause;
+    else sc->flags &= (uint8_t)~cause;
+    bool now = sc->flags & (HERD_SC_OFF_FAULT | HERD_SC_OFF_CHURN);
+    if (now == was) return;
+    if (!now) {
+        sc->flags &= (uint8_t)~HERD_SC_OFFLINE;
+        w->offline_count--;
+        return;
+    }
+    sc->flags |= HERD_SC_OFFLINE;
+    w->offline_count++;
+    /* The phone loses its network: the socket errors at once on the client; the
+     * server hears nothing and drops the session when its keepalive gives up. */
+    if (sc->session) herd_servers_close_session(w, sc->session - 1, false, 0, 0);
+    herd_world_push(w, w->now, HERD_EV_CLIENT_CLOSE, i, herd_world_client(w, i)->conn | (uint64_t)HERD_CLOSE_ABNORMAL << 32);
+}
+
 static void clients_offline(herd_world *w, const herd_fault *f, bool off)
 {
     uint32_t lo, hi;
     range_of(w, f, w->cfg.clients, &lo, &hi);
-    for (uint32_t i = lo; i < hi; i++) {
-        herd_sim_client *sc = herd_world_sim(w, i);
-        if (!off) {
-            if (sc->flags & HERD_SC_OFFLINE) w->offline_count--;
-            sc->flags &= (uint8_t)~HERD_SC_OFFLINE;
-            continue;
-        }
-        if (sc->flags & HERD_SC_OFFLINE) continue;
-        sc->flags |= HERD_SC_OFFLINE;
-        w->offline_count++;
-        /* The phone loses its network: the socket errors at once on the client; the
-         * server hears nothing and drops the session when its keepalive gives up. */
-        if (sc->session) herd_servers_close_session(w, sc->session - 1, false, 0, 0);
-        herd_world_push(w, w->now, HERD_EV_CLIENT_CLOSE, i, herd_world_client(w, i)->conn | (uint64_t)HERD_CLOSE_ABNORMAL << 32);
+    for (uint32_t i = lo; i < hi; i++) client_network(w, i, HERD_SC_OFF_FAULT, off);
+}
+
+/* ---- churn ---- */
+
+enum { CHURN_OFF = 2, CHURN_ON = 3 };
+
+static uint64_t churn_arg(uint64_t phase, uint32_t client, uint32_t k)
+{
+    return phase | (uint64_t)client << 8 | (uint64_t)k << 40;
+}
+
+/* Push client's period k, the one before having ended at `after`, if it begins in time. */
+static void churn_next(herd_world *w, const herd_fault *f, uint32_t index, uint32_t client, uint32_t k,
+                       herd_time after)
+{
+    herd_churn_period p;
+    if (herd_churn_period_at(f, w->cfg.seed, index, client, k, after, &p))
+        herd_world_push(w, p.off_at, HERD_EV_FAULT, index, churn_arg(CHURN_OFF, client, k));
+}
+
+/* The churn starts: every churning client's first period. */
+static void churn_start(herd_world *w, const herd_fault *f, uint32_t index)
+{
+    uint32_t lo, hi;
+    range_of(w, f, w->cfg.clients, &lo, &hi);
+    for (uint32_t i = lo; i < hi; i++)
+        if (herd_churn_member(f, w->cfg.seed, index, i)) churn_next(w, f, index, i, 0, w->now);
+}
+
+/* One client's period begins (its end is pushed) or ends (the next one is pushed). */
+static int churn_step(herd_world *w, const herd_fault *f, uint32_t index, uint64_t arg)
+{
+    uint32_t client = (uint32_t)(arg >> 8), k = (uint32_t)(arg >> 40);
+    if (client >= w->cfg.clients) return HERD_EINVAL;
+    if (herd_trace_on(w, client)) herd_trace_fault(w, index, arg);
+    if ((arg & 0xff) == CHURN_OFF) {
+        w->churn_periods++;
+        client_network(w, client, HERD_SC_OFF_CHURN, true);
+        herd_world_push(w, herd_churn_back_at(f, w->cfg.seed, index, client, k, w->now), HERD_EV_FAULT, index,
+                        churn_arg(CHURN_ON, client, k));
+        return HERD_OK;
     }
+    client_network(w, client, HERD_SC_OFF_CHURN, false);
+    churn_next(w, f, index, client, k + 1, w->now);
+    return HERD_OK;
 }
 
 static void server_phase(herd_world *w, const herd_fault *f, uint32_t s, uint64_t phase, uint32_t index, uint64_t roll)
@@ -147,6 +209,7 @@ int herd_faults_fire(herd_world *w, uint32_t index, uint64_t arg)
     const herd_fault *f = &w->cfg.faults[index];
     uint64_t phase = arg & 0xff;
     uint32_t lo, hi;
+    if (f->kind == HERD_FAULT_CHURN && phase >= CHURN_OFF) return churn_step(w, f, index, arg);
     bool staged = f->kind == HERD_FAULT_GRACEFUL || f->kind == HERD_FAULT_ROLLING;
     bool healed = staged ? phase == 2 : phase == 1;
     herd_outputs_fault_begin(w, index, arg);
@@ -178,6 +241,9 @@ int herd_faults_fire(herd_world *w, uint32_t index, uint64_t arg)
         w->store_up = phase != 0;
         break;
     case HERD_FAULT_OFFLINE: clients_offline(w, f, phase == 0); break;
+    case HERD_FAULT_CHURN:
+        if (phase == 0) churn_start(w, f, index); /* at the end each client's last period ends by itself */
+        break;
     default: return HERD_EINVAL;
     }
     herd_outputs_fault_end(w);

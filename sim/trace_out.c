@@ -320,6 +320,9 @@ void herd_trace_fault(herd_world *w, uint32_t index, uint64_t arg)
     if (staged)
         snprintf(r.text, sizeof r.text, "fault %" PRIu32 " (%s): server %" PRIu64 " %s", index,
                  herd_fault_kind_name(f->kind), arg >> 8, stages[phase < 3 ? phase : 2]);
+    else if (f->kind == HERD_FAULT_CHURN && phase >= 2) /* faults.c: phase | client << 8 | period << 40 */
+        snprintf(r.text, sizeof r.text, "fault %" PRIu32 " (churn): client %" PRIu64 " %s (period %" PRIu64 ")",
+                 index, (arg >> 8) & 0xffffffffu, phase == 2 ? "goes offline" : "is back online", arg >> 40);
     else
         snprintf(r.text, sizeof r.text, "fault %" PRIu32 " (%s) %s", index, herd_fault_kind_name(f->kind),
                  phase == 0 ? "strikes" : "heals");

@@ -88,7 +88,7 @@ int herd_world_config_validate(const herd_world_config *c, char *why, size_t why
  * handed to herd_cfg_enum as a NULL-terminated list. */
 static const char *const kind_names[HERD_FAULT_KIND_COUNT + 1] = {
     NULL, "crash", "graceful_restart", "rolling_deploy", "lb_restart", "partition",
-    "net_burst", "store_crash", "offline", NULL,
+    "net_burst", "store_crash", "offline", "churn", NULL,
 };
 
 const char *herd_fault_kind_name(int kind)

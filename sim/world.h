@@ -67,6 +67,8 @@ enum herd_fault_kind {
     HERD_FAULT_NET_BURST,     /* loss_ppm and extra latency for duration */
     HERD_FAULT_STORE_CRASH,   /* store crash (durability mode decides what survives) */
     HERD_FAULT_OFFLINE,       /* clients [first, first+count) lose their network */
+    HERD_FAULT_CHURN,         /* a fraction of clients go offline at random, again and again
+                               * (churn.h), from at_us until at_us + duration_us */
     HERD_FAULT_KIND_COUNT
 };
 
@@ -93,6 +95,13 @@ typedef struct herd_fault {
     herd_time interval_us; /* ROLLING: between two servers */
     herd_time latency_us;  /* NET_BURST: extra one-way latency */
     herd_group a, b;       /* PARTITION */
+    /* CHURN (churn.h): each client of [first, first+count) churns with probability
+     * fraction_ppm; a churning client stays online for an exponential time of mean
+     * interval_us, then offline for a time drawn from off_dist, again and again. */
+    uint32_t fraction_ppm;
+    uint8_t off_dist;      /* enum herd_churn_dist */
+    herd_time off_a_us;    /* FIXED: the time; UNIFORM: min; EXPONENTIAL: mean */
+    herd_time off_b_us;    /* UNIFORM: max */
 } herd_fault;
 
 typedef struct herd_world_config {
@@ -151,7 +160,11 @@ typedef struct herd_sim_client {
     uint8_t pad;
 } herd_sim_client;
 
-enum { HERD_SC_OFFLINE = 1, HERD_SC_PUBLISHER = 2, HERD_SC_LIVE_COUNTED = 4 };
+/* HERD_SC_OFFLINE: no network. It is set while any cause holds: an offline fault
+ * (HERD_SC_OFF_FAULT) or a churn period (HERD_SC_OFF_CHURN), so one cause healing does not
+ * bring back a client the other still holds offline (faults.c). */
+enum { HERD_SC_OFFLINE = 1, HERD_SC_PUBLISHER = 2, HERD_SC_LIVE_COUNTED = 4, HERD_SC_OFF_FAULT = 8,
+       HERD_SC_OFF_CHURN = 16 };
 
 /* Everything the world keeps per client, in one slot of two cache lines: the core
  * machine (88 B), the oracle's last delivered id (16 B, oracle.h), the sim record
@@ -291,6 +304,7 @@ typedef struct herd_world {
     uint32_t state_count[HERD_CLIENT_STATE_COUNT];
     uint64_t queued_total;        /* sum of the clients' retry queues */
     uint32_t offline_count;
+    uint64_t churn_periods;       /* offline periods churn has begun (faults.c) */
     /* run outputs (delays.c, outputs.c, trace_out.c): they observe, never steer */
     herd_delays delays;           /* reconnect delays */
     herd_time cap_at;             /* capacity_per_s: server-up time summed up to here, */

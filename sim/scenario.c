@@ -318,6 +318,10 @@ static bool read_fault_kind(rd *r, const herd_cfg_node *m, herd_fault *f)
     if (!herd_cfg_check_keys(r->d, m, "faults[]", keys)) return false;
     if (!herd_cfg_enum(r->d, m, "kind", true, herd_fault_kind_names(), 0, &kind)) return false;
     f->kind = (uint8_t)(kind + 1);
+    if (f->kind == HERD_FAULT_CHURN) { /* sim/churn.c runs it; its keys are not read yet (issue 20) */
+        fail_at(r, herd_cfg_get(m, "kind"), "churn cannot be written in a scenario yet (its keys are not read)");
+        return false;
+    }
     char variant[64];
     snprintf(variant, sizeof variant, "a fault of kind '%s'", herd_fault_kind_name(f->kind));
     return herd_cfg_check_variant_keys(r->d, m, "faults[]", keys, variant, fault_keys(f->kind));

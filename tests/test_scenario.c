@@ -43,7 +43,7 @@ Test(scenario, bad_names_get_suggestions)
                  "ack_before_persist, dedup_none, dedup_local, resend_off, forget_unacked, no_gap_detection)");
     expect_error("faults:\n  - {kind: crsh, at: 1s}\n",
                  "s.yaml:2:12: unknown kind 'crsh'; did you mean 'crash'? (one of: crash, graceful_restart, "
-                 "rolling_deploy, lb_restart, partition, net_burst, store_crash, offline)");
+                 "rolling_deploy, lb_restart, partition, net_burst, store_crash, offline, churn)");
 }
 
 Test(scenario, missing_and_malformed_values)

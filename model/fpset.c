@@ -234,12 +234,12 @@ static int grow(hm_fpset *s)
     for (uint64_t i = 0; i < slots; i++) {
         uint64_t v = ld(s->slot + i * s->width);
         if (code_of(s, v) == 0) continue;
-        uint64_t key = key_at(s, i, v), at;
+        uint64_t key = key_at(s, i, v), at = 0;
         int where = locate(&n, key, &at);
         if (insert(&n, key, flags_of(s, v), where, at, s->max_bytes) != 0) goto fail;
     }
     for (uint64_t i = 0; s->stash && i <= s->stash_mask; i++) {
-        uint64_t v = s->stash[i], key = v & ~(uint64_t)HM_FP_FLAGS, at;
+        uint64_t v = s->stash[i], key = v & ~(uint64_t)HM_FP_FLAGS, at = 0;
         if (v == 0) continue;
         int where = locate(&n, key, &at);
         if (insert(&n, key, (uint32_t)(v & HM_FP_FLAGS), where, at, s->max_bytes) != 0) goto fail;
@@ -268,7 +268,7 @@ static inline uint32_t lookup(const hm_fpset *s, uint64_t key, int *where, uint6
 static int put_key(hm_fpset *s, uint64_t key, uint32_t set, uint32_t *was, bool *added)
 {
     int where;
-    uint64_t at, *stashed;
+    uint64_t at = 0, *stashed = NULL;
     uint32_t f = lookup(s, key, &where, &at, &stashed);
     if (was) *was = f;
     *added = false;
@@ -300,7 +300,7 @@ int hm_fpset_put(hm_fpset *s, uint64_t fp, uint32_t set, uint32_t *was)
 void hm_fpset_clear(hm_fpset *s, uint64_t fp, uint32_t clear)
 {
     int where;
-    uint64_t at, *stashed;
+    uint64_t at = 0, *stashed = NULL;
     (void)lookup(s, KEY(fp), &where, &at, &stashed);
     clear &= HM_FP_FLAGS;
     if (where == FOUND) {
@@ -314,7 +314,7 @@ void hm_fpset_clear(hm_fpset *s, uint64_t fp, uint32_t clear)
 uint32_t hm_fpset_flags(const hm_fpset *s, uint64_t fp)
 {
     int where;
-    uint64_t at, *stashed;
+    uint64_t at = 0, *stashed = NULL;
     return lookup(s, KEY(fp), &where, &at, &stashed);
 }
 

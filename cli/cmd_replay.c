@@ -201,6 +201,7 @@ static void after_step(rp *p, uint32_t step)
 }
 
 /* At rest: every retry queue drained, every client live with everything published, and
+ * every surviving append delivered to every client or covered by a GAP (caught up), and
  * every ACKed message delivered to every client or covered by a GAP. */
 static void at_rest(rp *p, uint32_t step)
 {
@@ -210,6 +211,11 @@ static void at_rest(rp *p, uint32_t step)
             violate(p, step, "%s: at rest, client %u is not live with an empty retry queue (%u:%u)", "L1",
                     herd_msg_make(c, herd_client_queue_len(cl)));
     }
+    for (uint32_t i = 0; i < p->n_app; i++) /* caught up: every surviving append reached every client */
+        for (uint32_t c = 0; c < p->clients; c++)
+            if (!covered(p, c, p->app[i].msg, p->app[i].sid))
+                violate(p, step, "%s: at rest, a client has not caught up: %u:%u is in the stream", "L1",
+                        p->app[i].msg);
     for (uint32_t i = 0; i < p->n_acked; i++) {
         const rp_append *a = find_app(p, p->acked[i]);
         for (uint32_t c = 0; a && c < p->clients; c++)

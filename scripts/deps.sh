@@ -10,9 +10,21 @@ herd_packages=(build-essential cmake pkg-config clang libclang-rt-14-dev python3
                libcriterion-dev libfiu-dev fiu-utils lcov graphviz libxml2-utils chromium
                redis-server libhiredis-dev postgresql libpq-dev spin nodejs npm)
 
+# Packages that count as present when their command is: a machine may carry Node.js from
+# another source (NodeSource's nodejs bundles npm and conflicts with Debian's npm package,
+# so asking apt for npm there fails with "held broken packages").
+herd_package_command() {
+    case "$1" in
+        nodejs) echo node ;;
+        npm) echo npm ;;
+    esac
+}
+
 herd_missing_packages() {
-    local p missing=()
+    local p cmd missing=()
     for p in "${herd_packages[@]}"; do
+        cmd=$(herd_package_command "$p")
+        if [ -n "$cmd" ] && command -v "$cmd" >/dev/null; then continue; fi
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     echo "${missing[@]}"

@@ -64,7 +64,7 @@ herd_ensure_npm() {
     for p in "${herd_npm_packages[@]}"; do
         name=${p%@*}
         want=${p##*@}
-        have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$dir/node_modules/$name/package.json" 2>/dev/null | head -1)
+        have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$dir/node_modules/$name/package.json" 2>/dev/null | head -1 || true)
         [ "$have" = "$want" ] || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0

@@ -4,8 +4,8 @@
  * counterexample (for safety properties; an L1 counterexample is a shortest path to a
  * state from which the fault-free schedule fails, followed by that schedule).
  *
- * Memory per visited state: one 8-byte slot of the fingerprint table (fpset.h, at most
- * 80 % full) — the only per-state cost in memory. The parent links (6 bytes per state:
+ * Memory per visited state: one 5- to 8-byte slot of the fingerprint table (fpset.h, a
+ * compact quotient table at most 90 % full) — the only per-state cost in memory. The parent links (6 bytes per state:
  * parent index, packed transition) and the BFS levels (canonical encodings, canon.h) are
  * temporary files, written in order and read back in order (levels) or only to rebuild a
  * path (links). A path is rebuilt in two passes: the canonical chain

@@ -191,6 +191,7 @@ static int table_new(hm_fpset *s, uint32_t q, size_t max_bytes)
 {
     shape g = shape_of(q);
     memset(s, 0, sizeof *s);
+    if (main_bytes(&g) > max_bytes) return -1;
     s->q = g.q;
     s->width = g.width;
     s->dbits = g.dbits;
@@ -214,6 +215,17 @@ void hm_fpset_free(hm_fpset *s)
     s->stash = NULL;
     s->count = 0;
     s->stash_count = 0;
+}
+
+uint64_t hm_fpset_log2_within(size_t max_bytes)
+{
+    uint32_t q = 16;
+    while (q < 40) {
+        shape g = shape_of(q + 1u);
+        if (main_bytes(&g) > max_bytes) break;
+        q++;
+    }
+    return q;
 }
 
 size_t hm_fpset_bytes(const hm_fpset *s)

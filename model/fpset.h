@@ -53,7 +53,8 @@ typedef struct hm_fpset {
     size_t max_bytes;
 } hm_fpset;
 
-int hm_fpset_init(hm_fpset *s, uint64_t slots_log2, size_t max_bytes); /* 0 or -1 */
+/* 0, or -1 when the table of 2^slots_log2 homes alone passes max_bytes or calloc fails. */
+int hm_fpset_init(hm_fpset *s, uint64_t slots_log2, size_t max_bytes);
 void hm_fpset_free(hm_fpset *s);
 /* Add fp when absent and set the flags `set` on it; the flags it had before (0 when it
  * was absent) into *was when was is not NULL. 0, or -1 when growing would pass the memory
@@ -64,6 +65,9 @@ void hm_fpset_clear(hm_fpset *s, uint64_t fp, uint32_t clear);
 /* The flags of fp, or 0 when absent. */
 uint32_t hm_fpset_flags(const hm_fpset *s, uint64_t fp);
 size_t hm_fpset_bytes(const hm_fpset *s);
+/* The largest slots_log2 (16..40) whose table, at its own slot width, fits in max_bytes
+ * (16 when none does): what --preallocate asks hm_fpset_init for. */
+uint64_t hm_fpset_log2_within(size_t max_bytes);
 /* Every entry in turn, from *pos (0 to start): the fingerprint with its low three bits
  * replaced by its flags (what a checkpoint stores) into *val. False after the last. */
 bool hm_fpset_next(const hm_fpset *s, uint64_t *pos, uint64_t *val);

@@ -285,10 +285,7 @@ static void run(search *s)
  * grows: the way to use most of a machine's memory for one large search. */
 static uint64_t table_log2(const hm_limits *lim)
 {
-    if (!lim->preallocate) return 16;
-    uint64_t log2 = 16;
-    while (log2 < 40 && (8ull << (log2 + 1u)) <= lim->max_memory) log2++;
-    return log2;
+    return lim->preallocate ? hm_fpset_log2_within(lim->max_memory) : 16;
 }
 
 int hm_search(const hm_config *cfg, const hm_limits *lim, hm_result *res, bool *shorten_out)

@@ -389,3 +389,21 @@ Test(fpset, memory_bound_with_twins)
     for (int i = 0; i < n; i++) cr_assert_eq(hm_fpset_flags(&s, keys[i]), HM_FP_SEEN, "twin %d", i);
     hm_fpset_free(&s);
 }
+
+/* --preallocate's size: the largest table that fits the bound at its own slot width (5
+ * to 8 bytes), not at 8 bytes a slot, which left a third of the bound unused at q >= 29. */
+Test(fpset, largest_table_within_a_bound)
+{
+    static const size_t bounds[] = {1u << 20, 3u << 20, 100u << 20, 1ull << 30};
+    for (size_t b = 0; b < sizeof bounds / sizeof bounds[0]; b++) {
+        uint64_t q = hm_fpset_log2_within(bounds[b]);
+        hm_fpset s;
+        cr_assert_eq(hm_fpset_init(&s, q, bounds[b]), 0, "bound %zu", bounds[b]);
+        cr_assert_leq(hm_fpset_bytes(&s), bounds[b]);
+        hm_fpset_free(&s);
+        /* one size up does not fit (hm_fpset_init refuses it) */
+        cr_assert_neq(hm_fpset_init(&s, q + 1u, bounds[b]), 0, "bound %zu q %lu", bounds[b], (unsigned long)q);
+    }
+    /* 8 GiB: q = 30 at 5 bytes a slot is 5.4 GB, q = 31 is 10.7 GB */
+    cr_assert_eq(hm_fpset_log2_within(8ull << 30), 30u);
+}

@@ -302,6 +302,8 @@ static void report_json(const check_args *a, const hm_config *cfg, const hm_resu
     herd_json_init_file(&j, stdout);
     herd_json_obj_begin(&j);
     herd_json_kv_str(&j, "model", a->model);
+    herd_json_key(&j, "config");
+    hm_config_json(&j, cfg);
     herd_json_kv_str(&j, "verdict", verdict_name(r->verdict));
     herd_json_kv_bool(&j, "expectation_met", expectation_met(r, ex));
     herd_json_kv_u64(&j, "states", r->states);

@@ -4,6 +4,7 @@
 #include "model_file.h"
 
 #include "config.h"
+#include "json.h"
 #include "protocol.h"
 #include "store.h"
 
@@ -69,10 +70,13 @@ static void load_store(herd_cfg_doc *d, const herd_cfg_node *root, hm_config *cf
     cfg->client.ack_timeout_us = cfg->client.connect_timeout_us = cfg->client.resume_timeout_us = us;
 }
 
+/* The faults: keys in enum hm_fault's order. */
+static const char *const budget_keys[HM_F_COUNT] = {"drops", "duplicates", "closes", "server_crashes",
+                                                    "store_crashes", "offline", "time_jumps"};
+
 static void load_faults(herd_cfg_doc *d, const herd_cfg_node *root, hm_config *cfg)
 {
-    static const char *const keys[HM_F_COUNT] = {"drops", "duplicates", "closes", "server_crashes",
-                                                 "store_crashes", "offline", "time_jumps"};
+    const char *const *keys = budget_keys;
     const herd_cfg_node *f = herd_cfg_get(root, "faults");
     herd_cfg_check_keys(d, f, "faults", fault_keys);
     for (int k = 0; k < HM_F_COUNT; k++) {
@@ -171,4 +175,53 @@ int hm_model_load(const char *path, hm_config *cfg, hm_expect *ex, char *err, si
     if (rc != 0) snprintf(err, err_size, "%s", herd_cfg_error(d));
     herd_cfg_free(d);
     return rc;
+}
+
+void hm_config_json(herd_json *j, const hm_config *cfg)
+{
+    herd_json_obj_begin(j);
+    herd_json_key(j, "world");
+    herd_json_obj_begin(j);
+    herd_json_kv_u64(j, "clients", cfg->clients);
+    herd_json_kv_u64(j, "servers", cfg->servers);
+    herd_json_kv_u64(j, "messages", cfg->messages);
+    herd_json_obj_end(j);
+    herd_json_kv_str(j, "protocol", herd_protocol_name(&cfg->proto));
+    herd_json_key(j, "store");
+    herd_json_obj_begin(j);
+    herd_json_kv_str(j, "durability", herd_durability_name(cfg->store.durability));
+    herd_json_kv_u64(j, "maxlen", cfg->store.maxlen);
+    herd_json_kv_u64(j, "dedup_capacity", cfg->store.dedup_capacity);
+    herd_json_kv_u64(j, "dedup_window_us", (uint64_t)cfg->store.dedup_window_us);
+    herd_json_obj_end(j);
+    herd_json_kv_str(j, "lb", lb_names[cfg->lb]);
+    herd_json_key(j, "network");
+    herd_json_obj_begin(j);
+    herd_json_kv_str(j, "server_to_client", s2c_names[cfg->s2c_eager]);
+    herd_json_obj_end(j);
+    herd_json_key(j, "faults");
+    herd_json_obj_begin(j);
+    for (int k = 0; k < HM_F_COUNT; k++) herd_json_kv_u64(j, budget_keys[k], cfg->budget[k]);
+    herd_json_key(j, "close_codes");
+    herd_json_arr_begin(j);
+    for (unsigned i = 0; i < cfg->n_close_codes; i++) herd_json_u64(j, cfg->close_codes[i]);
+    herd_json_arr_end(j);
+    herd_json_obj_end(j);
+    herd_json_key(j, "check");
+    herd_json_obj_begin(j);
+    herd_json_key(j, "properties");
+    herd_json_arr_begin(j);
+    for (int p = 0; p < HM_P_COUNT; p++)
+        if (cfg->props_mask & (1u << p)) herd_json_str(j, hm_prop_name(p));
+    herd_json_arr_end(j);
+    herd_json_kv_u64(j, "liveness_steps", cfg->liveness_steps);
+    herd_json_kv_bool(j, "symmetry", cfg->symmetry != 0);
+    herd_json_obj_end(j);
+    herd_json_key(j, "client");
+    herd_json_obj_begin(j);
+    herd_json_kv_u64(j, "queue_max", cfg->client.queue_max);
+    herd_json_kv_u64(j, "backoff_us", cfg->client.backoff.base_us);
+    herd_json_kv_u64(j, "timeout_us", (uint64_t)cfg->client.ack_timeout_us);
+    herd_json_obj_end(j);
+    herd_json_obj_end(j);
 }

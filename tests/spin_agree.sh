@@ -28,7 +28,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # variant (a name for the table) and the shipped model it must agree with. The -D
-# macros of the Promela model are read from the model file itself (spin_defs below).
+# macros of the Promela model come from the model as herd check loaded it (the "config"
+# of its --json; spin_defs below), not from a second reading of the YAML.
 rows=(
     "correct                   correct-large"
     "ack_before_persist        ack-before-persist"
@@ -36,59 +37,46 @@ rows=(
     "dedup_none                dedup-none"
     "resend_off                resend-off"
     "forget_unacked            forget-unacked"
+    "forget_unacked(-I8)       forget-unacked-catchup"
     "no_gap_detection          no-gap-detection"
     "aof_everysec+crash        aof-everysec"
     "aof_everysec+crash(-I5)   aof-everysec-loss"
 )
 all_props="I1 I2 I3 I4 I5 I6 I7 I8 L1"
 
-# yget FILE KEY [FIELD]: a top-level scalar (protocol: correct) or a field of a flow map
-# (world: {clients: 2, ...}); a list field's items come out space-separated.
-yget() {
-    local line
-    line=$(grep -E "^$2:" "$1" | head -1 | sed -E "s/^$2:[[:space:]]*//; s/[[:space:]]+#.*$//")
-    if [ $# -eq 2 ]; then echo "$line"; return; fi
-    echo "$line" | sed -nE "s/.*[{,][[:space:]]*$3:[[:space:]]*(\[[^]]*\]|[^,}]*).*/\1/p" | tr -d '[],' | xargs
-}
-
-# spin_defs MODEL.yaml: the Promela world and variant of a herd model file, or an error
-# for a feature the Promela model does not have.
+# spin_defs HERD.json: the Promela world and variant of the model herd check loaded (its
+# --json "config": every key as herd read it, defaults included), or an error for a
+# feature the Promela model does not have.
 spin_defs() {
-    local f=$1 d="" v p props
-    v=$(yget "$f" world servers); [ "${v:-1}" = 1 ] || { echo "unsupported: servers $v" >&2; return 1; }
-    for k in offline time_jumps; do
-        v=$(yget "$f" faults $k); [ "${v:-0}" = 0 ] || { echo "unsupported: faults.$k" >&2; return 1; }
-    done
-    v=$(yget "$f" store dedup_window); case "${v:-0s}" in 0|0s) ;; *) echo "unsupported: dedup_window" >&2; return 1;; esac
-    d+=" -DNC=$(yget "$f" world clients) -DNM=$(yget "$f" world messages)"
-    case $(yget "$f" protocol) in
-        correct) ;;
-        ack_before_persist) d+=" -DACK_BEFORE_PERSIST" ;;
-        dedup_none) d+=" -DDEDUP_NONE" ;;
-        resend_off) d+=" -DRESEND_OFF" ;;
-        forget_unacked) d+=" -DFORGET_UNACKED" ;;
-        no_gap_detection) d+=" -DNO_GAP_DETECTION" ;;
-        *) echo "unsupported: protocol $(yget "$f" protocol)" >&2; return 1 ;;
-    esac
-    case $(yget "$f" store durability) in
-        ""|aof_always|pg_sync) ;;
-        aof_everysec) d+=" -DAOF_EVERYSEC" ;;
-        *) echo "unsupported: durability $(yget "$f" store durability)" >&2; return 1 ;;
-    esac
-    v=$(yget "$f" store maxlen); [ -n "$v" ] && d+=" -DMAXLEN=$v"
-    # a close kills the connection as a drop does (the Promela model has no graceful close)
-    v=$(yget "$f" faults drops); p=$(yget "$f" faults closes)
-    d+=" -DDROPS=$(( ${v:-0} + ${p:-0} ))"
-    v=$(yget "$f" faults duplicates); d+=" -DDUPS=${v:-0}"
-    v=$(yget "$f" faults server_crashes); d+=" -DCRASHES=${v:-0}"
-    v=$(yget "$f" faults store_crashes); d+=" -DSTORE_CRASHES=${v:-0}"
-    props=$(yget "$f" check properties)
-    if [ -n "$props" ]; then
-        for p in $all_props; do
-            case " $props " in *" $p "*) ;; *) d+=" -DNO_$p" ;; esac
-        done
-    fi
-    echo "$d"
+    python3 - "$1" "$all_props" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["config"]
+def no(why):
+    print("unsupported: " + why, file=sys.stderr); sys.exit(1)
+w, st, f = c["world"], c["store"], c["faults"]
+if w["servers"] != 1: no("servers %d" % w["servers"])
+for k in ("offline", "time_jumps"):
+    if f[k]: no("faults." + k)
+if st["dedup_window_us"]: no("dedup_window")
+d = ["-DNC=%d" % w["clients"], "-DNM=%d" % w["messages"]]
+variants = {"correct": None, "ack_before_persist": "ACK_BEFORE_PERSIST", "dedup_none": "DEDUP_NONE",
+            "resend_off": "RESEND_OFF", "forget_unacked": "FORGET_UNACKED",
+            "no_gap_detection": "NO_GAP_DETECTION"}
+if c["protocol"] not in variants: no("protocol " + c["protocol"])
+if variants[c["protocol"]]: d.append("-D" + variants[c["protocol"]])
+dur = {"aof_always": None, "pg_sync": None, "aof_everysec": "AOF_EVERYSEC"}
+if st["durability"] not in dur: no("durability " + st["durability"])
+if dur[st["durability"]]: d.append("-D" + dur[st["durability"]])
+d.append("-DMAXLEN=%d" % st["maxlen"])
+# a close kills the connection as a drop does (the Promela model has no graceful close)
+d.append("-DDROPS=%d" % (f["drops"] + f["closes"]))
+d.append("-DDUPS=%d" % f["duplicates"])
+d.append("-DCRASHES=%d" % f["server_crashes"])
+d.append("-DSTORE_CRASHES=%d" % f["store_crashes"])
+checked = set(c["check"]["properties"])
+d += ["-DNO_" + p for p in sys.argv[2].split() if p not in checked]
+print(" " + " ".join(d))
+PY
 }
 
 # spin_run DIR OPT DEFS...: generate, compile and run the verifier exhaustively (with the
@@ -132,10 +120,11 @@ check_row() {
     case $model in */*) yaml=$model; model=$(basename "$model" .yaml) ;; *) yaml=$src/traces/models/$model.yaml ;; esac
     w=$tmp/$n.$model
     mkdir -p "$w"
-    if ! defs=$(spin_defs "$yaml" 2>"$w/defs.err"); then
-        echo "FAIL $variant: $model.yaml has a feature the Promela model lacks: $(cat "$w/defs.err")" >"$out"; return 1
-    fi
     "$herd" check "$yaml" --json --threads 1 >"$w/herd.json" 2>"$w/herd.err"
+    if ! defs=$(spin_defs "$w/herd.json" 2>"$w/defs.err"); then
+        { echo "FAIL $variant: $model.yaml has a feature the Promela model lacks, or herd gave no config:"
+          cat "$w/defs.err" "$w/herd.err"; } >"$out"; return 1
+    fi
     hv=$(jnum "$w/herd.json" verdict); hp=$(jnum "$w/herd.json" property)
     hs=$(jnum "$w/herd.json" states); ht=$(jnum "$w/herd.json" transitions)
     if [ "$hv" != pass ] && [ "$hv" != violation ]; then

@@ -25,6 +25,14 @@ enum herd_churn_dist { HERD_CHURN_FIXED = 0, HERD_CHURN_UNIFORM, HERD_CHURN_EXPO
 /* Periods per client and churn fault: the period number travels in 24 bits of the event. */
 #define HERD_CHURN_PERIODS_MAX ((1u << 24) - 1u)
 
+/* The shortest mean online time a scenario may ask for (scenario.c): a phone that loses its
+ * network more than ten times a second is not churning, it is off. */
+#define HERD_CHURN_INTERVAL_MIN_US (100u * HERD_US_PER_MS)
+/* The offline periods a churn may be expected to begin (churning clients x its duration /
+ * interval): scenario.c refuses more, so a run's churn events stay bounded by what a few
+ * minutes of simulation can go through (each period is a disconnect and a reconnect). */
+#define HERD_CHURN_EXPECTED_PERIODS_MAX 10000000u
+
 /* "fixed", "uniform", "exponential"; NULL-terminated. */
 const char *const *herd_churn_dist_names(void);
 

@@ -2,6 +2,7 @@
  * and the fault hooks (see outputs.h). */
 #include "outputs.h"
 
+#include "config.h"
 #include "json.h"
 #include "trace_out.h"
 
@@ -117,6 +118,11 @@ void herd_outputs_fault_label(const herd_fault *f, char *out, size_t size)
         snprintf(out, size, "partition %s %s %s", a, f->oneway ? "->" : "<->", b);
         break;
     case HERD_FAULT_OFFLINE: snprintf(out, size, "clients %s offline", who); break;
+    case HERD_FAULT_CHURN:
+        herd_cfg_format_ppm(f->fraction_ppm, a, sizeof a);
+        if (f->count == 0) snprintf(out, size, "churn: %s of all clients", a);
+        else snprintf(out, size, "churn: %s of clients %s", a, who);
+        break;
     case HERD_FAULT_CRASH:
     case HERD_FAULT_GRACEFUL:
     case HERD_FAULT_ROLLING: snprintf(out, size, "%s: servers %s", kind, who); break;

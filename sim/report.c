@@ -122,6 +122,7 @@ void herd_report_build(herd_report *r, herd_world *w, const herd_expect *e)
     for (int c = 0; c < HERD_SYN_DROP_CAUSE_COUNT; c++)
         r->syn_drops_by_cause[c] = m->total[HERD_M_SYN_DROPS_BACKLOG_FULL + c];
     r->accepts = m->total[HERD_M_ACCEPTS];
+    r->churn_periods = w->churn_periods;
     /* The start-up (every client's first connect over start_spread) is not a herd. */
     herd_time from = (w->cfg.start_spread_us + HERD_US_PER_S - 1) / HERD_US_PER_S * HERD_US_PER_S;
     r->peak_attempts_per_s = herd_metrics_peak_attempts(m, from, &r->peak_at_us);
@@ -181,6 +182,7 @@ int herd_report_json(const herd_report *r, FILE *f)
         herd_json_kv_u64(&j, herd_metric_counter_name(HERD_M_SYN_DROPS_BACKLOG_FULL + c), r->syn_drops_by_cause[c]);
     herd_json_kv_u64(&j, "accepts", r->accepts);
     herd_json_kv_u64(&j, "wasted_handshakes", r->wasted);
+    herd_json_kv_u64(&j, "churn_periods", r->churn_periods);
     herd_json_kv_u64(&j, "peak_attempts_per_s", r->peak_attempts_per_s);
     herd_json_kv_fixed(&j, "last_heal_s", (int64_t)r->last_heal_us, 6);
     if (r->recovered_at_us != HERD_TIME_NEVER && r->recovered)

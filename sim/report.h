@@ -30,6 +30,7 @@ typedef struct herd_report {
      * application was told); lost_unacked left a retry queue silently (a violation). */
     uint64_t queued, failed_reported, lost_unacked;
     uint64_t attempts, wasted, syn_drops, accepts;
+    uint64_t churn_periods;     /* offline periods mobile churn began (faults.c) */
     /* syn_drops by cause (enum herd_syn_drop_cause); they sum to syn_drops. */
     uint64_t syn_drops_by_cause[HERD_SYN_DROP_CAUSE_COUNT];
     uint64_t peak_attempts_per_s;

@@ -8,8 +8,10 @@
 #include "error.h"
 #include "exitcode.h"
 
+#include "churn.h"
 #include "outputs.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,6 +299,7 @@ static const char *const *fault_keys(int kind)
     static const char *const partition[] = {"kind", "at", "duration", "a", "b", "oneway", NULL};
     static const char *const burst[] = {"kind", "at", "duration", "loss", "latency", NULL};
     static const char *const offline[] = {"kind", "at", "duration", "clients", NULL};
+    static const char *const churn[] = {"kind", "at", "duration", "clients", "fraction", "interval", "offline", NULL};
     static const char *const bare[] = {"kind", "at", "duration", NULL}; /* lb_restart, store_crash */
     switch (kind) {
     case HERD_FAULT_CRASH: return crash;
@@ -305,6 +308,7 @@ static const char *const *fault_keys(int kind)
     case HERD_FAULT_PARTITION: return partition;
     case HERD_FAULT_NET_BURST: return burst;
     case HERD_FAULT_OFFLINE: return offline;
+    case HERD_FAULT_CHURN: return churn;
     default: return bare;
     }
 }
@@ -313,18 +317,69 @@ static const char *const *fault_keys(int kind)
 static bool read_fault_kind(rd *r, const herd_cfg_node *m, herd_fault *f)
 {
     static const char *const keys[] = {"kind", "at", "duration", "servers", "clients", "code", "drain",
-                                       "retry_after", "interval", "loss", "latency", "a", "b", "oneway", NULL};
+                                       "retry_after", "interval", "loss", "latency", "a", "b", "oneway",
+                                       "fraction", "offline", NULL};
     int kind = 0;
     if (!herd_cfg_check_keys(r->d, m, "faults[]", keys)) return false;
     if (!herd_cfg_enum(r->d, m, "kind", true, herd_fault_kind_names(), 0, &kind)) return false;
     f->kind = (uint8_t)(kind + 1);
-    if (f->kind == HERD_FAULT_CHURN) { /* sim/churn.c runs it; its keys are not read yet (issue 20) */
-        fail_at(r, herd_cfg_get(m, "kind"), "churn cannot be written in a scenario yet (its keys are not read)");
-        return false;
-    }
     char variant[64];
     snprintf(variant, sizeof variant, "a fault of kind '%s'", herd_fault_kind_name(f->kind));
     return herd_cfg_check_variant_keys(r->d, m, "faults[]", keys, variant, fault_keys(f->kind));
+}
+
+/* A key a kind cannot do without: "missing required key 'k' in faults[i]" when absent. */
+static bool require_key(rd *r, const herd_cfg_node *m, const char *key)
+{
+    const char *s;
+    if (herd_cfg_get(m, key)) return true;
+    herd_cfg_str(r->d, m, key, true, NULL, &s);
+    return false;
+}
+
+/* churn's offline time: a duration (fixed), or {dist: fixed, time: D}, {dist: uniform,
+ * min: D, max: D}, {dist: exponential, mean: D}; each time at least 1 ms. */
+static void read_churn_offline(rd *r, const herd_cfg_node *m, herd_fault *f)
+{
+    static const char *const known[] = {"dist", "time", "min", "max", "mean", NULL};
+    static const char *const fixed[] = {"dist", "time", NULL};
+    static const char *const uniform[] = {"dist", "min", "max", NULL};
+    static const char *const expo[] = {"dist", "mean", NULL};
+    static const char *const *const per_dist[HERD_CHURN_DIST_COUNT] = {fixed, uniform, expo};
+    const herd_cfg_node *o = herd_cfg_get(m, "offline");
+    if (!require_key(r, m, "offline")) return;
+    if (!herd_cfg_is_map(o)) {
+        f->off_dist = HERD_CHURN_FIXED;
+        herd_cfg_node_duration_us(r->d, o, HERD_US_PER_MS, DUR_MAX, &f->off_a_us);
+        return;
+    }
+    int dist = 0;
+    if (!herd_cfg_check_keys(r->d, o, "faults[].offline", known)) return;
+    if (!herd_cfg_enum(r->d, o, "dist", true, herd_churn_dist_names(), 0, &dist)) return;
+    char variant[64];
+    snprintf(variant, sizeof variant, "an offline time of dist '%s'", herd_churn_dist_names()[dist]);
+    if (!herd_cfg_check_variant_keys(r->d, o, "faults[].offline", known, variant, per_dist[dist])) return;
+    f->off_dist = (uint8_t)dist;
+    static const char *const first_key[HERD_CHURN_DIST_COUNT] = {"time", "min", "mean"};
+    require_key(r, o, first_key[dist]);
+    herd_cfg_duration_us(r->d, o, first_key[dist], false, HERD_US_PER_MS, DUR_MAX, 0, &f->off_a_us);
+    if (dist != HERD_CHURN_UNIFORM) return;
+    require_key(r, o, "max");
+    herd_cfg_duration_us(r->d, o, "max", false, HERD_US_PER_MS, DUR_MAX, 0, &f->off_b_us);
+    if (!herd_cfg_failed(r->d) && f->off_b_us < f->off_a_us)
+        fail_at(r, herd_cfg_get(o, "min"), "%s is more than max (%s): no offline time lies between them",
+                dur(f->off_a_us).s, dur(f->off_b_us).s);
+}
+
+/* churn: fraction, interval, offline and duration are required (no default would mean
+ * anything: a 1 s churn, or one that takes nobody offline). */
+static void read_churn(rd *r, const herd_cfg_node *m, herd_fault *f)
+{
+    require_key(r, m, "fraction");
+    herd_cfg_ppm(r->d, m, "fraction", 1, 1000000, 0, &f->fraction_ppm);
+    require_key(r, m, "interval");
+    herd_cfg_duration_us(r->d, m, "interval", false, HERD_CHURN_INTERVAL_MIN_US, DUR_MAX, 0, &f->interval_us);
+    read_churn_offline(r, m, f);
 }
 
 static void read_fault(rd *r, const herd_cfg_node *m, herd_fault *f)
@@ -333,9 +388,15 @@ static void read_fault(rd *r, const herd_cfg_node *m, herd_fault *f)
     bool oneway = false;
     *f = (herd_fault){0};
     if (!read_fault_kind(r, m, f)) return;
+    bool churn = f->kind == HERD_FAULT_CHURN, on_clients = churn || f->kind == HERD_FAULT_OFFLINE;
     herd_cfg_duration_us(r->d, m, "at", true, 0, DUR_MAX, 0, &f->at_us);
-    herd_cfg_duration_us(r->d, m, "duration", false, 0, DUR_MAX, S_US, &f->duration_us);
-    read_range(r, m, f->kind == HERD_FAULT_OFFLINE ? "clients" : "servers", &f->first, &f->count);
+    if (churn) require_key(r, m, "duration");
+    herd_cfg_duration_us(r->d, m, "duration", false, churn ? HERD_US_PER_MS : 0, DUR_MAX, S_US, &f->duration_us);
+    read_range(r, m, on_clients ? "clients" : "servers", &f->first, &f->count);
+    if (churn) {
+        read_churn(r, m, f);
+        return;
+    }
     herd_cfg_u64(r->d, m, "code", false, 1000, 4999, HERD_CLOSE_SERVICE_RESTART, &v);
     f->code = (uint16_t)v;
     herd_cfg_duration_us(r->d, m, "drain", false, 0, DUR_MAX, 0, &f->drain_us);
@@ -460,10 +521,35 @@ static void check_fault_effect(rd *r, const herd_world_config *c, const herd_fau
     /* Point at what lengthens the fault most often: a rolling deploy's interval, else its duration. */
     static const char *const lengths[] = {"interval", "duration", "drain", "at"};
     const herd_cfg_node *at = NULL;
-    for (size_t k = 0; k < 4 && !at; k++) at = herd_cfg_get(m, lengths[k]);
+    for (size_t k = f->kind == HERD_FAULT_ROLLING ? 0 : 1; k < 4 && !at; k++) at = herd_cfg_get(m, lengths[k]);
     fail_at(r, at, "this %s heals at %s, %s the end of the run (%s), so recovery (L1) could never be judged",
             herd_fault_kind_name(f->kind), dur(heal).s, heal > c->duration_us ? "after" : "at",
             dur(c->duration_us).s);
+}
+
+/* A churn that would take nobody offline (fewer than one client expected to churn), or so
+ * many offline periods that the run would not end in reasonable time. */
+static void check_churn(rd *r, const herd_world_config *c, const herd_fault *f, const herd_cfg_node *m)
+{
+    uint64_t first = f->first < c->clients ? f->first : c->clients;
+    uint64_t last = f->count ? first + f->count : c->clients;
+    uint64_t in_range = (last < c->clients ? last : c->clients) - first;
+    uint64_t churning_ppm = in_range * f->fraction_ppm; /* clients x 10^6, <= 2^24 x 10^6 */
+    char share[32];
+    herd_cfg_format_ppm(f->fraction_ppm, share, sizeof share);
+    if (in_range > 0 && churning_ppm < 1000000u) {
+        fail_at(r, herd_cfg_get(m, "fraction"), "%s of %" PRIu64 " client%s is less than one client expected to "
+                "churn; raise fraction or widen clients", share, in_range, in_range == 1 ? "" : "s");
+        return;
+    }
+    /* churning clients x duration / interval, the periods' upper bound (each period has an
+     * online gap of mean interval before it). */
+    unsigned __int128 periods = (unsigned __int128)churning_ppm * f->duration_us / f->interval_us / 1000000u;
+    if (periods <= HERD_CHURN_EXPECTED_PERIODS_MAX) return;
+    fail_at(r, herd_cfg_get(m, "interval"), "%s: about %" PRIu64 " churning clients x %s / %s is %" PRIu64
+            " offline periods, more than %u; lengthen interval, shorten duration or lower fraction",
+            dur(f->interval_us).s, churning_ppm / 1000000u, dur(f->duration_us).s, dur(f->interval_us).s,
+            periods > UINT64_MAX ? UINT64_MAX : (uint64_t)periods, HERD_CHURN_EXPECTED_PERIODS_MAX);
 }
 
 /* Faults against the world they run in: inside the run, naming entities that exist. */
@@ -484,7 +570,8 @@ static void check_faults(rd *r, const herd_world_config *c)
             return;
         }
         check_fault_effect(r, c, f, m);
-        bool on_clients = f->kind == HERD_FAULT_OFFLINE;
+        if (f->kind == HERD_FAULT_CHURN && !herd_cfg_failed(r->d)) check_churn(r, c, f, m);
+        bool on_clients = f->kind == HERD_FAULT_OFFLINE || f->kind == HERD_FAULT_CHURN;
         const herd_cfg_node *range = herd_cfg_get(m, on_clients ? "clients" : "servers");
         if (range) check_span(r, range, f->first, f->count, on_clients ? c->clients : c->servers,
                               on_clients ? "clients" : "servers");

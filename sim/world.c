@@ -7,6 +7,8 @@
  * sit above it (sim/'s floors, tests/floors.sh). Nothing here reads a clock. */
 #include "world.h"
 
+#include "churn.h"
+
 #include "error.h"
 
 #include <assert.h>
@@ -78,6 +80,15 @@ int herd_world_config_validate(const herd_world_config *c, char *why, size_t why
     if (herd_server_config_validate(&c->server) != HERD_OK) return WHY("server configuration out of range");
     if (herd_store_config_validate(&c->store) != HERD_OK) return WHY("store configuration out of range");
     if (c->store.rooms != c->rooms) return WHY("store rooms differ from world.rooms");
+    for (uint32_t i = 0; i < c->fault_count; i++) {
+        const herd_fault *f = &c->faults[i];
+        if (f->kind != HERD_FAULT_CHURN) continue;
+        /* churn.c draws with these: a zero mean would make every gap 1 us. */
+        if (f->fraction_ppm == 0 || f->fraction_ppm > 1000000u) return WHY("faults[%u]: churn fraction out of range", i);
+        if (f->interval_us == 0 || f->off_a_us == 0 || f->off_dist >= HERD_CHURN_DIST_COUNT ||
+            (f->off_dist == HERD_CHURN_UNIFORM && f->off_b_us < f->off_a_us))
+            return WHY("faults[%u]: churn interval or offline time out of range", i);
+    }
     return HERD_OK;
 }
 

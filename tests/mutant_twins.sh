@@ -16,6 +16,7 @@ cases=(
     "crash-series-stable-reset|client.stable_reset=1h|L1 recovers within|client-no-stable-reset"
     "restart-article-jitter-one-base|client.backoff.jitter=0%|peak attempts/s <=|backoff-no-jitter"
     "graceful-restart-1012-after-crash|faults.1.code=1006|L1 recovers within|client-1012-is-failure"
+    "mobile-churn|protocol=forget_unacked|safety holds|client-drop-unacked-on-reconnect"
 )
 verdict() { sed -n 's/.*"verdict":"\([a-z]*\)".*/\1/p'; }
 for c in "${cases[@]}"; do

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "churn.h"
 #include "error.h"
 #include "exitcode.h"
 #include "scenario.h"
@@ -181,6 +182,61 @@ Test(scenario, faults_must_heal_and_do_something)
                  "s.yaml:4:12: faults[0].kind: a net_burst with neither loss nor latency changes nothing");
 }
 
+/* Mobile churn (issue 20): its keys and the three offline-time forms, read into the fault. */
+Test(scenario, churn_keys_fill_the_fault)
+{
+    herd_scenario sc;
+    char err[1200];
+    const char *text = WORLD "faults:\n"
+                       "  - {kind: churn, at: 5s, duration: 30s, clients: 10-59, fraction: 25%, interval: 20s, offline: 4s}\n"
+                       "  - {kind: churn, at: 5s, duration: 30s, fraction: 50%, interval: 1s,\n"
+                       "     offline: {dist: uniform, min: 1s, max: 9s}}\n"
+                       "  - {kind: churn, at: 5s, duration: 30s, fraction: 1, interval: 100ms,\n"
+                       "     offline: {dist: exponential, mean: 1500ms}}\n";
+    cr_assert_eq(herd_scenario_load_string(&sc, "s.yaml", text, err, sizeof err), 0, "%s", err);
+    const herd_fault *f = sc.world.faults;
+    cr_expect_eq(f[0].kind, HERD_FAULT_CHURN);
+    cr_expect_eq(f[0].first, 10);
+    cr_expect_eq(f[0].count, 50);
+    cr_expect_eq(f[0].fraction_ppm, 250000);
+    cr_expect_eq(f[0].interval_us, 20000000);
+    cr_expect_eq(f[0].duration_us, 30000000);
+    cr_expect_eq(f[0].off_dist, HERD_CHURN_FIXED);
+    cr_expect_eq(f[0].off_a_us, 4000000);
+    cr_expect_eq(f[1].count, 0, "clients: all by default");
+    cr_expect_eq(f[1].off_dist, HERD_CHURN_UNIFORM);
+    cr_expect_eq(f[1].off_a_us, 1000000);
+    cr_expect_eq(f[1].off_b_us, 9000000);
+    cr_expect_eq(f[2].fraction_ppm, 1000000);
+    cr_expect_eq(f[2].off_dist, HERD_CHURN_EXPONENTIAL);
+    cr_expect_eq(f[2].off_a_us, 1500000);
+    herd_scenario_free(&sc);
+}
+
+Test(scenario, churn_keys_are_checked)
+{
+#define CHURN(rest) WORLD "faults:\n  - {kind: churn, at: 5s, duration: 30s, " rest "}\n"
+    expect_error(CHURN("interval: 10s, offline: 1s"), "s.yaml:4:5: missing required key 'fraction' in faults[0]");
+    expect_error(CHURN("fraction: 10%, offline: 1s"), "s.yaml:4:5: missing required key 'interval' in faults[0]");
+    expect_error(CHURN("fraction: 10%, interval: 10s"), "s.yaml:4:5: missing required key 'offline' in faults[0]");
+    expect_error(CHURN("fraction: 10%, interval: 10s, offline: 1s, code: 1001"),
+                 "s.yaml:4:85: key 'code' does not apply to a fault of kind 'churn' "
+                 "(its keys: kind, at, duration, clients, fraction, interval, offline)");
+    expect_error(CHURN("fraction: 10%, interval: 10s, offline: {dist: fixed, mean: 1s}"),
+                 "s.yaml:4:95: key 'mean' does not apply to an offline time of dist 'fixed' (its keys: dist, time)");
+    expect_error(CHURN("fraction: 10%, interval: 10s, offline: {min: 1s, max: 2s}"),
+                 "s.yaml:4:81: missing required key 'dist' in faults[0].offline");
+    expect_error(CHURN("fraction: 10%, interval: 10s, offline: {dist: uniform, min: 3s, max: 2s}"),
+                 "s.yaml:4:102: faults[0].offline.min: 3s is more than max (2s): no offline time lies between them");
+    expect_error(CHURN("fraction: 10%, interval: 10s, offline: 0s"),
+                 "s.yaml:4:81: faults[0].offline: 0s is out of range [1ms, 8760h]");
+    expect_error(CHURN("fraction: 0.5%, interval: 10s, offline: 1s"),
+                 "s.yaml:4:52: faults[0].fraction: 0.5% of 100 clients is less than one client expected to churn; "
+                 "raise fraction or widen clients");
+    expect_error(WORLD "faults:\n  - {kind: churn, at: 5s, fraction: 10%, interval: 10s, offline: 1s}\n",
+                 "s.yaml:4:5: missing required key 'duration' in faults[0]");
+#undef CHURN
+}
 
 /* Timing that can never take effect is an input error naming the key and the run's length;
  * a start spread past the end used to fail L1 as if the protocol were at fault (exit 1). */

@@ -178,6 +178,12 @@ Test(outputs, fault_labels_match_the_renderer)
     f = (herd_fault){.kind = HERD_FAULT_LB_RESTART};
     herd_outputs_fault_label(&f, label, sizeof label);
     cr_expect_str_eq(label, "lb restart");
+    f = (herd_fault){.kind = HERD_FAULT_CHURN, .fraction_ppm = 300000};
+    herd_outputs_fault_label(&f, label, sizeof label);
+    cr_expect_str_eq(label, "churn: 30% of all clients");
+    f = (herd_fault){.kind = HERD_FAULT_CHURN, .fraction_ppm = 125000, .first = 10, .count = 90};
+    herd_outputs_fault_label(&f, label, sizeof label);
+    cr_expect_str_eq(label, "churn: 12.5% of clients 10-99");
 }
 
 Test(outputs, delays_json_is_a_histogram_with_percentiles, .fini = clean_dir)

@@ -11,6 +11,7 @@ int herd_cmd_policies(int argc, char **argv); /* cli/cmd_policies.c: backoff del
 int herd_cmd_check(int argc, char **argv);    /* cli/cmd_check.c: the model checker */
 int herd_cmd_replay(int argc, char **argv);   /* cli/cmd_replay.c: the independent replay */
 int herd_cmd_render(int argc, char **argv);   /* cli/cmd_render.c: reports and charts */
+int herd_cmd_sweep(int argc, char **argv);    /* cli/cmd_sweep.c: grids of runs (sweep.h) */
 
 /* cli/cli_help.c. The flag of names (NULL-terminated) nearest to word, by lib/config's
  * "did you mean" rule (within a third of its length), or NULL when none is near. */

@@ -18,6 +18,7 @@ static const herd_command commands[] = {
     {"replay", herd_cmd_replay, "re-feed a trace to fresh core machines and re-check it"},
     {"render", herd_cmd_render, "draw timelines, comparisons and message-sequence charts"},
     {"policies", herd_cmd_policies, "print the backoff policies' delay ranges per attempt"},
+    {"sweep", herd_cmd_sweep, "run a scenario over a grid of values and seeds, and map it"},
 };
 
 static void usage(FILE *f)

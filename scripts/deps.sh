@@ -5,10 +5,12 @@
 # libclang-rt-14-dev carries libFuzzer and the sanitizer runtimes; python3 checks the
 # rendered pages in tests/render.sh; spin is the second model checker that
 # tests/spin_agree.sh compares with herd check; nodejs and npm install the report's charting
-# library and the browser test's driver (herd_ensure_npm below).
+# library and the browser test's driver (herd_ensure_npm below); libjansson-dev reads herd
+# sweep's journal back, Open MPI (openmpi-bin, libopenmpi-dev) runs a sweep across ranks.
 herd_packages=(build-essential cmake pkg-config clang libclang-rt-14-dev python3 libyaml-dev libxxhash-dev
                libcriterion-dev libfiu-dev fiu-utils lcov graphviz libxml2-utils chromium
-               redis-server libhiredis-dev postgresql libpq-dev spin nodejs npm)
+               redis-server libhiredis-dev postgresql libpq-dev spin nodejs npm libjansson-dev
+               openmpi-bin libopenmpi-dev)
 
 # Packages that count as present when their command is: a machine may carry Node.js from
 # another source (NodeSource's nodejs bundles npm and conflicts with Debian's npm package,

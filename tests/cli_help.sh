@@ -5,7 +5,8 @@
 # cli/cmd_CMD.c, so a new flag without a line of help fails here), says the exit statuses
 # and gives examples whose shipped files exist; an unknown flag close to a known one is
 # refused with exit 64 and "(did you mean '--x'?)", one far from all without a guess; and
-# `herd --help` lists the subcommands and points at `herd COMMAND --help`.
+# `herd --help` lists the subcommands and points at `herd COMMAND --help`; `herd run --help`
+# names every file `--out` writes.
 #   usage: cli_help.sh HERD_EXE SOURCE_DIR
 set -uo pipefail
 herd=$1
@@ -66,6 +67,19 @@ for cmd in run check replay render policies sweep; do
     ok "herd $cmd: each flag misspelt gets a suggestion and exit 64"
     rm -f "$tmp/help"
 done
+
+# `herd run --help` names every file a run directory gets: run a tiny world with --out and
+# look for each file it wrote in the --out option's lines.
+printf 'run: {duration: 5s}\nworld: {clients: 10, rooms: 1, servers: 1, start_spread: 1s}\n' >"$tmp/tiny.yaml"
+"$herd" run --help | sed -n '/^  --out /,/^  --[a-z]/p' | sed '$d' >"$tmp/outhelp"
+if ! "$herd" run "$tmp/tiny.yaml" --out "$tmp/rundir" >/dev/null 2>&1; then
+    bad "herd run tiny.yaml --out: failed"
+else
+    unnamed=""
+    for f in "$tmp"/rundir/*; do grep -qF "$(basename "$f")" "$tmp/outhelp" || unnamed="$unnamed $(basename "$f")"; done
+    if [ -n "$unnamed" ]; then bad "herd run --help: --out does not name:$unnamed"
+    else ok "herd run --help: --out names every file of the run directory ($(ls "$tmp/rundir" | wc -l))"; fi
+fi
 
 # expect CMD LINE ARGS...: exit 64, nothing on stdout, stderr's first line is exactly LINE
 # and the short usage follows.

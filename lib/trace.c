@@ -29,6 +29,12 @@ const char *herd_trace_effect_name(int kind)
     return kind > 0 && kind <= HERD_FX_FANOUT ? names[kind] : "?";
 }
 
+const char *herd_trace_store_op_name(int op)
+{
+    static const char *const names[] = {"?", "publish+dedup", "append", "read"};
+    return op >= HERD_STORE_OP_PUBLISH_DEDUP && op <= HERD_STORE_OP_READ ? names[op] : "?";
+}
+
 void herd_trace_rec_frame(herd_trace_rec *r, const herd_frame *f)
 {
     r->has |= HERD_TF_FRAME;
@@ -315,10 +321,12 @@ void herd_trace_format_rec(const herd_trace_rec *r, char *out, size_t size)
     if (r->has & HERD_TF_MSG) herd_trace_fmt_msg(r->msg, m, sizeof m);
     if (r->has & HERD_TF_SID) herd_trace_fmt_sid(r->sid, s, sizeof s);
     if (r->has & HERD_TF_PREV) herd_trace_fmt_sid(r->prev, p, sizeof p);
-    snprintf(out, size, "        %-6s %-20s %-13s%s%s%s%s%s%s%s%s", r->what == HERD_TRACE_INPUT ? "input" : "effect",
+    bool op = r->has & HERD_TF_OP;
+    snprintf(out, size, "        %-6s %-20s %-13s%s%s%s%s%s%s%s%s%s%s", r->what == HERD_TRACE_INPUT ? "input" : "effect",
              r->actor, r->name, (r->has & HERD_TF_FRAME) ? " " : "",
-             (r->has & HERD_TF_FRAME) ? herd_trace_frame_name(r->frame) : "", m[0] ? " msg " : "", m,
-             s[0] ? " sid " : "", s, p[0] ? " prev " : "", p);
+             (r->has & HERD_TF_FRAME) ? herd_trace_frame_name(r->frame) : "", op ? " " : "",
+             op ? herd_trace_store_op_name(r->op) : "", m[0] ? " msg " : "", m, s[0] ? " sid " : "", s,
+             p[0] ? " prev " : "", p);
 }
 
 /* ---- reading ------------------------------------------------------------------------ */

@@ -152,6 +152,11 @@ void herd_trace_fmt_msg(herd_msg_id m, char *out, size_t size); /* "client:seq" 
 bool herd_trace_parse_sid(const char *s, herd_sid *out);
 bool herd_trace_parse_msg(const char *s, herd_msg_id *out);
 const char *herd_trace_frame_name(int type);  /* "deliver" ..., "notice" for 0 */
+/* A store operation (enum herd_store_op, a record's `op`) by name: "publish+dedup", "append",
+ * "read", "?" otherwise. The one naming of operations: the sequence chart's labels
+ * (render/msc.c), the text counterexample's steps (model/world_apply.c) and its record
+ * lines (herd_trace_format_rec) all print it, never the number. */
+const char *herd_trace_store_op_name(int op);
 /* The one mapping from the core's frames and effects to record fields, shared by the
  * simulator's sampled trace and the model checker's counterexamples. herd_trace_rec_frame
  * sets the frame's fields and their `has` bits; herd_trace_rec_effect sets an effect's

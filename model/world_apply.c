@@ -407,14 +407,14 @@ static const char *item_desc(const hm_item *it, char *buf, size_t size)
         break;
     case HM_IT_SREQ:
         herd_trace_fmt_msg(it->u.req.msg, a, sizeof a);
-        snprintf(buf, size, "store request from server %u/client %u: op %u msg %s", it->server, it->client,
-                 it->u.req.op, a);
+        snprintf(buf, size, "store request from server %u/client %u: %s msg %s", it->server, it->client,
+                 herd_trace_store_op_name(it->u.req.op), a);
         break;
     case HM_IT_SRES:
         herd_trace_fmt_msg(it->u.res.msg, a, sizeof a);
         herd_trace_fmt_sid(it->u.res.sid, b, sizeof b);
-        snprintf(buf, size, "store result to server %u/client %u: op %u msg %s sid %s", it->server,
-                 it->client, it->u.res.op, a, b);
+        snprintf(buf, size, "store result to server %u/client %u: %s msg %s sid %s", it->server,
+                 it->client, herd_trace_store_op_name(it->u.res.op), a, b);
         break;
     default:
         herd_trace_fmt_msg(it->u.fan.msg, a, sizeof a);

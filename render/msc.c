@@ -169,8 +169,7 @@ static int actor_col(const msc *m, const herd_actor *a)
 static void label_field(void *ctx, const herd_trace_field_desc *f, uint64_t num, const char *str)
 {
     herd_sbuf *b = ctx;
-    static const char *const ops[] = {"?", "publish+dedup", "append", "read"};
-    if (f->bit == HERD_TF_OP) herd_sbuf_printf(b, " %s", num <= 3 ? ops[num] : "?");
+    if (f->bit == HERD_TF_OP) herd_sbuf_printf(b, " %s", herd_trace_store_op_name((int)(num <= 255 ? num : 0)));
     else if (f->kind == HERD_TFK_STR) herd_sbuf_printf(b, " %s %s", f->key, str);
     else herd_sbuf_printf(b, " %s %llu", f->key, (unsigned long long)num);
 }

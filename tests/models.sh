@@ -2,7 +2,8 @@
 # tests/models.sh — every model in traces/models/ through `herd check`, and every
 # counterexample through `herd replay`. $1: the herd binary, $2: the source directory.
 # A model's expectation is in its file; check exits 0 when it is met. A broken model's
-# counterexample must reproduce under replay (exit 1). A model whose first line says
+# counterexample must reproduce under replay (exit 1), and its text (.trace.txt) must name
+# every store operation (no raw "op N"). A model whose first line says
 # "# bounded: N" is checked on its first N states only (its full search does not finish
 # in a test's time; docs/model-checking.md says which and why): it must find no violation.
 set -u
@@ -36,6 +37,15 @@ for m in "$src"/traces/models/*.yaml; do
         echo "FAIL $name: states transitions '$got', blessed '$want' (scripts/bless if intended)"; fail=1; continue
     fi
     if grep -q '^expect: violation' "$m"; then
+        # The text counterexample names every store operation as the sequence chart does
+        # (herd_trace_store_op_name), never a raw "op 3".
+        txt="$out/$name.trace.txt"
+        if grep -qE '(^|[^A-Za-z_])op [0-9]+' "$txt" ||
+            grep -E 'store (request|result) [^:]*: ' "$txt" | grep -qvE ': (publish\+dedup|append|read) msg '; then
+            echo "FAIL $name: $name.trace.txt has an unnamed store operation:"
+            grep -nE '(^|[^A-Za-z_])op [0-9]+|store (request|result) [^:]*: ' "$txt" | grep -vE ': (publish\+dedup|append|read) msg ' | head -3
+            fail=1; continue
+        fi
         "$herd" replay "$out/$name.trace.jsonl" >"$out/$name.replay" 2>&1
         rc=$?
         if [ $rc -ne 0 ] || ! grep -q '^confirmed' "$out/$name.replay"; then

@@ -127,3 +127,25 @@ Test(trace, fields_walked_in_one_order)
     herd_trace_rec_fields(&r, HERD_TF_SID | HERD_TF_NOW, count_field, seen);
     cr_expect_str_eq(seen, "now_us,sid,");
 }
+
+/* Store operations are named, never numbered, in the text lines (the text counterexample)
+ * as in the sequence chart: one function for both. */
+Test(trace, store_operations_are_named_in_text)
+{
+    cr_expect_str_eq(herd_trace_store_op_name(HERD_STORE_OP_PUBLISH_DEDUP), "publish+dedup");
+    cr_expect_str_eq(herd_trace_store_op_name(HERD_STORE_OP_APPEND), "append");
+    cr_expect_str_eq(herd_trace_store_op_name(HERD_STORE_OP_READ), "read");
+    cr_expect_str_eq(herd_trace_store_op_name(0), "?");
+    cr_expect_str_eq(herd_trace_store_op_name(HERD_STORE_OP_READ + 1), "?");
+    herd_trace_rec r;
+    memset(&r, 0, sizeof r);
+    r.what = HERD_TRACE_INPUT;
+    snprintf(r.actor, sizeof r.actor, "store/server:0/client:0");
+    snprintf(r.name, sizeof r.name, "execute");
+    r.has = HERD_TF_OP | HERD_TF_MSG;
+    r.op = HERD_STORE_OP_PUBLISH_DEDUP;
+    r.msg = herd_msg_make(0, 1);
+    char line[256];
+    herd_trace_format_rec(&r, line, sizeof line);
+    cr_expect(strstr(line, "execute       publish+dedup msg ") != NULL, "'%s'", line);
+}

@@ -7,6 +7,8 @@
 # table; the run must end with verdict pass (exit 0), never incomplete. With
 # HERD_CHECKPOINT=DIR the search writes a checkpoint there every 30 minutes (and when
 # stopped by SIGINT/SIGTERM), and a later run resumes from it (docs/model-checking.md).
+# HERD_FULL_MODEL names another model of traces/models/ to run the same way
+# (tests/full/three_clients_full.sh).
 #   usage: correct_full.sh HERD_EXE SOURCE_DIR
 set -uo pipefail
 herd=$1
@@ -19,9 +21,10 @@ if [ -n "${HERD_CHECKPOINT:-}" ]; then
     ck=(--checkpoint "$HERD_CHECKPOINT" --checkpoint-every 1800)
     [ -s "$HERD_CHECKPOINT/meta" ] && ck+=(--resume "$HERD_CHECKPOINT")
 fi
-"$herd" check "$src/traces/models/correct.yaml" --json --progress --preallocate \
+model=${HERD_FULL_MODEL:-correct.yaml}
+"$herd" check "$src/traces/models/$model" --json --progress --preallocate \
     --max-memory "${HERD_MAX_MEMORY:-17000}" "${ck[@]}" >"$log"
 rc=$?
-echo "correct.yaml: exit $rc in $(( $(date +%s) - start )) s"
+echo "$model: exit $rc in $(( $(date +%s) - start )) s"
 cat "$log"
 [ $rc -eq 0 ] && grep -q '"verdict":"pass"' "$log"

@@ -1,7 +1,8 @@
 /* cmd_render.c — the `herd render` subcommand: parses the command line, picks the output,
  * and writes it whole or not at all.
  *
- *   herd render RUN_DIR --out report.html            the report of one run
+ *   herd render RUN_DIR --out report.html            the report of one run (interactive)
+ *   herd render RUN_DIR --static --out report.html   the same with the static SVG timeline
  *   herd render RUN_A RUN_B ... --out compare.html   runs overlaid on the same axes
  *   herd render RUN_DIR... --format svg --out t.svg  the timeline alone, standalone SVG
  *   herd render TRACE --format dot|svg|perfetto [--out FILE]
@@ -33,13 +34,14 @@ typedef struct render_args {
     const char *out;
     const char *format; /* html, dot, svg, perfetto */
     const char *states; /* --states DIR */
+    bool static_only;   /* --static: the HTML report with the SVG timeline, no scripts */
 } render_args;
 
 /* Every flag parse() accepts (tests/cli_help.sh checks each is in help()). */
-static const char *const render_flags[] = {"--out", "-o", "--format", "--states", "--help", "-h", NULL};
+static const char *const render_flags[] = {"--out", "-o", "--format", "--states", "--static", "--help", "-h", NULL};
 
 #define RENDER_SYNOPSIS                                                                  \
-    "usage: herd render RUN_DIR [RUN_DIR...] [--format html|svg] [--out FILE]\n"         \
+    "usage: herd render RUN_DIR [RUN_DIR...] [--format html|svg] [--static] [--out FILE]\n" \
     "       herd render TRACE [--format dot|svg|perfetto] [--out FILE]\n"                \
     "       herd render --states DIR\n"
 
@@ -60,12 +62,18 @@ static void help(FILE *f)
             "Every output is built in memory, then written whole or not at all. How to read the\n"
             "charts: docs/rendering.md.\n"
             "\n"
+            "The HTML report's timeline is interactive (uPlot, inlined: crosshair with every\n"
+            "panel's values, drag to zoom, double-click to reset, fault lanes, violation markers,\n"
+            "a per-server heat strip); it needs no network.\n"
+            "\n"
             "options:\n"
             "  -o, --out FILE     write the output to FILE (default: stdout)\n"
             "  --format FORMAT    html (default for a RUN_DIR): the report or the comparison;\n"
             "                     svg: a RUN_DIR's timeline alone, or a TRACE's chart through\n"
             "                     Graphviz's dot; dot (default for a TRACE): the chart as dot text;\n"
             "                     perfetto: a TRACE as Chrome trace-event JSON\n"
+            "  --static           html: the report with the static SVG timeline and no scripts at\n"
+            "                     all (for papers, docs and mail that strips scripts)\n"
             "  --states DIR       write the core machines' state diagrams (client, session) as\n"
             "                     .dot and .svg files into DIR\n"
             "  -h, --help         print this help and exit 0\n"
@@ -94,6 +102,7 @@ static int parse(int argc, char **argv, render_args *a)
         if ((strcmp(s, "--out") == 0 || strcmp(s, "-o") == 0) && has_value) a->out = argv[++i];
         else if (strcmp(s, "--format") == 0 && has_value) a->format = argv[++i];
         else if (strcmp(s, "--states") == 0 && has_value) a->states = argv[++i];
+        else if (strcmp(s, "--static") == 0) a->static_only = true;
         else if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) return -1;
         else if (strcmp(s, "--out") == 0 || strcmp(s, "-o") == 0 || strcmp(s, "--format") == 0 ||
                  strcmp(s, "--states") == 0) {
@@ -236,7 +245,7 @@ static int render_runs(const render_args *a, bool svg)
             herd_sbuf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
             herd_timeline_svg(&b, ptrs, a->n);
         } else {
-            herd_report_html(&b, ptrs, a->n);
+            herd_report_html(&b, ptrs, a->n, !a->static_only);
         }
         rc = emit(&b, a->out, false);
         herd_sbuf_free(&b);

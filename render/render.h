@@ -100,6 +100,28 @@ typedef struct herd_item {
     int ok; /* expectations: 1 met, 0 not met; -1 elsewhere */
 } herd_item;
 
+/* servers.csv folded for the heat strip (servers.c). v[m][server * cols + col]: the
+ * largest value of metric m over the intervals of column col, per second for counters. */
+#define HERD_SERVERS_MAX 1024
+#define HERD_SERVERS_COLS_MAX 1000
+#define HERD_SERVERS_METRICS_MAX 16
+
+typedef struct herd_servers {
+    unsigned server_count, metric_count;
+    size_t cols;                 /* time columns, at most HERD_SERVERS_COLS_MAX */
+    unsigned intervals_per_col;  /* metrics intervals folded into one column */
+    double *t;                   /* cols: end of each column's last interval, seconds */
+    char metric[HERD_SERVERS_METRICS_MAX][48];
+    bool rate[HERD_SERVERS_METRICS_MAX]; /* a counter, shown per second */
+    float *v[HERD_SERVERS_METRICS_MAX];
+} herd_servers;
+
+/* *out NULL and 0 when the directory has no servers.csv; 65 / 74 with a message. */
+int herd_servers_load(herd_servers **out, const char *dir, char *err, size_t err_len);
+void herd_servers_free(herd_servers *s);
+
+#define HERD_RUN_VIOLATORS_MAX 16
+
 typedef struct herd_run {
     char dir[1024];
     char name[128];      /* label: summary's "scenario" stem, else the directory's name */
@@ -128,6 +150,10 @@ typedef struct herd_run {
     herd_item violations[HERD_RUN_ITEMS_MAX];
     char *scenario_text;       /* scenario.yaml as written, for the report */
     bool has_trace;            /* trace.jsonl present */
+    /* summary.json's first violation: first_violation_clients (the rest are figures) */
+    uint32_t violator_count;
+    uint32_t violators[HERD_RUN_VIOLATORS_MAX];
+    herd_servers *servers;     /* servers.csv, NULL when absent */
 } herd_run;
 
 /* 0, or 65 (missing/malformed input) / 74 (unreadable) with a message in err. */
@@ -176,8 +202,16 @@ herd_actor herd_actor_parse(const char *actor);
 
 /* ---- whole outputs ---- */
 
-/* The HTML page: one run (n == 1) or a comparison. */
-void herd_report_html(herd_sbuf *b, const herd_run *const *runs, size_t n);
+/* The HTML page: one run (n == 1) or a comparison. interactive: the uPlot timeline
+ * (report_html.c; static SVG when uPlot was not built in), else the static SVG page. */
+void herd_report_html(herd_sbuf *b, const herd_run *const *runs, size_t n, bool interactive);
+/* report_html.c: whether uPlot is built in; the rest of the open timeline section and
+ * what follows it (the per-server and violation sections, the runs' data as JSON, the
+ * scripts and styles): it closes the timeline section itself. */
+bool herd_report_interactive_available(void);
+void herd_report_interactive(herd_sbuf *b, const herd_run *const *runs, size_t n);
+/* report_data.c: the runs as the JSON object report.js reads (docs/rendering.md). */
+void herd_report_data_json(herd_sbuf *b, const herd_run *const *runs, size_t n);
 /* Message-sequence chart (Graphviz dot) and Chrome trace-event JSON of a trace file.
  * 0, or 65 / 74 with a message in err. */
 int herd_msc_dot(herd_sbuf *b, const char *trace_path, char *err, size_t err_len);

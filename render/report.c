@@ -1,8 +1,10 @@
 /* report.c — the HTML page of `herd render RUN_DIR...`: one self-contained file.
  *
- * No scripts, no fonts, no external anything: inline CSS with the system font stack,
- * inline SVG for the charts (timeline.c, histogram.c), tables for the summary. It opens
- * offline, from a CI artifact or a mail attachment, and prints. One run gives the report
+ * No fonts, no external anything: inline CSS with the system font stack, tables for the
+ * summary, and the timeline either interactive (report_html.c: uPlot and report.js,
+ * inline) or static (--static, or a herd built without uPlot: inline SVG from
+ * timeline.c, no scripts at all). The delay distribution is inline SVG (histogram.c) in
+ * both. It opens offline, from a CI artifact or a mail attachment, and prints. One run gives the report
  * (headline figures, timeline, delay distribution, expectations, every --json figure, the
  * resolved scenario); several give a comparison (a figure table with a column per run and
  * the overlaid charts). What a run directory lacks is said in a note, never silently
@@ -157,10 +159,18 @@ static void data_notes(herd_sbuf *b, const herd_run *const *runs, size_t n)
     }
 }
 
-static void timeline_section(herd_sbuf *b, const herd_run *const *runs, size_t n)
+static void timeline_section(herd_sbuf *b, const herd_run *const *runs, size_t n, bool interactive)
 {
     herd_sbuf_puts(b, "<section id=\"timeline\"><h2>Cascade timeline</h2>\n");
     data_notes(b, runs, n);
+    if (interactive && herd_report_interactive_available()) {
+        herd_report_interactive(b, runs, n);
+        return;
+    }
+    if (interactive)
+        herd_sbuf_puts(b, "<p class=\"note\"><b>Static timeline:</b> this herd was built without uPlot "
+                          "(third_party/node_modules/uplot was missing at build time; scripts/deps.sh installs it, "
+                          "then rebuild), so the report has no crosshair, zoom or per-server view.</p>\n");
     herd_timeline_svg(b, runs, n);
     herd_sbuf_puts(b, "</section>\n");
 }
@@ -239,11 +249,11 @@ static void scenario_section(herd_sbuf *b, const herd_run *r)
     herd_sbuf_puts(b, "</pre></details></section>\n");
 }
 
-static void single(herd_sbuf *b, const herd_run *r)
+static void single(herd_sbuf *b, const herd_run *r, bool interactive)
 {
     open_page(b, r->name);
     header(b, r);
-    timeline_section(b, &r, 1);
+    timeline_section(b, &r, 1, interactive);
     delays_section(b, &r, 1);
     herd_sbuf_puts(b, "<section class=\"cols\"><div>\n");
     expectations_table(b, r);
@@ -292,7 +302,7 @@ static void compare_table(herd_sbuf *b, const herd_run *const *runs, size_t n)
     herd_sbuf_puts(b, "</table></section>\n");
 }
 
-static void compare(herd_sbuf *b, const herd_run *const *runs, size_t n)
+static void compare(herd_sbuf *b, const herd_run *const *runs, size_t n, bool interactive)
 {
     open_page(b, "comparison");
     herd_sbuf_puts(b, "<header><div><h1>Comparison</h1><p class=\"sub\">");
@@ -304,14 +314,14 @@ static void compare(herd_sbuf *b, const herd_run *const *runs, size_t n)
         herd_sbuf_puts(b, ")");
     }
     herd_sbuf_puts(b, "</p></div></header>\n");
-    timeline_section(b, runs, n);
+    timeline_section(b, runs, n, interactive);
     delays_section(b, runs, n);
     compare_table(b, runs, n);
     close_page(b);
 }
 
-void herd_report_html(herd_sbuf *b, const herd_run *const *runs, size_t n)
+void herd_report_html(herd_sbuf *b, const herd_run *const *runs, size_t n, bool interactive)
 {
-    if (n == 1) single(b, runs[0]);
-    else compare(b, runs, n);
+    if (n == 1) single(b, runs[0], interactive);
+    else compare(b, runs, n, interactive);
 }

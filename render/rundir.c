@@ -5,7 +5,8 @@
  * Used when present: scenario.yaml (accept capacity and fault bands, derived here until
  * the simulator writes them), and the optional files of the contract in
  * docs/rendering.md: faults.json (fault bands as they happened), delays.json (the
- * reconnect-delay histogram), a capacity_per_s column in metrics.csv, trace.jsonl. Run
+ * reconnect-delay histogram), a capacity_per_s column in metrics.csv, servers.csv
+ * (servers.c), trace.jsonl. Run
  * directories older than the syn_drops_* columns (SYN drops by cause) still load: those
  * series are left out and the pages draw the total under its own name instead.
  *
@@ -252,6 +253,12 @@ static void read_summary_entry(herd_run *r, const char *key, const herd_cfg_node
             copy_str(it->value, sizeof it->value, herd_cfg_scalar(herd_cfg_value_at(v, i)));
             it->ok = -1;
         }
+    } else if (strcmp(key, "first_violation_clients") == 0 && herd_cfg_is_seq(v)) {
+        for (size_t i = 0; i < herd_cfg_len(v) && r->violator_count < HERD_RUN_VIOLATORS_MAX; i++) {
+            double id;
+            if (node_num(herd_cfg_at(v, i), &id) && id >= 0 && id <= UINT32_MAX)
+                r->violators[r->violator_count++] = (uint32_t)id;
+        }
     } else if (herd_cfg_is_scalar(v) && r->figure_count < HERD_RUN_ITEMS_MAX) {
         herd_item *it = &r->figures[r->figure_count++];
         copy_str(it->key, sizeof it->key, key);
@@ -407,6 +414,7 @@ int herd_run_load(herd_run *r, const char *dir, char *err, size_t err_len)
     if (rc == 0) rc = herd_scenario_info(r, err, err_len);
     if (rc == 0) rc = load_faults_file(r, err, err_len);
     if (rc == 0) rc = load_delays(r, err, err_len);
+    if (rc == 0) rc = herd_servers_load(&r->servers, dir, err, err_len);
     path_join(path, sizeof path, dir, "trace.jsonl");
     r->has_trace = stat(path, &st) == 0;
     default_name(r);
@@ -423,4 +431,6 @@ void herd_run_free(herd_run *r)
     }
     free(r->scenario_text);
     r->scenario_text = NULL;
+    herd_servers_free(r->servers);
+    r->servers = NULL;
 }

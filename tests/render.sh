@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # tests/render.sh — `herd render` end to end. $1: the herd binary, $2: the source directory.
 # Two real (small) runs of the restart scenarios and a real counterexample, then:
-#   - the report and comparison pages: every inline <svg> is well-formed XML, the
-#     standalone timeline SVG passes xmllint, nothing is fetched from outside;
+#   - the report and comparison pages: interactive (uPlot and report.js inline, the data
+#     JSON parses, no <script src=>, no URL to fetch), and with --static every inline <svg>
+#     is well-formed XML and there is no script at all; the standalone timeline SVG passes
+#     xmllint;
 #   - SYN drops by cause: summary.json's syn_drops_* add up to syn_drops, and the card
 #     that says "accept queue full" shows syn_drops_backlog_full, not the total;
 #   - the message-sequence chart: `dot` accepts the dot, the svg is well-formed, every
@@ -11,9 +13,10 @@
 #   - the Perfetto output parses as JSON with trace events;
 #   - the state diagrams: dot and svg written, dot accepts them;
 #   - errors: a missing run directory or malformed trace is 65, an unwritable output 74;
-#   - the report opened in headless Chromium (Debian's chromium, installed through
+#   - the static report opened in headless Chromium (Debian's chromium, installed through
 #     scripts/deps.sh when missing) renders a non-blank timeline: the screenshot is decoded
-#     (python3, zlib only) and the timeline's region must hold the series' colours.
+#     (python3, zlib only) and the timeline's region must hold the series' colours. The
+#     interactive report is driven in the browser by tests/report_browser.sh.
 set -u
 herd=$1
 src=$2
@@ -33,20 +36,47 @@ small=(--set world.clients=10000 --set world.rooms=1000 --set run.duration=60s)
 "$herd" render "$out/jitter" --out "$out/report.html" >/dev/null || bad "render report: exit $?"
 "$herd" render "$out/fixed" "$out/jitter" --out "$out/compare.html" >/dev/null || bad "render compare: exit $?"
 "$herd" render "$out/jitter" --format svg --out "$out/timeline.svg" >/dev/null || bad "render timeline svg: exit $?"
+"$herd" render "$out/jitter" --static --out "$out/static.html" >/dev/null || bad "render --static: exit $?"
+"$herd" render "$out/fixed" "$out/jitter" --static --out "$out/static-compare.html" >/dev/null || bad "render --static compare: exit $?"
 xmllint --noout "$out/timeline.svg" && ok "timeline svg is well-formed (xmllint)" || bad "timeline svg is not well-formed"
-python3 - "$out/report.html" "$out/compare.html" <<'EOF' && ok "pages: inline SVG well-formed, self-contained" || bad "pages"
+# The static pages (--static): inline SVG only, no script at all, nothing to fetch.
+python3 - "$out/static.html" "$out/static-compare.html" <<'EOF' && ok "static pages: inline SVG well-formed, no scripts, self-contained" || bad "static pages"
 import re, sys, xml.etree.ElementTree as ET
 for page in sys.argv[1:]:
     html = open(page, encoding="utf-8").read()
     svgs = re.findall(r"<svg .*?</svg>", html, re.S)
-    assert svgs, f"{page}: no inline svg"
+    assert len(svgs) >= 2, f"{page}: no inline svg timeline"
     for s in svgs:
         ET.fromstring(s)  # raises on malformed XML
     for banned in ("<script", "src=", "href=", "@import", "url(http"):
         assert banned not in html, f"{page}: {banned} (the page must work offline)"
-    assert "Cascade timeline" in html
+    assert "Cascade timeline" in html and 'class="timeline"' in html
 EOF
-"$herd" render "$out/fixed" --out "$out/fixed.html" >/dev/null || bad "render fixed report: exit $?"
+# The interactive pages: uPlot and report.js inline (never a <script src=>), the data a
+# JSON document that parses and names every run, no URL to fetch in any attribute or
+# style outside the scripts, no fetch in the scripts, every <script> closed, the delay
+# histogram still inline SVG. (The page in a browser: tests/report_browser.sh.)
+python3 - "$out/report.html" "$out/compare.html" <<'EOF' && ok "interactive pages: uPlot inline, data parses, nothing to fetch" || bad "interactive pages"
+import json, re, sys, xml.etree.ElementTree as ET
+for page, nruns in zip(sys.argv[1:], (1, 2)):
+    html = open(page, encoding="utf-8").read()
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert html.count("<script") == len(scripts) == 3, f"{page}: {html.count('<script')} scripts, {len(scripts)} closed"
+    assert all("src" not in attrs for attrs, _ in scripts), f"{page}: a script with src="
+    assert "leeoniya/uPlot (v1.6.32)" in scripts[1][1], f"{page}: uPlot 1.6.32 not inlined"
+    assert "window.herdReport" in scripts[2][1], f"{page}: report.js not inlined"
+    data = json.loads(scripts[0][1])
+    assert len(data["runs"]) == nruns and all(len(r["t"]) > 10 and r["cols"]["attempts"] for r in data["runs"]), page
+    outside = re.sub(r"<script[^>]*>.*?</script>", "", html, flags=re.S)
+    for banned in (r"\bsrc\s*=", r"href\s*=\s*\"(?!#)", r"@import", r"url\(\s*['\"]?(https?:|//)"):
+        assert not re.search(banned, outside), f"{page}: {banned} (the page must work offline)"
+    for attrs, body in scripts:
+        assert not re.search(r"\b(fetch|XMLHttpRequest|importScripts|WebSocket)\s*\(", body), f"{page}: a script fetches"
+    for s in re.findall(r"<svg .*?</svg>", outside, re.S):
+        ET.fromstring(s)
+    assert 'id="herd-report"' in html and 'id="herd-servers"' in html and "Cascade timeline" in html
+EOF
+"$herd" render "$out/fixed" --static --out "$out/fixed.html" >/dev/null || bad "render fixed report: exit $?"
 python3 - "$out/fixed/summary.json" "$out/fixed.html" <<'EOF' && ok "SYN drops by cause: they add up; the accept-queue card is backlog-full only" || bad "SYN drops by cause"
 import json, re, sys
 d = json.load(open(sys.argv[1]))
@@ -123,7 +153,7 @@ profile=$(mktemp -d)
 timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
     --user-data-dir="$profile" --force-device-scale-factor=0.5 --window-size=1400,2000 \
-    --screenshot="$out/shot.png" "file://$out/report.html" >/dev/null 2>&1
+    --screenshot="$out/shot.png" "file://$out/static.html" >/dev/null 2>&1
 rm -rf "$profile"
 [ -s "$out/shot.png" ] || { bad "chromium wrote no screenshot"; exit 1; }
 python3 - "$out/shot.png" <<'EOF' && ok "chromium renders a non-blank timeline" || bad "blank or missing timeline in the screenshot"

@@ -3,7 +3,8 @@
  * the capacity and fault bands derived from scenario.yaml, the HTML page's promises
  * (self-contained, notes for what is missing), SYN drops shown by cause (the accept-queue
  * card and series count only backlog-full drops; older run directories show their total
- * as that), number formatting, the trace charts and the state diagrams' dot.
+ * as that), servers.csv and the interactive page's data, number formatting, the trace
+ * charts and the state diagrams' dot.
  * tests/render.sh does the end-to-end part (real runs, xmllint, dot, JSON parsing, a
  * Chromium screenshot). */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
@@ -194,7 +195,7 @@ Test(render, the_page_is_self_contained_and_says_what_is_missing)
     herd_sbuf b;
     herd_sbuf_init(&b);
     const herd_run *p = &run;
-    herd_report_html(&b, &p, 1);
+    herd_report_html(&b, &p, 1, false);
     cr_assert_eq(b.error, 0);
     cr_assert(strstr(b.p, "<!DOCTYPE html>") == b.p);
     cr_assert(strstr(b.p, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\""));
@@ -222,7 +223,7 @@ Test(render, a_comparison_overlays_every_run)
     const herd_run *runs[2] = {&a, &c};
     herd_sbuf b;
     herd_sbuf_init(&b);
-    herd_report_html(&b, runs, 2);
+    herd_report_html(&b, runs, 2, false);
     cr_assert(strstr(b.p, "Comparison"));
     cr_assert(strstr(b.p, "second"));
     cr_assert(strstr(b.p, "cumulative share per run"), "CDFs when any run has delays");
@@ -263,7 +264,7 @@ static char *page_of(const herd_run *r)
 {
     herd_sbuf b;
     herd_sbuf_init(&b);
-    herd_report_html(&b, &r, 1);
+    herd_report_html(&b, &r, 1, false);
     cr_assert_eq(b.error, 0);
     return b.p;
 }
@@ -327,11 +328,69 @@ Test(render, an_older_run_directory_shows_its_syn_drops_as_all_causes)
     const herd_run *runs[2] = {&run, &c};
     herd_sbuf b;
     herd_sbuf_init(&b);
-    herd_report_html(&b, runs, 2);
+    herd_report_html(&b, runs, 2, false);
     cr_expect(strstr(b.p, "not in the run directory: older"), "a comparison says which run lacks the column");
     herd_sbuf_free(&b);
     herd_run_free(&c);
     herd_run_free(&run);
+}
+
+/* servers.csv: counters per second, gauges as measured, and the first violation's clients;
+ * the interactive page carries them as JSON that no string in it can close early. */
+Test(render, the_interactive_page_carries_servers_and_the_first_violation)
+{
+    put("servers.csv", "t_s,server,up,accept_queue,handshakes\n"
+                       "0.5,0,1,3,10\n0.5,1,1,0,20\n1.0,0,0,7,0\n1.0,1,1,1,5\n");
+    put("summary.json", "{\"verdict\":\"pass\",\"seed\":3,\"first_violation\":\"I2 dup </script><b>\","
+                        "\"first_violation_at_s\":1.25,\"first_violation_clients\":[4,9],\"first_violation_room\":2,"
+                        "\"violations\":{\"I2\":1},\"expectations\":[]}\n");
+    char err[1400] = "";
+    cr_assert_eq(load(err, sizeof err), 0, "%s", err);
+    const herd_servers *s = run.servers;
+    cr_assert_not_null(s);
+    cr_assert_eq(s->server_count, 2);
+    cr_assert_eq(s->cols, 2);
+    cr_assert_eq(s->metric_count, 3);
+    cr_expect_str_eq(s->metric[2], "handshakes");
+    cr_expect(!s->rate[1] && s->rate[2], "accept_queue a gauge, handshakes a counter");
+    cr_expect_float_eq(s->v[1][0 * s->cols + 1], 7, 1e-6, "server 0's accept queue at 1.0 s");
+    cr_expect_float_eq(s->v[2][1 * s->cols + 0], 40, 1e-6, "server 1: 20 handshakes in 0.5 s is 40/s");
+    cr_expect_eq(run.violator_count, 2);
+    cr_expect_eq(run.violators[1], 9);
+    herd_sbuf b;
+    herd_sbuf_init(&b);
+    const herd_run *p = &run;
+    herd_report_html(&b, &p, 1, true);
+    cr_assert_eq(b.error, 0);
+    if (herd_report_interactive_available()) {
+        const char *json = strstr(b.p, "<script type=\"application/json\" id=\"herd-data\">");
+        cr_assert_not_null(json);
+        const char *end = strstr(json, "</script>");
+        cr_assert_not_null(strstr(json, "\\u003c/script>\\u003cb>"), "'<' in a string is escaped");
+        cr_expect(strstr(json, "\"inv\":\"I2\"") && strstr(json, "\"clients\":[4,9]"), "the violation and its clients");
+        cr_expect(strstr(json, "--trace-clients 4,9"), "the replay traces exactly them");
+        cr_expect(strstr(json, "\"metrics\":[{\"key\":\"up\""), "the per-server metrics");
+        const char *body = strchr(json, '>') + 1;
+        cr_expect_null(memchr(body, '<', (size_t)(end - body)), "no '<' inside the data: nothing closes it early");
+        cr_expect(strstr(b.p, "uPlot (v1.6.32)"), "uPlot inline");
+        cr_expect_null(strstr(b.p, "<script src"), "no external script");
+    } else {
+        cr_expect(strstr(b.p, "this herd was built without uPlot"), "the fallback says why");
+        cr_expect_null(strstr(b.p, "<script"));
+    }
+    herd_sbuf_free(&b);
+    herd_run_free(&run);
+}
+
+Test(render, a_malformed_servers_csv_is_named)
+{
+    put("servers.csv", "t_s,server,accept_queue\n0.5,0,3\n0.5,x,1\n");
+    char err[1400] = "";
+    cr_assert_eq(load(err, sizeof err), HERD_EXIT_DATAERR);
+    cr_expect(strstr(err, "servers.csv:3") && strstr(err, "'x'"), "%s", err);
+    put("servers.csv", "t_s,server,accept_queue\n0.5,0,3\n0.5,1,y\n");
+    cr_assert_eq(load(err, sizeof err), HERD_EXIT_DATAERR);
+    cr_expect(strstr(err, "servers.csv:3") && strstr(err, "'y'"), "%s", err);
 }
 
 Test(render, numbers_for_people)

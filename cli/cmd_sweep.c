@@ -207,8 +207,8 @@ static void summary_text(const herd_sweep_plan *p, const sweep_totals *t, const 
         char vals[512], cmd[HERD_SWEEP_REPLAY_MAX];
         cell_values(p, show[i]->cell, vals, sizeof vals);
         herd_sweep_replay_cmd(p, show[i]->cell, show[i]->seed, cmd, sizeof cmd);
-        printf("  %s: cell %" PRIu32 " (%s), seed %" PRIu64 "%s%s\n  replay: %s\n", what[i], show[i]->cell, vals,
-               show[i]->seed, i == 0 && show[0]->violation ? ": " : "", i == 0 && show[0]->violation ? show[0]->violation : "",
+        printf("  %s: cell %" PRIu32 "%s%s%s, seed %" PRIu64 "%s%s\n  replay: %s\n", what[i], show[i]->cell,
+               vals[0] ? " (" : "", vals, vals[0] ? ")" : "", show[i]->seed, i == 0 && show[0]->violation ? ": " : "", i == 0 && show[0]->violation ? show[0]->violation : "",
                cmd);
     }
     printf("  wrote %s/cells.csv, %s/cells.json, %s/heatmap.html, %s/heatmap.svg\n", dir, dir, dir, dir);

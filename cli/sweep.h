@@ -99,6 +99,7 @@ typedef struct herd_sweep_row {
     bool pass, recovered, unsafe;
     uint64_t ttr_us;          /* UINT64_MAX: never recovered */
     uint64_t peak_attempts_per_s, attempts, wasted, syn_drops, events;
+    uint64_t live_at_end, gave_up; /* UINT64_MAX: not in the row (a journal of before they were) */
     char *violation;          /* the first violation's message when unsafe, else NULL */
 } herd_sweep_row;
 
@@ -130,7 +131,8 @@ int herd_sweep_row_parse(const char *line, size_t len, herd_sweep_row *row, char
 typedef struct herd_sweep_cell {
     uint32_t runs, pass, recovered, unsafe;
     uint64_t ttr_p5_us, ttr_p50_us, ttr_p95_us; /* UINT64_MAX: that seed did not recover */
-    uint64_t peak_p50, peak_max, wasted_p50, wasted_max;
+    uint64_t peak_p50, peak_max, wasted_p50, wasted_max, attempts_p50, syn_drops_p50;
+    uint64_t live_at_end_p50, gave_up_p50;      /* UINT64_MAX: some row lacks it */
     bool has_unsafe;
     uint64_t first_unsafe_seed;
     const char *first_violation;                /* into the rows */

@@ -42,6 +42,7 @@ static void one_cell(const herd_sweep_row *r, uint32_t n, herd_sweep_cell *c, ui
     memset(c, 0, sizeof *c);
     c->runs = n;
     c->ttr_p5_us = c->ttr_p50_us = c->ttr_p95_us = UINT64_MAX;
+    c->live_at_end_p50 = c->gave_up_p50 = UINT64_MAX;
     for (uint32_t i = 0; i < n; i++) {
         c->pass += r[i].pass;
         c->recovered += r[i].recovered;
@@ -66,6 +67,18 @@ static void one_cell(const herd_sweep_row *r, uint32_t n, herd_sweep_cell *c, ui
     for (uint32_t i = 0; i < n; i++) tmp[i] = r[i].wasted;
     qsort(tmp, n, sizeof *tmp, u64_cmp);
     c->wasted_p50 = pct(tmp, n, 50);
+    for (uint32_t i = 0; i < n; i++) tmp[i] = r[i].attempts;
+    qsort(tmp, n, sizeof *tmp, u64_cmp);
+    c->attempts_p50 = pct(tmp, n, 50);
+    for (uint32_t i = 0; i < n; i++) tmp[i] = r[i].syn_drops;
+    qsort(tmp, n, sizeof *tmp, u64_cmp);
+    c->syn_drops_p50 = pct(tmp, n, 50);
+    for (uint32_t i = 0; i < n; i++) tmp[i] = r[i].live_at_end;
+    qsort(tmp, n, sizeof *tmp, u64_cmp);
+    c->live_at_end_p50 = tmp[n - 1] == UINT64_MAX ? UINT64_MAX : pct(tmp, n, 50);
+    for (uint32_t i = 0; i < n; i++) tmp[i] = r[i].gave_up;
+    qsort(tmp, n, sizeof *tmp, u64_cmp);
+    c->gave_up_p50 = tmp[n - 1] == UINT64_MAX ? UINT64_MAX : pct(tmp, n, 50);
 }
 
 void herd_sweep_aggregate(const herd_sweep_plan *p, const herd_sweep_row *rows, uint64_t nrows,
@@ -119,7 +132,8 @@ static void write_csv(FILE *f, const herd_sweep_plan *p, const herd_sweep_cell *
         csv_field(f, p->axes[a].name);
     }
     fputs(",runs,pass,recovered,recovered_fraction,ttr_p5_s,ttr_p50_s,ttr_p95_s,peak_attempts_per_s_p50,"
-          "peak_attempts_per_s_max,wasted_handshakes_p50,wasted_handshakes_max,unsafe,unsafe_fraction,"
+          "peak_attempts_per_s_max,wasted_handshakes_p50,wasted_handshakes_max,attempts_p50,syn_drops_p50,"
+          "live_at_end_p50,gave_up_p50,unsafe,unsafe_fraction,"
           "first_unsafe_seed,first_unsafe_replay\n", f);
     for (uint32_t c = 0; c < p->ncells; c++) {
         const herd_sweep_cell *x = &cells[c];
@@ -128,16 +142,18 @@ static void write_csv(FILE *f, const herd_sweep_plan *p, const herd_sweep_cell *
             fputc(',', f);
             csv_field(f, p->axes[a].values[herd_sweep_cell_value(p, c, a)].label);
         }
-        char t5[32], t50[32], t95[32], rf[16], uf[16];
+        char t5[32], t50[32], t95[32], rf[16], uf[16], live[24] = "", gave[24] = "";
+        if (x->live_at_end_p50 != UINT64_MAX) snprintf(live, sizeof live, "%" PRIu64, x->live_at_end_p50);
+        if (x->gave_up_p50 != UINT64_MAX) snprintf(gave, sizeof gave, "%" PRIu64, x->gave_up_p50);
         fmt_ttr(x->ttr_p5_us, t5, sizeof t5);
         fmt_ttr(x->ttr_p50_us, t50, sizeof t50);
         fmt_ttr(x->ttr_p95_us, t95, sizeof t95);
         fmt_permille(herd_sweep_permille(x->recovered, x->runs), rf, sizeof rf);
         fmt_permille(herd_sweep_permille(x->unsafe, x->runs), uf, sizeof uf);
         fprintf(f, ",%" PRIu32 ",%" PRIu32 ",%" PRIu32 ",%s,%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                   ",%" PRIu32 ",%s,",
+                   ",%" PRIu64 ",%" PRIu64 ",%s,%s,%" PRIu32 ",%s,",
                 x->runs, x->pass, x->recovered, rf, t5, t50, t95, x->peak_p50, x->peak_max, x->wasted_p50,
-                x->wasted_max, x->unsafe, uf);
+                x->wasted_max, x->attempts_p50, x->syn_drops_p50, live, gave, x->unsafe, uf);
         if (x->has_unsafe) {
             char cmd[HERD_SWEEP_REPLAY_MAX];
             herd_sweep_replay_cmd(p, c, x->first_unsafe_seed, cmd, sizeof cmd);
@@ -176,6 +192,12 @@ static void json_cell(herd_json *j, const herd_sweep_plan *p, const herd_sweep_c
     herd_json_kv_u64(j, "peak_attempts_per_s_max", x->peak_max);
     herd_json_kv_u64(j, "wasted_handshakes_p50", x->wasted_p50);
     herd_json_kv_u64(j, "wasted_handshakes_max", x->wasted_max);
+    herd_json_kv_u64(j, "attempts_p50", x->attempts_p50);
+    herd_json_kv_u64(j, "syn_drops_p50", x->syn_drops_p50);
+    if (x->live_at_end_p50 != UINT64_MAX) herd_json_kv_u64(j, "live_at_end_p50", x->live_at_end_p50);
+    else herd_json_kv_null(j, "live_at_end_p50");
+    if (x->gave_up_p50 != UINT64_MAX) herd_json_kv_u64(j, "gave_up_p50", x->gave_up_p50);
+    else herd_json_kv_null(j, "gave_up_p50");
     herd_json_kv_u64(j, "unsafe", x->unsafe);
     herd_json_kv_fixed(j, "unsafe_fraction", herd_sweep_permille(x->unsafe, x->runs), 3);
     if (x->has_unsafe) {

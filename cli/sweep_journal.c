@@ -66,6 +66,8 @@ int herd_sweep_row_parse(const char *line, size_t len, herd_sweep_row *row, char
         goto out;
     }
     row->cell = (uint32_t)cell;
+    if (!get_u64(o, "live_at_end", &row->live_at_end)) row->live_at_end = UINT64_MAX;
+    if (!get_u64(o, "gave_up", &row->gave_up)) row->gave_up = UINT64_MAX;
     row->pass = strcmp(verdict, "pass") == 0;
     row->unsafe = strcmp(safety, "violated") == 0;
     row->recovered = json_is_true(json_object_get(o, "recovered"));

@@ -164,6 +164,8 @@ static int row_json(const herd_sweep_plan *p, uint32_t cell, uint64_t seed, cons
     herd_json_kv_u64(&j, "attempts", r->attempts);
     herd_json_kv_u64(&j, "wasted_handshakes", r->wasted);
     herd_json_kv_u64(&j, "syn_drops", r->syn_drops);
+    herd_json_kv_u64(&j, "live_at_end", r->live.live);
+    herd_json_kv_u64(&j, "gave_up", r->live.stopped);
     herd_json_kv_str(&j, "safety", unsafe ? "violated" : "holds");
     herd_json_key(&j, "violations");
     herd_json_obj_begin(&j);

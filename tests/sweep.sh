@@ -68,8 +68,8 @@ check "  ... and the message names the file and what to do" grep -q "runs.jsonl:
 # 4. Ctrl-C in the middle, then continue. Bigger runs (6 000 clients) so that it is mid-way.
 "$herd" sweep $sweep --jobs 2 --out "$tmp/int" --set world.clients=6000 --seeds 1..4 >/dev/null 2>"$tmp/int.err" &
 pid=$!
-for _ in $(seq 1 100); do
-    [ "$(wc -l <"$tmp/int/runs.jsonl" 2>/dev/null || echo 0)" -ge 4 ] && break
+for _ in $(seq 1 600); do # at most 60 s: a loaded machine is slow to start
+    [ -f "$tmp/int/runs.jsonl" ] && [ "$(wc -l <"$tmp/int/runs.jsonl")" -ge 4 ] && break
     sleep 0.1
 done
 kill -INT $pid

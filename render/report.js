@@ -336,6 +336,20 @@
     return [0, 1, 2].map((k) => Math.round(c(a, k) * (1 - w) + c(b, k) * w));
   }
 
+  // A server's row: run-length coded columns, "0*300,3,5.5,25*120" (report_data.c).
+  function decodeRow(text) {
+    const out = [];
+    for (const part of text.split(",")) {
+      const star = part.indexOf("*"), v = +(star < 0 ? part : part.slice(0, star));
+      for (let n = star < 0 ? 1 : +part.slice(star + 1); n > 0; n--) out.push(v);
+    }
+    return out;
+  }
+  function serverRows(m) {
+    if (m.rows === undefined) m.rows = m.v ? m.v.map(decodeRow) : null;
+    return m.rows;
+  }
+
   function heatStrip() {
     const box = document.getElementById("herd-servers");
     const withServers = runs.map((r, i) => i).filter((i) => runs[i].servers);
@@ -373,16 +387,16 @@
       metricSel.value = state.metric;
     }
     function paint() {
-      const s = srv(), m = s.metrics[state.metric], cols = s.t.length;
+      const s = srv(), m = s.metrics[state.metric], cols = s.t.length, rows = serverRows(m);
       const cv = document.createElement("canvas");
       cv.width = cols;
       cv.height = s.n;
       const ctx = cv.getContext("2d"), img = ctx.createImageData(cols, s.n);
       let max = 0;
-      if (m.v) for (const row of m.v) for (const v of row) if (v > max) max = v;
+      if (rows) for (const row of rows) for (const v of row) if (v > max) max = v;
       for (let k = 0; k < s.n; k++)
         for (let c = 0; c < cols; c++) {
-          const rgb = rampColour(m.v && max > 0 ? m.v[k][c] / max : 0), o = 4 * (k * cols + c);
+          const rgb = rampColour(rows && max > 0 ? rows[k][c] / max : 0), o = 4 * (k * cols + c);
           img.data[o] = rgb[0]; img.data[o + 1] = rgb[1]; img.data[o + 2] = rgb[2]; img.data[o + 3] = 255;
         }
       ctx.putImageData(img, 0, 0);
@@ -410,7 +424,7 @@
       marks(u);
     }
     function at(u) {
-      const s = srv(), m = s.metrics[state.metric], { left, top } = u.cursor;
+      const s = srv(), m = s.metrics[state.metric], rows = serverRows(m), { left, top } = u.cursor;
       if (left == null || left < 0) { readout.textContent = "Hover the strip: server, time and value."; return; }
       const t = u.posToVal(left, "x");
       let c = 0;
@@ -418,10 +432,10 @@
       const label = serverMetricNames[m.key] || m.key;
       if (top != null && top >= 0) {
         const k = Math.min(s.n - 1, Math.floor(top / (u.bbox.height / devicePixelRatio) * s.n));
-        readout.textContent = "server " + k + " · t " + fmtTime(s.t[c]) + " · " + label + ": " + fmtNum(m.v ? m.v[k][c] : 0);
+        readout.textContent = "server " + k + " · t " + fmtTime(s.t[c]) + " · " + label + ": " + fmtNum(rows ? rows[k][c] : 0);
       } else {
         let best = 0, who = 0;
-        if (m.v) for (let k = 0; k < s.n; k++) if (m.v[k][c] > best) { best = m.v[k][c]; who = k; }
+        if (rows) for (let k = 0; k < s.n; k++) if (rows[k][c] > best) { best = rows[k][c]; who = k; }
         readout.textContent = "t " + fmtTime(s.t[c]) + " · " + label + ": largest " + fmtNum(best) + " (server " + who + ")";
       }
     }

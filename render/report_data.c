@@ -8,6 +8,10 @@
  *     "violation": {"inv", "at_s", "text", "clients", "room", "replay", "chart"} | null,
  *     "servers": {"n", "intervals_per_col", "t", "metrics": [{"key", "rate", "v"}]} | null}]}
  *
+ * A server metric's "v" holds one string per server, its columns run-length coded:
+ * "0*300,3,5.5,25*120" is 300 zeros, 3, 5.5, then 25 for 120 columns. Servers are quiet or
+ * steady most of a run, so 400 servers x 1000 columns stays a few hundred kilobytes.
+ *
  * Keys of "cols" are metrics.csv's column names; counters are per second (divided by the
  * interval), gauges as measured. A run longer than HERD_DATA_POINTS_MAX intervals is folded
  * (stride > 1): each point is the largest of stride intervals, so peaks survive. A server
@@ -184,11 +188,21 @@ static void server_metric(herd_json *w, const herd_servers *s, unsigned m)
         return;
     }
     herd_json_arr_begin(w);
+    herd_sbuf row;
+    herd_sbuf_init(&row);
     for (unsigned k = 0; k < s->server_count; k++) {
-        herd_json_arr_begin(w);
-        for (size_t c = 0; c < s->cols; c++) num(w, s->v[m][(size_t)k * s->cols + c]);
-        herd_json_arr_end(w);
+        const float *v = &s->v[m][(size_t)k * s->cols];
+        row.len = 0;
+        for (size_t c = 0; c < s->cols;) { /* each step consumes at least one column */
+            size_t same = 1;
+            while (c + same < s->cols && v[c + same] == v[c]) same++; /* at most cols steps */
+            herd_sbuf_printf(&row, "%s%.6g", c ? "," : "", (double)v[c]);
+            if (same > 1) herd_sbuf_printf(&row, "*%zu", same);
+            c += same;
+        }
+        herd_json_strn(w, row.p ? row.p : "", row.len);
     }
+    herd_sbuf_free(&row);
     herd_json_arr_end(w);
     herd_json_obj_end(w);
 }

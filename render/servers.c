@@ -2,9 +2,9 @@
  * interval: t_s, server, then one column per metric; docs/trace-format.md) into a
  * herd_servers for the report's per-server heat strip.
  *
- * The strip has at most HERD_SERVERS_COLS_MAX time columns: a longer run is folded, each
- * column holding the largest value of HERD_SERVERS_COLS_MAX-th of the intervals, so a
- * peak on one server survives. Two passes over the text: the first counts the intervals
+ * The strip has at most HERD_SERVERS_COLS_MAX time columns: a longer run is folded into
+ * equal columns of intervals_per_col intervals, each holding the largest value of its
+ * intervals, so a peak on one server survives. Two passes over the text: the first counts the intervals
  * and finds the largest server id (so the arrays are allocated once, bounded by
  * HERD_SERVERS_MAX x HERD_SERVERS_COLS_MAX x HERD_SERVERS_METRICS_MAX), the second folds
  * the values in. Counters (every column but the gauges up, accept_queue and sessions)
@@ -142,7 +142,7 @@ static int fold(herd_servers *s, char *text, size_t times, const char *path, cha
             snprintf(err, err_len, "%s:%zu: more intervals than on the first reading", path, lineno);
             return HERD_EXIT_DATAERR;
         }
-        size_t col = interval * s->cols / times;
+        size_t col = interval / s->intervals_per_col; /* < cols: cols * per >= times */
         s->t[col] = t;
         for (unsigned m = 0; m < s->metric_count; m++) {
             if (!number(field[m + 2], &v)) {
@@ -188,8 +188,9 @@ int herd_servers_load(herd_servers **out, const char *dir, char *err, size_t err
         rc = header(s, head, path, err, err_len);
     }
     if (rc == 0) {
-        s->cols = times < HERD_SERVERS_COLS_MAX ? times : HERD_SERVERS_COLS_MAX;
-        s->intervals_per_col = (unsigned)((times + s->cols - 1) / s->cols);
+        /* equal columns of per intervals each (the last may hold fewer) */
+        s->intervals_per_col = (unsigned)((times + HERD_SERVERS_COLS_MAX - 1) / HERD_SERVERS_COLS_MAX);
+        s->cols = (times + s->intervals_per_col - 1) / s->intervals_per_col;
         rc = alloc(s, path, err, err_len);
     }
     if (rc == 0) rc = fold(s, text, times, path, err, err_len);

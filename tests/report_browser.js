@@ -152,8 +152,19 @@ async function checkPage(browser, file) {
     const text = H.readout.textContent, g = /server (\d+) · t ([\d.]+) s · .*: ([\d,.]+)$/.exec(text);
     if (!g) return { text };
     const c = s.t.findIndex((v) => Math.abs(v - +g[2]) < 1e-9);
-    return { text, server: +g[1], shown: +g[3].replace(/,/g, ""), want: m.v ? m.v[+g[1]][c] : 0, n: s.n };
+    let want = 0;
+    if (m.v) { // the row's run-length code, read here independently of report.js
+      const cells = [];
+      for (const p of m.v[+g[1]].split(",")) { const [v, n] = p.split("*"); for (let i = 0; i < (n ? +n : 1); i++) cells.push(+v); }
+      want = cells.length === s.t.length ? cells[c] : NaN;
+    }
+    // the column under the cursor is the one drawn there: it ends at or after the cursor's
+    // time, less than one column's span after it
+    const u = H.u, tc = u.posToVal(u.cursor.left, "x"), span = s.t[1] - s.t[0];
+    const placed = s.t[c] >= tc - 1e-9 && s.t[c] - span < tc + 1e-9;
+    return { text, server: +g[1], shown: +g[3].replace(/,/g, ""), want, n: s.n, placed, tc, col_t: s.t[c], span };
   });
+  check(heat.placed, name + ": the strip's column under the cursor is the one for the cursor's time", heat);
   check(heat.server === 0 && Number.isFinite(heat.shown) && Math.abs(heat.shown - heat.want) <= 0.51,
         name + ": hovering the strip gives server, time and that cell's value (" + heat.text + ")", heat);
   await page.select("#herd-server-metric", "0");

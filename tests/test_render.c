@@ -382,6 +382,28 @@ Test(render, the_interactive_page_carries_servers_and_the_first_violation)
     herd_run_free(&run);
 }
 
+/* 2 500 intervals fold into equal columns of 3 (the strip holds at most 1 000), each the
+ * largest of its intervals: the columns keep one span, so they sit under their times. */
+Test(render, a_long_servers_csv_folds_into_equal_columns)
+{
+    herd_sbuf csv;
+    herd_sbuf_init(&csv);
+    herd_sbuf_puts(&csv, "t_s,server,accept_queue\n");
+    for (int i = 1; i <= 2500; i++) herd_sbuf_printf(&csv, "%.1f,0,%d\n", i * 0.1, i == 1234 ? 99 : 1);
+    put("servers.csv", csv.p);
+    herd_sbuf_free(&csv);
+    herd_servers *s = NULL;
+    char err[1400] = "";
+    cr_assert_eq(herd_servers_load(&s, dir, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(s->intervals_per_col, 3);
+    cr_expect_eq(s->cols, 834);
+    cr_expect_float_eq(s->t[0], 0.3, 1e-9);
+    cr_expect_float_eq(s->t[1] - s->t[0], 0.3, 1e-9, "equal columns");
+    cr_expect_float_eq(s->t[833], 250.0, 1e-9, "the last column ends with the run");
+    cr_expect_float_eq(s->v[0][411], 99, 1e-6, "interval 1234 (index 1233) is in column 411, its peak kept");
+    herd_servers_free(s);
+}
+
 Test(render, a_malformed_servers_csv_is_named)
 {
     put("servers.csv", "t_s,server,accept_queue\n0.5,0,3\n0.5,x,1\n");

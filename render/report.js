@@ -442,7 +442,7 @@
     fillMetrics();
     paint();
     const n = s0.n, step = Math.max(1, Math.ceil(n / Math.max(2, Math.floor(n * rowPx / 18))));
-    const opts = baseOpts("servers", n * rowPx + 36, {
+    const opts = baseOpts("servers", n * rowPx + 72, { // + the time axis and its title
       series: [{ label: "t", value: (u, v) => fmtTime(v) }, { label: "", show: false }],
       legend: { show: false },
       scales: { x: { time: false }, y: { auto: false, range: [0, n] } },

@@ -158,7 +158,10 @@
     return Object.assign({
       width: width(),
       height: height,
-      cursor: { sync: { key: SYNC_KEY, setSeries: false }, drag: { x: true, y: false }, points: { size: 6 } },
+      // The crosshair is the vertical line: a horizontal one synced across panels of
+      // different metrics would mark a meaningless height. Only time is synced.
+      cursor: { sync: { key: SYNC_KEY, setSeries: false, scales: ["x", null] }, y: false, drag: { x: true, y: false },
+                points: { size: 6 } },
       scales: { x: { time: false } },
       legend: { live: true },
       hooks: { setScale: [syncX] },
@@ -371,7 +374,7 @@
     box.appendChild(holder);
     const readout = el("div", "herd-readout", "Hover the strip: server, time and value.");
     box.appendChild(readout);
-    const state = { run: withServers[0], metric: 0, image: null, max: 0 };
+    const state = { run: withServers[0], metric: 0, image: null, max: 0, inside: false };
 
     function srv() { return runs[state.run].servers; }
     function fillMetrics() {
@@ -430,7 +433,7 @@
       let c = 0;
       while (c < s.t.length - 1 && s.t[c] < t) c++; // at most HERD_SERVERS_COLS_MAX steps
       const label = serverMetricNames[m.key] || m.key;
-      if (top != null && top >= 0) {
+      if (state.inside && top != null && top >= 0) { // the mouse is on the strip itself
         const k = Math.min(s.n - 1, Math.floor(top / (u.bbox.height / devicePixelRatio) * s.n));
         readout.textContent = "server " + k + " · t " + fmtTime(s.t[c]) + " · " + label + ": " + fmtNum(rows ? rows[k][c] : 0);
       } else {
@@ -455,6 +458,8 @@
     opts.hooks.setCursor = [at];
     const u = new uPlot(opts, [[tMin, tMax], [null, null]], holder);
     charts.push({ id: "servers", u: u });
+    u.over.addEventListener("mouseenter", () => { state.inside = true; });
+    u.over.addEventListener("mouseleave", () => { state.inside = false; });
     metricSel.addEventListener("change", () => { state.metric = +metricSel.value; paint(); u.redraw(false); });
     runSel.addEventListener("change", () => { state.run = +runSel.value; fillMetrics(); paint(); u.redraw(false); });
     return { u: u, state: state, readout: readout };

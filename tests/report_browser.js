@@ -128,6 +128,10 @@ async function checkPage(browser, file) {
         name + ": the legend's values are the data at that time (attempts/s " + attemptsShown.join(", ") +
         "; connected " + connectedShown.join(", ") + ")", { shown: [attemptsShown, connectedShown], expected });
 
+  const synced = await page.evaluate(() => window.herdReport.heat.readout.textContent);
+  check(/^t [\d.]+ s · .*: largest [\d,.]+ \(server \d+\)$/.test(synced),
+        name + ": with the cursor on a panel, the strip names the largest server at that time", synced);
+
   // ---- hover: a lane, a marker explain themselves ----
   const lane = await box(page, ".herd-lane");
   await page.mouse.move(lane.x + Math.min(lane.w / 2, 20), lane.y + lane.h / 2);

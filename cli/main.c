@@ -19,6 +19,10 @@ static const herd_command commands[] = {
     {"render", herd_cmd_render, "draw timelines, comparisons and message-sequence charts"},
     {"policies", herd_cmd_policies, "print the backoff policies' delay ranges per attempt"},
     {"sweep", herd_cmd_sweep, "run a scenario over a grid of values and seeds, and map it"},
+    {"live", herd_cmd_live, "run a scenario on real sockets, HAProxy and Redis (docs/live.md)"},
+    /* the live run's own processes, started by `herd live` (no summary: not listed) */
+    {"live-server", herd_cmd_live_server, NULL},
+    {"live-clients", herd_cmd_live_clients, NULL},
 };
 
 static void usage(FILE *f)
@@ -28,7 +32,7 @@ static void usage(FILE *f)
                "A deterministic simulator and model checker for WebSocket reconnect protocols.\n\n"
                "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].summary) fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'herd COMMAND --help' (or -h) describes a command: its flags, exit statuses and\n"
                "examples. Exit status: 0 ok, 1 an expectation not met, 64 usage, 65 invalid input,\n"
                "70 internal error, 74 I/O error.\n");

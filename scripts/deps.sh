@@ -2,6 +2,7 @@
 # needs are installed. As root, missing ones are installed with apt-get; otherwise the
 # missing packages are named and the script stops. redis-server, postgresql and their
 # client libraries are for the tests against real servers (tests/real, scripts/services.sh);
+# libwebsockets-dev and haproxy are the live driver's (docs/live.md);
 # libclang-rt-14-dev carries libFuzzer and the sanitizer runtimes; python3 checks the
 # rendered pages in tests/render.sh; spin is the second model checker that
 # tests/spin_agree.sh compares with herd check; nodejs and npm install the report's charting
@@ -10,7 +11,7 @@
 herd_packages=(build-essential cmake pkg-config clang libclang-rt-14-dev python3 libyaml-dev libxxhash-dev
                libcriterion-dev libfiu-dev fiu-utils lcov graphviz libxml2-utils chromium
                redis-server libhiredis-dev postgresql libpq-dev spin nodejs npm libjansson-dev
-               openmpi-bin libopenmpi-dev)
+               openmpi-bin libopenmpi-dev libwebsockets-dev haproxy)
 
 # Packages that count as present when their command is: a machine may carry Node.js from
 # another source (NodeSource's nodejs bundles npm and conflicts with Debian's npm package,

@@ -17,8 +17,8 @@ fail=0
 
 # (a) every quoted include resolves to a header in a folder the includer may see.
 declare -A may=([src]="src" [lib]="lib src" [sim]="sim lib src" [model]="model lib src"
-                [render]="render lib src" [cli]="cli sim model render lib src")
-for dir in src lib sim model render cli; do
+                [render]="render lib src" [live]="live lib src" [cli]="cli sim model render live lib src")
+for dir in src lib sim model render live cli; do
     for f in "$src/$dir"/*.c "$src/$dir"/*.h; do
         [ -e "$f" ] || continue
         while IFS= read -r h; do

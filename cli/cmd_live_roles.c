@@ -1,0 +1,117 @@
+/* cmd_live_roles.c — the processes `herd live` starts: `herd live-server` (one herd server
+ * on a loopback port) and `herd live-clients` (every client of the run). They are not
+ * listed in `herd --help`: cmd_live.c builds their command lines. Each reloads the
+ * scenario with the same --seed and --set values, so every process of a run holds the same
+ * configuration, and runs live/server.c or live/clients.c.
+ *
+ *   herd live-server SCENARIO --seed N [--set k=v ...] --id S --port P --redis-port R
+ *                    --trace FILE [--crash-after-append-us T]
+ *   herd live-clients SCENARIO --seed N [--set k=v ...] --port P --t0-us T --trace FILE */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "exitcode.h"
+#include "live_config.h"
+
+#include "args.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROLE_SETS_MAX 64
+
+typedef struct role_args {
+    const char *scenario, *trace;
+    const char *sets[ROLE_SETS_MAX];
+    size_t nsets;
+    uint64_t seed, id, port, redis_port, t0_us, crash_us;
+} role_args;
+
+static int parse(const char *cmd, int argc, char **argv, role_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool ok = true;
+        if (s[0] != '-') {
+            if (a->scenario) { fprintf(stderr, "herd %s: one scenario only\n", cmd); return HERD_EXIT_USAGE; }
+            a->scenario = s;
+            continue;
+        }
+        if (!v) { fprintf(stderr, "herd %s: %s needs a value\n", cmd, s); return HERD_EXIT_USAGE; }
+        i++;
+        if (strcmp(s, "--set") == 0) {
+            if (a->nsets == ROLE_SETS_MAX) { fprintf(stderr, "herd %s: too many --set\n", cmd); return HERD_EXIT_USAGE; }
+            a->sets[a->nsets++] = v;
+        } else if (strcmp(s, "--trace") == 0) a->trace = v;
+        else if (strcmp(s, "--seed") == 0) ok = herd_arg_u64(cmd, s, v, 0, UINT64_MAX, &a->seed);
+        else if (strcmp(s, "--id") == 0) ok = herd_arg_u64(cmd, s, v, 0, 15, &a->id);
+        else if (strcmp(s, "--port") == 0) ok = herd_arg_u64(cmd, s, v, 1, 65535, &a->port);
+        else if (strcmp(s, "--redis-port") == 0) ok = herd_arg_u64(cmd, s, v, 1, 65535, &a->redis_port);
+        else if (strcmp(s, "--t0-us") == 0) ok = herd_arg_u64(cmd, s, v, 0, UINT64_MAX / 2, &a->t0_us);
+        else if (strcmp(s, "--crash-after-append-us") == 0) ok = herd_arg_u64(cmd, s, v, 0, UINT64_MAX / 2, &a->crash_us);
+        else { fprintf(stderr, "herd %s: unknown option '%s'\n", cmd, s); return HERD_EXIT_USAGE; }
+        if (!ok) return HERD_EXIT_USAGE;
+    }
+    if (!a->scenario || !a->trace || !a->port) {
+        fprintf(stderr, "herd %s: needs SCENARIO, --port and --trace (started by herd live)\n", cmd);
+        return HERD_EXIT_USAGE;
+    }
+    return 0;
+}
+
+#ifdef HERD_HAVE_LIVE
+static int load(const char *cmd, const role_args *a, herd_scenario *sc, herd_live_config *cfg)
+{
+    char err[1024];
+    int rc = herd_scenario_load(sc, a->scenario, a->sets, a->nsets, err, sizeof err);
+    if (rc) { fprintf(stderr, "herd %s: %s\n", cmd, err); return rc; }
+    herd_live_plan plan;
+    rc = herd_live_judge(sc, &plan, err, sizeof err);
+    if (rc) { fprintf(stderr, "herd %s: %s\n", cmd, err); herd_scenario_free(sc); return rc; }
+    herd_live_config_of(sc, a->seed, cfg);
+    return 0;
+}
+#endif
+
+int herd_cmd_live_server(int argc, char **argv)
+{
+    role_args a;
+    int rc = parse("live-server", argc, argv, &a);
+    if (rc) return rc;
+#ifdef HERD_HAVE_LIVE
+    herd_scenario sc;
+    static herd_live_config cfg;
+    if ((rc = load("live-server", &a, &sc, &cfg))) return rc;
+    if (a.id >= cfg.servers || !a.redis_port) {
+        fprintf(stderr, "herd live-server: --id below world.servers and --redis-port are needed\n");
+        herd_scenario_free(&sc);
+        return HERD_EXIT_USAGE;
+    }
+    rc = herd_live_server_run(&cfg, (uint32_t)a.id, (int)a.port, (int)a.redis_port, a.trace, a.crash_us);
+    herd_scenario_free(&sc);
+    return rc;
+#else
+    fprintf(stderr, "herd live-server: this herd was built without live support (libwebsockets, hiredis)\n");
+    return HERD_EXIT_SOFTWARE;
+#endif
+}
+
+int herd_cmd_live_clients(int argc, char **argv)
+{
+    role_args a;
+    int rc = parse("live-clients", argc, argv, &a);
+    if (rc) return rc;
+#ifdef HERD_HAVE_LIVE
+    herd_scenario sc;
+    static herd_live_config cfg;
+    if ((rc = load("live-clients", &a, &sc, &cfg))) return rc;
+    rc = herd_live_clients_run(&cfg, 0, cfg.clients, (int)a.port, a.t0_us, a.trace);
+    herd_scenario_free(&sc);
+    return rc;
+#else
+    fprintf(stderr, "herd live-clients: this herd was built without live support (libwebsockets, hiredis)\n");
+    return HERD_EXIT_SOFTWARE;
+#endif
+}

@@ -1,0 +1,338 @@
+/* live_check.c — merge a live run's trace files, run the oracle over them and check
+ * Redis's contents (live_check.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "live_check.h"
+
+#include "atomic_file.h"
+#include "dedup.h"
+#include "error.h"
+#include "hash.h"
+#include "oracle.h"
+#include "store.h"
+#include "trace.h"
+
+#ifdef HERD_HAVE_LIVE
+#include "redis_store.h"
+#endif
+
+#include <errno.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RECS_MAX (8u << 20) /* records a live check reads at most */
+
+typedef struct mrec {
+    herd_trace_rec r;
+    uint64_t seq; /* file, then line: a stable order for equal times */
+} mrec;
+
+typedef struct recs {
+    mrec *v;
+    size_t n, cap;
+} recs;
+
+static int cmp_rec(const void *a, const void *b)
+{
+    const mrec *x = a, *y = b;
+    if (x->r.now != y->r.now) return x->r.now < y->r.now ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int read_file(recs *R, const char *path, uint64_t file_no, char *err, size_t len)
+{
+    herd_trace_reader rd;
+    if (herd_trace_open(&rd, path) != 0) {
+        snprintf(err, len, "cannot read %s: %s", path, strerror(errno));
+        return 74;
+    }
+    for (uint64_t line = 0;; line++) {
+        if (R->n == R->cap) {
+            size_t cap = R->cap ? R->cap * 2 : 4096;
+            if (cap > RECS_MAX) { snprintf(err, len, "more than %u records: too long a live run to check", RECS_MAX); herd_trace_close(&rd); return 70; }
+            mrec *v = realloc(R->v, cap * sizeof *v);
+            if (!v) { snprintf(err, len, "out of memory merging traces"); herd_trace_close(&rd); return 70; }
+            R->v = v;
+            R->cap = cap;
+        }
+        int rc = herd_trace_read_rec(&rd, &R->v[R->n].r);
+        if (rc == 0) break;
+        if (rc < 0) {
+            /* a process killed mid-line leaves a torn last line: the only tolerated defect */
+            int c = fgetc(rd.f);
+            if (c == EOF) break;
+            snprintf(err, len, "%s", rd.error);
+            herd_trace_close(&rd);
+            return 65;
+        }
+        R->v[R->n].seq = file_no << 40 | line;
+        R->n++;
+    }
+    herd_trace_close(&rd);
+    return 0;
+}
+
+static void write_header(FILE *f, const herd_live_check_in *in)
+{
+    herd_trace_header h;
+    const herd_world_config *w = &in->sc->world;
+    herd_trace_header_init(&h, "live");
+    herd_trace_header_str(&h, "scenario", in->scenario_path);
+    herd_trace_header_u64(&h, "seed", in->seed);
+    herd_trace_header_u64(&h, "clients", w->clients);
+    herd_trace_header_u64(&h, "servers", w->servers);
+    herd_trace_header_u64(&h, "rooms", w->rooms);
+    herd_trace_header_u64(&h, "duration_us", w->duration_us);
+    herd_trace_header_machines(&h, &w->client, &w->server, &w->store);
+    herd_trace_write_header(f, &h);
+}
+
+typedef struct judge {
+    herd_oracle o;
+    herd_store *shadow;
+    herd_dedup *acks;      /* msg -> the sid its ACK named */
+    size_t acks_bytes;
+    uint64_t published, acked, delivered, attempts, gaps, unchecked_appends;
+    uint64_t opens, closes;
+    uint32_t live, stopped, behind;
+    uint64_t queued;
+    herd_time last_open_us; /* relative to t0: the last connection opened */
+} judge;
+
+static void on_rec(judge *J, const herd_trace_rec *r, herd_time now)
+{
+    const char *a = r->actor;
+    if (r->what == HERD_TRACE_INPUT && !strcmp(r->name, "execute") && !strcmp(r->text, "appended")) {
+        herd_sid got;
+        if (herd_store_xadd(J->shadow, now, r->room, &r->sid, r->msg, &got) != HERD_OK) {
+            J->unchecked_appends++; /* Redis lost a tail in a crash and reused ids */
+            return;
+        }
+        const herd_entry *e = herd_store_find(J->shadow, r->room, r->sid);
+        herd_oracle_on_append(&J->o, now, r->room, r->msg, r->sid, e ? e->lsn : 0);
+    } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "send") && r->frame == HERD_FRAME_ACK) {
+        herd_oracle_on_ack(&J->o, J->shadow, now, r->room, r->msg, r->sid);
+        if (!herd_dedup_find(J->acks, r->msg, now)) herd_dedup_insert(J->acks, r->msg, r->sid, r->room, 0, now);
+    } else if (strncmp(a, "client:", 7) != 0) {
+        return;
+    } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "deliver")) {
+        J->delivered++;
+        herd_oracle_on_deliver(&J->o, J->shadow, now, r->client, r->room, r->sid, r->msg);
+    } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "gap")) {
+        J->gaps++;
+        herd_oracle_on_gap(&J->o, r->client, r->prev, r->sid);
+    } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "acked")) {
+        J->acked++;
+    } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "connect")) {
+        J->attempts++;
+    } else if (r->what == HERD_TRACE_INPUT && !strcmp(r->name, "publish")) {
+        J->published++;
+    } else if (r->what == HERD_TRACE_INPUT && !strcmp(r->name, "open")) {
+        J->opens++;
+        J->last_open_us = now;
+    } else if (r->what == HERD_TRACE_INPUT && !strcmp(r->name, "close")) {
+        J->closes++;
+    } else if (r->what == HERD_TRACE_STEP && !strcmp(r->name, "final")) {
+        char state[24] = "";
+        unsigned q = 0;
+        if (sscanf(r->text, "final %23s queue %u", state, &q) == 2) {
+            J->queued += q;
+            if (!strcmp(state, "live")) J->live++;
+            if (!strcmp(state, "stopped")) J->stopped++;
+            if (!herd_oracle_caught_up(&J->o, J->shadow, r->client, r->room)) J->behind++;
+        }
+    }
+}
+
+static int judge_init(judge *J, const herd_world_config *w, uint64_t nrecs)
+{
+    memset(J, 0, sizeof *J);
+    uint32_t cap = nrecs < 1024 ? 1024 : nrecs > (1u << 24) ? (1u << 24) : (uint32_t)nrecs;
+    if (herd_oracle_init(&J->o, w->clients, cap) != HERD_OK) return -1;
+    herd_store_config sc = w->store;
+    sc.durability = HERD_DURABLE_AOF_ALWAYS; /* Redis replied: its AOF mode is judged on Redis itself */
+    sc.grow = 1;
+    sc.dedup_capacity = 1;
+    size_t bytes = herd_store_bytes(&sc);
+    J->shadow = bytes ? calloc(1, bytes) : NULL;
+    if (!J->shadow || herd_store_init(J->shadow, bytes, &sc, 0) != HERD_OK) return -1;
+    J->acks_bytes = herd_dedup_bytes(cap);
+    J->acks = calloc(1, J->acks_bytes);
+    if (!J->acks || herd_dedup_init_growing(J->acks, J->acks_bytes, cap, 0) != HERD_OK) return -1;
+    return 0;
+}
+
+static void judge_free(judge *J)
+{
+    herd_oracle_free(&J->o);
+    free(J->shadow);
+    free(J->acks);
+}
+
+#ifdef HERD_HAVE_LIVE
+/* Read every stream whole: an id twice is I2; an ACKed id absent (and not trimmed) is I1. */
+static int check_redis(judge *J, const herd_live_check_in *in, herd_time now, char *err, size_t len)
+{
+    const herd_world_config *w = &in->sc->world;
+    herd_live_redis *rs = herd_live_redis_open(in->redis_port, w->store.maxlen);
+    uint32_t cap = 1u << 22;
+    size_t bytes = herd_dedup_bytes(cap);
+    herd_dedup *seen = bytes ? calloc(1, bytes) : NULL;
+    if (!rs || !seen || herd_dedup_init_growing(seen, bytes, cap, 0) != HERD_OK) {
+        herd_live_redis_close(rs);
+        free(seen);
+        snprintf(err, len, "out of memory reading Redis");
+        return 70;
+    }
+    herd_entry ent[HERD_READ_MAX];
+    herd_sid *first = calloc(w->rooms, sizeof *first); /* each stream's first id at the end */
+    int rc = first ? 0 : 70;
+    for (uint32_t room = 0; room < w->rooms && rc == 0; room++) {
+        herd_sid after = HERD_SID_ZERO;
+        for (uint32_t guard = 0; guard < (1u << 26) / HERD_READ_MAX; guard++) {
+            int n = herd_live_redis_range(rs, room, after, HERD_READ_MAX, ent);
+            if (n < 0) { snprintf(err, len, "Redis did not answer the final read of room %" PRIu32, room); rc = 74; break; }
+            if (n > 0 && herd_sid_is_zero(after)) first[room] = ent[0].sid;
+            for (int i = 0; i < n; i++) {
+                const herd_dedup_record *d = herd_dedup_find(seen, ent[i].msg, now);
+                if (d) {
+                    J->o.duplicates++;
+                    herd_oracle_violate_by(&J->o, HERD_INV_I2, now, herd_msg_client(ent[i].msg), UINT32_MAX, room,
+                                           "Redis holds msg %08x:%u twice in room %" PRIu32 ", at %" PRIu64 "-%" PRIu64 " and %" PRIu64 "-%" PRIu64,
+                                           herd_msg_client(ent[i].msg), herd_msg_seq(ent[i].msg), room, d->sid.ms, d->sid.seq,
+                                           ent[i].sid.ms, ent[i].sid.seq);
+                } else if (herd_dedup_insert(seen, ent[i].msg, ent[i].sid, room, 0, now) != HERD_OK) {
+                    J->o.unchecked++;
+                }
+            }
+            if (n < (int)HERD_READ_MAX) break;
+            after = ent[n - 1].sid;
+        }
+    }
+    /* Every ACK the servers sent: its id must be in its room's stream, unless trimmed
+     * (below the stream's first id) or ACKed before any write (sid 0-0: I5's business). */
+    const herd_dedup_record *ring = (const herd_dedup_record *)(J->acks + 1); /* dedup.h layout */
+    for (uint32_t i = 0; rc == 0 && i < J->acks->count; i++) {
+        const herd_dedup_record *a = &ring[(J->acks->head + i) % J->acks->capacity];
+        if (herd_sid_is_zero(a->sid) || herd_dedup_find(seen, a->msg, now)) continue;
+        if (a->room < w->rooms && herd_sid_cmp(a->sid, first[a->room]) < 0) { J->o.unchecked++; continue; }
+        J->o.lost++;
+        herd_oracle_violate_by(&J->o, HERD_INV_I1, now, herd_msg_client(a->msg), UINT32_MAX, a->room,
+                               "msg %08x:%u was ACKed at %" PRIu64 "-%" PRIu64 " but Redis's room %" PRIu32 " does not hold it at the end",
+                               herd_msg_client(a->msg), herd_msg_seq(a->msg), a->sid.ms, a->sid.seq, a->room);
+    }
+    free(first);
+    herd_live_redis_close(rs);
+    free(seen);
+    return rc;
+}
+#endif
+
+static void fill_report(judge *J, const herd_live_check_in *in, herd_report *rep)
+{
+    const herd_world_config *w = &in->sc->world;
+    const herd_expect *e = &in->sc->expect;
+    rep->scenario = in->scenario_path;
+    rep->seed = in->seed;
+    rep->clients = w->clients;
+    rep->published = J->published;
+    rep->acked = J->acked;
+    rep->delivered = J->delivered;
+    rep->attempts = J->attempts;
+    rep->accepts = J->opens;
+    rep->lost = J->o.lost;
+    rep->duplicates = J->o.duplicates;
+    rep->reordered = J->o.reordered;
+    rep->queued = J->queued;
+    rep->live.live = J->live;
+    rep->live.stopped = J->stopped;
+    rep->live.queued = J->queued;
+    rep->live.behind = J->behind;
+    rep->last_heal_us = in->last_heal_us;
+    rep->recovered = J->live == w->clients && J->queued == 0 && J->behind == 0;
+    rep->recovered_at_us = rep->recovered ? (J->last_open_us > in->last_heal_us ? J->last_open_us : in->last_heal_us)
+                                          : HERD_TIME_NEVER;
+    if (!rep->recovered) {
+        J->o.count[HERD_INV_L1]++;
+        if (J->o.first_inv < 0) {
+            J->o.first_inv = HERD_INV_L1;
+            snprintf(J->o.first_msg, sizeof J->o.first_msg, "at the end %" PRIu32 " of %" PRIu32 " clients LIVE, %" PRIu64
+                     " messages queued, %" PRIu32 " subscribers behind", J->live, w->clients, J->queued, J->behind);
+        }
+    }
+    memcpy(rep->violations, J->o.count, sizeof rep->violations);
+    if (J->o.first_inv >= 0) {
+        snprintf(rep->first_violation, sizeof rep->first_violation, "%s", J->o.first_msg);
+        rep->first_violation_at_us = J->o.first_at;
+        rep->first_violation_nclients = J->o.first_nclients;
+        memcpy(rep->first_violation_clients, J->o.first_clients, sizeof rep->first_violation_clients);
+        rep->first_violation_room = J->o.first_room;
+    } else {
+        rep->first_violation_room = HERD_ORACLE_NO_ROOM;
+    }
+    bool safe = herd_oracle_safe_counts(J->o.count);
+    herd_expectation *x = &rep->exp[rep->nexp++];
+    if (e->safety == HERD_EXPECT_HOLDS) {
+        snprintf(x->name, sizeof x->name, "safety holds (I1-I8)");
+        x->ok = safe;
+    } else {
+        snprintf(x->name, sizeof x->name, "safety violated (%s)", e->violates >= 0 ? herd_invariant_name(e->violates) : "any");
+        x->ok = !safe && (e->violates < 0 || J->o.count[e->violates] > 0);
+    }
+    snprintf(x->detail, sizeof x->detail, "%s", J->o.first_inv >= 0 ? J->o.first_msg : "no violation");
+    if (e->recover_set) {
+        x = &rep->exp[rep->nexp++];
+        bool rec = rep->recovered && (e->recover_never ? false
+                                      : rep->recovered_at_us - rep->last_heal_us <= e->recovers_within_us);
+        snprintf(x->name, sizeof x->name, "recovers within %" PRIu64 " ms (live: last connection opened)",
+                 e->recovers_within_us / 1000u);
+        x->ok = e->recover_never ? !rep->recovered : rec;
+        snprintf(x->detail, sizeof x->detail, "%s", rep->recovered ? "recovered" : "not recovered");
+    }
+    rep->pass = true;
+    for (uint32_t i = 0; i < rep->nexp; i++) rep->pass = rep->pass && rep->exp[i].ok;
+}
+
+int herd_live_check(const herd_live_check_in *in, herd_report *rep, char *err, size_t err_len)
+{
+    recs R = {0};
+    char pattern[4200];
+    snprintf(pattern, sizeof pattern, "%s/proc-*.jsonl", in->dir);
+    glob_t g;
+    int rc = 0;
+    if (glob(pattern, 0, NULL, &g) != 0) { snprintf(err, err_len, "no trace files in %s", in->dir); return 74; }
+    for (size_t i = 0; i < g.gl_pathc && rc == 0; i++) rc = read_file(&R, g.gl_pathv[i], i, err, err_len);
+    globfree(&g);
+    if (rc) { free(R.v); return rc; }
+    qsort(R.v, R.n, sizeof *R.v, cmp_rec);
+    judge J;
+    if (judge_init(&J, &in->sc->world, R.n) != 0) { judge_free(&J); free(R.v); snprintf(err, err_len, "out of memory"); return 70; }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/trace.jsonl", in->dir);
+    FILE *f = fopen(path, "w");
+    if (!f) { judge_free(&J); free(R.v); snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno)); return 74; }
+    write_header(f, in);
+    herd_time last = 0;
+    for (size_t i = 0; i < R.n; i++) {
+        herd_trace_rec *r = &R.v[i].r;
+        herd_time rel = r->now > in->t0_us ? r->now - in->t0_us : 0;
+        r->now = rel;
+        r->step = (uint32_t)(i + 1);
+        herd_trace_write_rec(f, r);
+        on_rec(&J, r, rel);
+        last = rel;
+    }
+    if (fclose(f) != 0) rc = 74;
+#ifdef HERD_HAVE_LIVE
+    if (rc == 0 && in->redis_port) rc = check_redis(&J, in, last, err, err_len);
+#endif
+    if (rc == 0) {
+        fill_report(&J, in, rep);
+        rep->events = R.n;
+    }
+    judge_free(&J);
+    free(R.v);
+    return rc;
+}

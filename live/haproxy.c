@@ -1,0 +1,44 @@
+/* haproxy.c — writing the live run's haproxy.cfg (haproxy.h says what maps to what). */
+#define _POSIX_C_SOURCE 200809L
+#include "haproxy.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+const char *herd_live_haproxy_balance(int lb_policy)
+{
+    switch (lb_policy) {
+    case 0: return "source";
+    case 1: return "roundrobin";
+    case 2: return "leastconn";
+    case 3: return "random";
+    case 4: return "random(2)";
+    default: return NULL;
+    }
+}
+
+int herd_live_haproxy_write(const char *path, int port, const int *server_ports, uint32_t servers,
+                            int lb_policy, herd_time health_lag_us, uint32_t maxconn)
+{
+    const char *balance = herd_live_haproxy_balance(lb_policy);
+    if (!balance) return -EINVAL;
+    FILE *f = fopen(path, "w");
+    if (!f) return -errno;
+    uint64_t inter_ms = health_lag_us / 2000u;
+    if (inter_ms < 100) inter_ms = 100;
+    fprintf(f, "# written by herd live from the scenario's lb: block (live/haproxy.h)\n"
+               "global\n  maxconn %" PRIu32 "\n  log stderr format short local0 notice\n"
+               "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n"
+               "  option redispatch\n  retries 0\n"
+               "frontend herd_in\n  bind 127.0.0.1:%d\n  maxconn %" PRIu32 "\n  default_backend herd_servers\n"
+               "backend herd_servers\n  balance %s\n",
+            maxconn, port, maxconn, balance);
+    if (lb_policy == 0) fprintf(f, "  hash-type consistent\n");
+    for (uint32_t i = 0; i < servers; i++)
+        fprintf(f, "  server s%" PRIu32 " 127.0.0.1:%d check inter %" PRIu64 "ms fall 1 rise 1\n", i,
+                server_ports[i], inter_ms);
+    int rc = ferror(f) ? -EIO : 0;
+    if (fclose(f) != 0 && rc == 0) rc = -errno;
+    return rc;
+}

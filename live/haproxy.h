@@ -1,0 +1,26 @@
+/* haproxy.h — the live run's load balancer: an haproxy.cfg written from the scenario's
+ * lb: block, for HAProxy (Debian's haproxy package) in front of the live servers.
+ *
+ * TCP mode (HAProxy passes the WebSocket bytes through; each server does its own
+ * handshake). lb.policy maps to HAProxy's balance algorithm: sticky -> source with
+ * hash-type consistent (a hash of the client's address; each live client connects from
+ * its own 127.a.b.c, live/clients.c, so the hash is per client as the simulator's
+ * rendezvous hash on the client id is, though not the same function), round_robin ->
+ * roundrobin, least_conn -> leastconn, random -> random, p2c -> random(2) (HAProxy's
+ * power of two choices). Health checks: TCP connect every health_lag / 2 (at least
+ * 100 ms), fall 1, rise 1, so HAProxy learns a death or a return about health_lag late. */
+#ifndef HERD_LIVE_HAPROXY_H
+#define HERD_LIVE_HAPROXY_H
+
+#include "types.h"
+
+#include <stdint.h>
+
+/* Write the configuration to path: listen on 127.0.0.1:port, servers at 127.0.0.1 on
+ * server_ports[0..servers). lb_policy is the scenario's (sim's enum herd_lb_policy value:
+ * 0 sticky, 1 round_robin, 2 least_conn, 3 random, 4 p2c). Returns 0 or -errno. */
+int herd_live_haproxy_write(const char *path, int port, const int *server_ports, uint32_t servers,
+                            int lb_policy, herd_time health_lag_us, uint32_t maxconn);
+const char *herd_live_haproxy_balance(int lb_policy);
+
+#endif

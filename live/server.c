@@ -1,0 +1,419 @@
+/* server.c — a live herd server process: libwebsockets serves RFC 6455 on loopback, each
+ * connection runs the core's session machine (src/server.h), the store is a real Redis
+ * (redis_store.h).
+ *
+ * Every callback drains the work it causes before it returns: the session's effects are
+ * executed in order; STORE effects queue (session, request) in one FIFO and run against
+ * Redis synchronously, their results fed back in issue order; FANOUT effects queue in a
+ * second FIFO and are offered to every local session subscribed to the room. Both FIFOs
+ * are bounded and empty between callbacks, so no queued item outlives its connection.
+ * Frames to a client go through a bounded per-connection send queue written on
+ * LWS_CALLBACK_SERVER_WRITEABLE; a connection whose queue overflows is closed with 1011.
+ *
+ * Fan-out across servers: every HERD_LIVE_POLL_US the server reads, for each room that
+ * has a subscriber here, the stream after the last id it saw, and offers each entry to
+ * its sessions with its true predecessor (the core then delivers in order or reads).
+ * That poll is the live stand-in for the simulator's pub/sub latency (docs/live.md).
+ *
+ * Trace records (trace_log.h): the server's start, each session's open and close, each
+ * store write with its result (actor store/server:S/client:N, input execute, sid = where
+ * Redis put it, text appended|duplicate), and each ACK sent (effect send, frame ack). */
+#define _POSIX_C_SOURCE 200809L
+#include "live.h"
+#include "redis_store.h"
+#include "trace_log.h"
+
+#include "error.h"
+#include "frame.h"
+
+#include <libwebsockets.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STORE_Q_MAX 65536u
+#define FANOUT_Q_MAX 8192u
+
+typedef struct pss {
+    herd_session s;
+    struct lws *wsi;
+    struct pss *next, *prev;
+    uint16_t close_code;
+    uint8_t closing;
+    uint8_t subscribed;
+    uint8_t listed;
+    uint16_t qhead, qlen;
+    uint8_t qn[HERD_LIVE_SENDQ_MAX];
+    uint8_t q[HERD_LIVE_SENDQ_MAX][HERD_FRAME_MAX_BYTES];
+} pss;
+
+typedef struct store_item { pss *p; herd_store_req req; } store_item;
+typedef struct fanout_item { uint32_t room; herd_sid sid, prev; herd_msg_id msg; } fanout_item;
+
+typedef struct srv {
+    const herd_live_config *cfg;
+    uint32_t id;
+    herd_live_redis *redis;
+    FILE *trace;
+    struct lws_context *ctx;
+    pss *sessions;
+    uint32_t *room_subs;   /* subscribed sessions per room, here */
+    herd_sid *room_seen;   /* last stream id the poll saw, per room */
+    uint8_t *room_known;
+    herd_time crash_after_append_us;
+    lws_sorted_usec_list_t sul_poll;
+    store_item *sq; uint32_t sq_head, sq_len;
+    fanout_item *fq; uint32_t fq_head, fq_len;
+    uint64_t conns, appends, acks;
+} srv;
+
+static volatile sig_atomic_t g_stop;
+static struct lws_context *g_ctx;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+    if (g_ctx) lws_cancel_service(g_ctx);
+}
+
+static void actor_of(const srv *S, const pss *p, char *out, size_t size, const char *prefix)
+{
+    snprintf(out, size, "%sserver:%" PRIu32 "/client:%" PRIu32, prefix, S->id, p->s.client);
+}
+
+static void enqueue_frame(pss *p, const herd_frame *f)
+{
+    if (p->closing) return;
+    if (p->qlen == HERD_LIVE_SENDQ_MAX) { /* bounded: a client this far behind is cut */
+        p->closing = 1;
+        p->close_code = HERD_CLOSE_INTERNAL_ERROR;
+        herd_session_close(&p->s);
+    } else {
+        uint32_t i = (p->qhead + p->qlen) % HERD_LIVE_SENDQ_MAX;
+        int n = herd_frame_encode(f, p->q[i], HERD_FRAME_MAX_BYTES);
+        if (n <= 0) return;
+        p->qn[i] = (uint8_t)n;
+        p->qlen++;
+    }
+    lws_callback_on_writable(p->wsi);
+}
+
+static void trace_ack(srv *S, pss *p, const herd_frame *f, herd_time now)
+{
+    char actor[32];
+    actor_of(S, p, actor, sizeof actor, "");
+    herd_trace_rec r;
+    herd_live_trace_init(&r, HERD_TRACE_EFFECT, actor, "send", now);
+    herd_trace_rec_frame(&r, f);
+    r.room = p->s.room;
+    r.has |= HERD_TF_NOW | HERD_TF_ROOM | HERD_TF_CLIENT;
+    r.client = p->s.client;
+    herd_live_trace_write(S->trace, &r);
+    S->acks++;
+}
+
+static void run_effects(srv *S, pss *p, const herd_outbox *o, herd_time now)
+{
+    for (uint32_t i = 0; i < o->count; i++) {
+        const herd_effect *e = &o->fx[i];
+        switch (e->kind) {
+        case HERD_FX_SEND:
+            if (e->frame.type == HERD_FRAME_ACK) trace_ack(S, p, &e->frame, now);
+            enqueue_frame(p, &e->frame);
+            break;
+        case HERD_FX_CLOSE:
+            p->closing = 1;
+            p->close_code = e->code;
+            lws_callback_on_writable(p->wsi);
+            break;
+        case HERD_FX_STORE:
+            if (S->sq_len == STORE_Q_MAX) { /* never with the session's own bound; be safe */
+                p->closing = 1;
+                p->close_code = HERD_CLOSE_INTERNAL_ERROR;
+                herd_session_close(&p->s);
+                lws_callback_on_writable(p->wsi);
+                break;
+            }
+            S->sq[(S->sq_head + S->sq_len++) % STORE_Q_MAX] = (store_item){p, e->req};
+            break;
+        case HERD_FX_SUBSCRIBE:
+            if (!p->subscribed && e->room < S->cfg->rooms) {
+                p->subscribed = 1;
+                S->room_subs[e->room]++;
+            }
+            break;
+        case HERD_FX_FANOUT:
+            if (S->fq_len < FANOUT_Q_MAX)
+                S->fq[(S->fq_head + S->fq_len++) % FANOUT_Q_MAX] =
+                    (fanout_item){e->room, e->sid, e->prev, e->msg};
+            /* else: the poll finds the entry in the stream within HERD_LIVE_POLL_US */
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void trace_store(srv *S, pss *p, const herd_store_req *req, const herd_store_result *res,
+                        herd_time now)
+{
+    char actor[48];
+    actor_of(S, p, actor, sizeof actor, "store/");
+    herd_trace_rec r;
+    herd_live_trace_init(&r, HERD_TRACE_INPUT, actor, "execute", now);
+    r.op = req->op;
+    r.msg = req->msg;
+    r.room = req->room;
+    r.client = p->s.client;
+    r.sid = res->pub.sid;
+    r.prev = res->pub.prev;
+    r.has |= HERD_TF_OP | HERD_TF_MSG | HERD_TF_ROOM | HERD_TF_CLIENT | HERD_TF_SID | HERD_TF_PREV | HERD_TF_TEXT;
+    snprintf(r.text, sizeof r.text, "%s", res->err != HERD_OK ? "store down"
+                                          : res->pub.status == HERD_PUBLISH_APPENDED ? "appended" : "duplicate");
+    herd_live_trace_write(S->trace, &r);
+}
+
+static void run_store_item(srv *S, const store_item *it)
+{
+    static herd_store_result res; /* large (64 entries): one, reused */
+    static herd_outbox out;
+    herd_time now = herd_live_now_us();
+    herd_live_redis_execute(S->redis, now, &it->req, &res);
+    now = herd_live_now_us();
+    if (it->req.op != HERD_STORE_OP_READ) {
+        trace_store(S, it->p, &it->req, &res, now);
+        if (res.err == HERD_OK && res.pub.status == HERD_PUBLISH_APPENDED) {
+            S->appends++;
+            if (S->crash_after_append_us && now >= S->crash_after_append_us) raise(SIGKILL);
+        }
+    }
+    herd_outbox_clear(&out);
+    if (herd_session_on_store_result(&it->p->s, &S->cfg->server, NULL, &res, now, &out) == HERD_OK)
+        run_effects(S, it->p, &out, now);
+}
+
+static void offer_fanout(srv *S, const fanout_item *f)
+{
+    static herd_outbox out;
+    if (f->room < S->cfg->rooms && S->room_known[f->room] && herd_sid_eq(f->prev, S->room_seen[f->room]))
+        S->room_seen[f->room] = f->sid;
+    for (pss *p = S->sessions; p; p = p->next) {
+        if (!p->subscribed || p->s.room != f->room || p->closing) continue;
+        herd_time now = herd_live_now_us();
+        herd_outbox_clear(&out);
+        if (herd_session_on_fanout(&p->s, &S->cfg->server, f->room, f->sid, f->prev, f->msg, now, &out) == HERD_OK)
+            run_effects(S, p, &out, now);
+    }
+}
+
+/* Run queued store requests and fan-outs until both FIFOs are empty (bounded). */
+static void drain(srv *S)
+{
+    for (uint32_t round = 0; round < HERD_LIVE_FX_ROUNDS_MAX * 64u && (S->sq_len || S->fq_len); round++) {
+        if (S->sq_len) {
+            store_item it = S->sq[S->sq_head];
+            S->sq_head = (S->sq_head + 1) % STORE_Q_MAX;
+            S->sq_len--;
+            run_store_item(S, &it);
+        } else {
+            fanout_item f = S->fq[S->fq_head];
+            S->fq_head = (S->fq_head + 1) % FANOUT_Q_MAX;
+            S->fq_len--;
+            offer_fanout(S, &f);
+        }
+    }
+}
+
+static void poll_rooms(lws_sorted_usec_list_t *sul)
+{
+    srv *S = lws_container_of(sul, srv, sul_poll);
+    static herd_entry ent[HERD_READ_MAX];
+    for (uint32_t room = 0; room < S->cfg->rooms; room++) {
+        if (!S->room_subs[room]) continue;
+        if (!S->room_known[room]) {
+            herd_store_req req = {.op = HERD_STORE_OP_READ, .limit = 1, .room = room};
+            static herd_store_result res;
+            if (herd_live_redis_execute(S->redis, herd_live_now_us(), &req, &res) != HERD_OK) break;
+            S->room_seen[room] = res.info.top;
+            S->room_known[room] = 1;
+            continue;
+        }
+        int n = herd_live_redis_range(S->redis, room, S->room_seen[room], HERD_READ_MAX, ent);
+        if (n < 0) break; /* Redis down: try at the next poll */
+        herd_sid prev = S->room_seen[room];
+        for (int i = 0; i < n; i++) {
+            fanout_item f = {room, ent[i].sid, prev, ent[i].msg};
+            offer_fanout(S, &f);
+            prev = ent[i].sid;
+        }
+        S->room_seen[room] = prev;
+    }
+    drain(S);
+    lws_sul_schedule(S->ctx, 0, &S->sul_poll, poll_rooms, HERD_LIVE_POLL_US);
+}
+
+static void session_trace(srv *S, pss *p, const char *name)
+{
+    char actor[32];
+    actor_of(S, p, actor, sizeof actor, "");
+    herd_trace_rec r;
+    herd_live_trace_init(&r, HERD_TRACE_INPUT, actor, name, herd_live_now_us());
+    herd_live_trace_write(S->trace, &r);
+}
+
+static int on_receive(srv *S, pss *p, const void *in, size_t len)
+{
+    static herd_outbox out;
+    herd_frame f;
+    if (p->closing) return 0;
+    if (!lws_is_first_fragment(p->wsi) || !lws_is_final_fragment(p->wsi) ||
+        herd_frame_decode(in, len, &f) != HERD_OK) {
+        p->closing = 1;
+        p->close_code = HERD_CLOSE_INTERNAL_ERROR;
+        herd_session_close(&p->s);
+        lws_callback_on_writable(p->wsi);
+        return 0;
+    }
+    herd_time now = herd_live_now_us();
+    herd_outbox_clear(&out);
+    int rc = herd_session_on_frame(&p->s, &S->cfg->server, NULL, &f, now, &out);
+    if (rc == HERD_OK) {
+        if (f.type == HERD_FRAME_RESUME) session_trace(S, p, "resume");
+        run_effects(S, p, &out, now);
+    }
+    drain(S);
+    return 0;
+}
+
+static int on_writeable(pss *p)
+{
+    uint8_t buf[LWS_PRE + HERD_FRAME_MAX_BYTES];
+    if (p->qlen) {
+        uint32_t n = p->qn[p->qhead];
+        memcpy(buf + LWS_PRE, p->q[p->qhead], n);
+        p->qhead = (uint16_t)((p->qhead + 1) % HERD_LIVE_SENDQ_MAX);
+        p->qlen--;
+        if (lws_write(p->wsi, buf + LWS_PRE, n, LWS_WRITE_BINARY) < (int)n) return -1;
+        if (p->qlen || p->closing) lws_callback_on_writable(p->wsi);
+        return 0;
+    }
+    if (p->closing) {
+        lws_close_reason(p->wsi, (enum lws_close_status)p->close_code, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static void unlink_pss(srv *S, pss *p)
+{
+    if (!p->listed) return;
+    if (p->prev) p->prev->next = p->next;
+    else S->sessions = p->next;
+    if (p->next) p->next->prev = p->prev;
+    p->listed = 0;
+    if (p->subscribed && p->s.room < S->cfg->rooms) S->room_subs[p->s.room]--;
+    p->subscribed = 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    srv *S = lws_context_user(lws_get_context(wsi));
+    pss *p = user;
+    switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(p, 0, offsetof(pss, q));
+        p->wsi = wsi;
+        herd_session_open(&p->s, 0, herd_live_now_us());
+        p->next = S->sessions;
+        if (S->sessions) S->sessions->prev = p;
+        S->sessions = p;
+        p->listed = 1;
+        S->conns++;
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        return on_receive(S, p, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return on_writeable(p);
+    case LWS_CALLBACK_CLOSED:
+        if (p->s.state != HERD_SESSION_CLOSED) herd_session_close(&p->s);
+        if (p->listed) session_trace(S, p, "session_close");
+        unlink_pss(S, p);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"herd", callback, sizeof(pss), 128, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static int setup(srv *S, const herd_live_config *cfg, uint32_t id, int redis_port, const char *trace_path)
+{
+    S->cfg = cfg;
+    S->id = id;
+    S->trace = herd_live_trace_open(trace_path);
+    S->redis = herd_live_redis_open(redis_port, cfg->store.maxlen);
+    S->room_subs = calloc(cfg->rooms, sizeof *S->room_subs);
+    S->room_seen = calloc(cfg->rooms, sizeof *S->room_seen);
+    S->room_known = calloc(cfg->rooms, 1);
+    S->sq = calloc(STORE_Q_MAX, sizeof *S->sq);
+    S->fq = calloc(FANOUT_Q_MAX, sizeof *S->fq);
+    if (!S->trace) { fprintf(stderr, "herd live-server: cannot write %s\n", trace_path); return 74; }
+    if (!S->redis || !S->room_subs || !S->room_seen || !S->room_known || !S->sq || !S->fq) {
+        fprintf(stderr, "herd live-server: out of memory\n");
+        return 70;
+    }
+    return 0;
+}
+
+static void teardown(srv *S)
+{
+    if (S->ctx) lws_context_destroy(S->ctx);
+    g_ctx = NULL;
+    herd_live_redis_close(S->redis);
+    if (S->trace) fclose(S->trace);
+    free(S->room_subs); free(S->room_seen); free(S->room_known); free(S->sq); free(S->fq);
+}
+
+int herd_live_server_run(const herd_live_config *cfg, uint32_t id, int port, int redis_port,
+                         const char *trace_path, herd_time crash_after_append_us)
+{
+    static srv S;
+    memset(&S, 0, sizeof S);
+    int rc = setup(&S, cfg, id, redis_port, trace_path);
+    S.crash_after_append_us = crash_after_append_us;
+    if (rc == 0) {
+        lws_set_log_level(LLL_ERR, NULL);
+        struct lws_context_creation_info info;
+        memset(&info, 0, sizeof info);
+        info.port = port;
+        info.iface = "127.0.0.1";
+        info.protocols = protocols;
+        info.user = &S;
+        info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+        S.ctx = lws_create_context(&info);
+        if (!S.ctx) { fprintf(stderr, "herd live-server: cannot listen on 127.0.0.1:%d\n", port); rc = 74; }
+    }
+    if (rc == 0) {
+        g_ctx = S.ctx;
+        signal(SIGTERM, on_signal);
+        signal(SIGINT, on_signal);
+        signal(SIGPIPE, SIG_IGN);
+        herd_trace_rec r;
+        char actor[24];
+        snprintf(actor, sizeof actor, "server:%" PRIu32, id);
+        herd_live_trace_init(&r, HERD_TRACE_STEP, actor, "fault", herd_live_now_us());
+        r.has |= HERD_TF_TEXT;
+        snprintf(r.text, sizeof r.text, "server %" PRIu32 " listening on port %d", id, port);
+        herd_live_trace_write(S.trace, &r);
+        lws_sul_schedule(S.ctx, 0, &S.sul_poll, poll_rooms, HERD_LIVE_POLL_US);
+        while (!g_stop && lws_service(S.ctx, 0) >= 0) {}
+    }
+    teardown(&S);
+    return rc;
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# live.sh — herd live on real processes (label live; docs/live.md): redis-server, HAProxy,
+# two herd servers and 200 clients on loopback, traces/live/crash-small.yaml (a server
+# crash and a Redis crash under appendfsync always).
+#  1. the correct protocol passes, with the crash striking between a Redis append and its
+#     ACK (--crash-point after-append): the resend is deduplicated, nothing lost or twice;
+#  2. the broken dedup_none variant under the same crash fails with I2 (the checker can fail);
+#  3. a value live cannot honour (network.loss) is refused with exit 65, naming the key;
+#  4. SIGINT in the middle of a run stops it and every process it started;
+# and after each run no process of it is left (pgrep on the run directory, which every
+# child's command line names). Missing redis-server or haproxy FAILS the test, never skips.
+#   usage: live.sh HERD_EXE SOURCE_DIR
+set -uo pipefail
+herd=$1
+src=$2
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+scenario=$src/traces/live/crash-small.yaml
+
+for cmd in redis-server haproxy; do
+    command -v "$cmd" >/dev/null || { echo "FAIL $cmd is not installed (scripts/deps.sh installs it)"; exit 1; }
+done
+
+# left DIR: the processes whose command line names DIR (none may outlive the run)
+left() { pgrep -f -- "$1" | grep -v "^$$\$" || true; }
+no_leftovers() {
+    local l
+    l=$(left "$1")
+    if [ -z "$l" ]; then ok "$2: no process left"; else bad "$2: processes left: $(ps -o pid=,args= -p $(echo $l | tr ' ' ','))"; fi
+}
+field() { sed -nE "s/.*\"$2\":([0-9]+).*/\1/p" "$1"; }
+
+# 1. correct protocol, crash between append and ACK
+"$herd" live "$scenario" --crash-point after-append --out "$tmp/correct" --json >"$tmp/correct.json" 2>"$tmp/correct.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q '"verdict":"pass"' "$tmp/correct.json"; then
+    ok "correct: pass (published $(field "$tmp/correct.json" published), acked $(field "$tmp/correct.json" acked), delivered $(field "$tmp/correct.json" delivered))"
+else
+    bad "correct: exit $rc, want 0"; cat "$tmp/correct.err" "$tmp/correct.json"
+fi
+grep -q '"text":"duplicate"' "$tmp/correct/trace.jsonl" && ok "correct: a resend after the crash was deduplicated by the Lua script" \
+    || bad "correct: no deduplicated resend in the trace: the crash point did not strike between append and ACK"
+grep -q '"code":1011' "$tmp/correct/trace.jsonl" && ok "correct: the Redis crash closed sessions with 1011" \
+    || bad "correct: no 1011 close: the store crash did not reach the sessions"
+[ "$(field "$tmp/correct.json" live_at_end)" = 200 ] && ok "correct: all 200 clients LIVE at the end" || bad "correct: live_at_end $(field "$tmp/correct.json" live_at_end), want 200"
+no_leftovers "$tmp/correct" "correct"
+
+# 2. dedup_none under the same crash: I2
+"$herd" live "$scenario" --crash-point after-append --set protocol=dedup_none --out "$tmp/none" --json >"$tmp/none.json" 2>"$tmp/none.err"
+rc=$?
+i2=$(sed -nE 's/.*"I2":([0-9]+).*/\1/p' "$tmp/none.json")
+if [ $rc -eq 1 ] && [ "${i2:-0}" -ge 1 ]; then ok "dedup_none: caught, I2 x$i2: $(sed -nE 's/.*"first_violation":"([^"]*)".*/\1/p' "$tmp/none.json")"
+else bad "dedup_none: exit $rc with I2=${i2:-none}, want exit 1 and I2 >= 1"; cat "$tmp/none.err" "$tmp/none.json"; fi
+no_leftovers "$tmp/none" "dedup_none"
+
+# 3. a value live cannot honour is refused, naming the key
+"$herd" live "$scenario" --set network.loss=1% --out "$tmp/loss" >"$tmp/loss.out" 2>&1
+rc=$?
+if [ $rc -eq 65 ] && grep -q 'network.loss' "$tmp/loss.out"; then ok "network.loss refused: $(head -1 "$tmp/loss.out")"
+else bad "network.loss: exit $rc, want 65 naming network.loss"; cat "$tmp/loss.out"; fi
+
+# 4. SIGINT mid-run: everything stops
+"$herd" live "$scenario" --out "$tmp/int" >"$tmp/int.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do [ -e "$tmp/int/proc-clients.jsonl" ] && break; sleep 0.1; done
+sleep 1
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 70 ] && grep -q interrupted "$tmp/int.out" && ok "SIGINT: stopped (exit 70)" || { bad "SIGINT: exit $rc, want 70"; cat "$tmp/int.out"; }
+no_leftovers "$tmp/int" "SIGINT"
+
+exit $fail

@@ -575,6 +575,36 @@ static int finish(run *R, herd_report *rep)
     return rc;
 }
 
+static uint64_t self_cpu_us(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec +
+           (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
+}
+
+/* CPU per process kind (wait4 of every reaped child) into the report and DIR/costs.json:
+ * what a connection and a message cost each component on this machine. */
+static void write_costs(const run *R, herd_report *rep)
+{
+    uint64_t srv = herd_procs_cpu_us(&g_procs, "server-"), cli = herd_procs_cpu_us(&g_procs, "clients");
+    uint64_t lb = herd_procs_cpu_us(&g_procs, "haproxy"), rds = herd_procs_cpu_us(&g_procs, "redis-server");
+    uint64_t self = self_cpu_us();
+    rep->cpu_us = srv + cli + lb + rds + self;
+    char path[LIVE_PATH_MAX];
+    path_in(R, path, sizeof path, "costs.json");
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    uint64_t conns = rep->accepts ? rep->accepts : 1, msgs = rep->published ? rep->published : 1;
+    fprintf(f, "{\"cpu_us\":{\"servers\":%" PRIu64 ",\"clients\":%" PRIu64 ",\"haproxy\":%" PRIu64
+               ",\"redis\":%" PRIu64 ",\"orchestrator\":%" PRIu64 "},\"connections_opened\":%" PRIu64
+               ",\"messages_published\":%" PRIu64 ",\"deliveries\":%" PRIu64
+               ",\"servers_cpu_us_per_connection_and_its_messages\":%" PRIu64
+               ",\"clients_cpu_us_per_connection\":%" PRIu64 ",\"redis_cpu_us_per_message\":%" PRIu64 "}\n",
+            srv, cli, lb, rds, self, rep->accepts, rep->published, rep->delivered, srv / conns, cli / conns, rds / msgs);
+    fclose(f);
+}
+
 static int live_main(const live_args *a, const herd_scenario *sc)
 {
     static run R;
@@ -614,6 +644,7 @@ static int live_main(const live_args *a, const herd_scenario *sc)
     if (rc) return rc;
     rep.wall_us = herd_live_now_us() - ((herd_time)w0.tv_sec * 1000000u + (herd_time)w0.tv_nsec / 1000u);
     rep.run_us = sc->world.duration_us;
+    write_costs(&R, &rep);
     if (a->json) {
         if (herd_report_json(&rep, stdout) != 0) return HERD_EXIT_IOERR;
     } else {

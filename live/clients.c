@@ -15,8 +15,8 @@
  * Each client connects from its own loopback address (127.a.b.c from its id), so the
  * load balancer's source hash sees a fleet, not one host.
  *
- * Records (trace_log.h): connect, open, close (code), publish, deliver, gap, acked,
- * give_up, and at the end one "final" transition per client: its state, queue length and
+ * Records (trace_log.h): connect, open, close (code), publish, the RESUMED frame that
+ * makes a client LIVE, deliver, gap, acked, give_up, and at the end one "final" transition per client: its state, queue length and
  * last seen id (sid), which the checker needs for L1. */
 #define _POSIX_C_SOURCE 200809L
 #include "live.h"
@@ -138,7 +138,12 @@ static void run_effects(cl *C, lclient *lc, const herd_outbox *o)
         case HERD_FX_SEND:
             if (e->conn == lc->wsi_conn) enqueue(lc, &e->frame);
             break;
-        case HERD_FX_CLOSE:
+        case HERD_FX_CLOSE: /* the client gave up on this connection (a timeout) */
+            rec(C, lc, HERD_TRACE_EFFECT, "close", &r);
+            r.conn = e->conn;
+            r.code = e->code;
+            r.has |= HERD_TF_CONN | HERD_TF_CODE;
+            herd_live_trace_write(C->trace, &r);
             if (e->conn == lc->wsi_conn) kill_wsi(lc);
             break;
         case HERD_FX_DELIVER:
@@ -194,9 +199,19 @@ static void on_receive(cl *C, lclient *lc, const void *in, size_t len)
     herd_outbox out;
     herd_outbox_clear(&out);
     if (herd_frame_decode(in, len, &f) != HERD_OK) return; /* the core's timeouts cover it */
+    uint8_t was = lc->c.state;
     if (herd_client_on_frame(&lc->c, &C->cfg->client, lc->wsi_conn, &f, &lc->rng_bo,
-                             herd_live_now_us(), &out) == HERD_OK)
+                             herd_live_now_us(), &out) == HERD_OK) {
+        if (was != HERD_CLIENT_LIVE && lc->c.state == HERD_CLIENT_LIVE) { /* recovery is judged on it */
+            herd_trace_rec r;
+            rec(C, lc, HERD_TRACE_INPUT, "frame", &r);
+            herd_trace_rec_frame(&r, &f);
+            r.conn = lc->wsi_conn;
+            r.has |= HERD_TF_NOW | HERD_TF_CONN;
+            herd_live_trace_write(C->trace, &r);
+        }
         run_effects(C, lc, &out);
+    }
 }
 
 static void peer_close(lclient *lc, const uint8_t *in, size_t len)

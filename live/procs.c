@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,10 +60,14 @@ int herd_procs_reap(herd_procs *t)
         herd_proc *p = &t->p[i];
         if (!p->alive) continue;
         int st;
-        pid_t r = waitpid(p->pid, &st, WNOHANG);
+        struct rusage ru;
+        memset(&ru, 0, sizeof ru);
+        pid_t r = wait4(p->pid, &st, WNOHANG, &ru);
         if (r == p->pid || (r < 0 && errno == ECHILD)) {
             p->alive = false;
             p->status = r == p->pid ? st : 0;
+            p->cpu_us = (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec +
+                        (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
             reaped++;
         }
     }
@@ -82,6 +87,14 @@ bool herd_procs_wait(herd_procs *t, int idx, uint32_t wait_ms)
         if (waited >= wait_ms) return false;
         sleep_ms(10);
     }
+}
+
+uint64_t herd_procs_cpu_us(const herd_procs *t, const char *prefix)
+{
+    uint64_t us = 0;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (!t->p[i].alive && strncmp(t->p[i].name, prefix, strlen(prefix)) == 0) us += t->p[i].cpu_us;
+    return us;
 }
 
 uint32_t herd_procs_alive(const herd_procs *t)

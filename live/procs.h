@@ -19,6 +19,7 @@ typedef struct herd_proc {
     pid_t pid;
     bool alive;
     int status;   /* wait status once reaped */
+    uint64_t cpu_us; /* user + system CPU, from wait4 once reaped */
 } herd_proc;
 
 typedef struct herd_procs {
@@ -39,6 +40,8 @@ bool herd_procs_wait(herd_procs *t, int idx, uint32_t wait_ms);
 /* SIGTERM every live child, wait up to grace_ms, then SIGKILL the group and every pid,
  * and reap them (bounded). Safe to call twice and from an exit path. */
 void herd_procs_kill_all(herd_procs *t, uint32_t grace_ms);
+/* CPU (user + system, µs) of the reaped children whose name starts with prefix. */
+uint64_t herd_procs_cpu_us(const herd_procs *t, const char *prefix);
 /* Children still alive. */
 uint32_t herd_procs_alive(const herd_procs *t);
 

@@ -324,7 +324,7 @@ static int start_lb(run *R)
     path_in(R, log, sizeof log, "haproxy.log");
     const herd_world_config *w = &R->sc->world;
     int rc = herd_live_haproxy_write(cfg, R->lb_port, R->server_ports, w->servers, w->lb_policy, w->health_lag_us,
-                                     w->clients * 2u + 1000u);
+                                     w->clients + 1000u);
     if (rc != 0) {
         fprintf(stderr, "herd live: cannot write %s: %s\n", cfg, strerror(-rc));
         return HERD_EXIT_IOERR;
@@ -528,10 +528,17 @@ static int prepare(run *R)
     ssize_t n = readlink("/proc/self/exe", R->self, sizeof R->self - 1);
     if (n <= 0) { fprintf(stderr, "herd live: cannot find its own executable\n"); return HERD_EXIT_SOFTWARE; }
     R->self[n] = 0;
+    /* Thousands of connections; children inherit the limit. HAProxy holds two
+     * descriptors per client and the client process one: ask for 4 per client and slack,
+     * raising the hard limit too when allowed (root), else the hard limit it is. */
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max; /* thousands of connections: children inherit it */
-        setrlimit(RLIMIT_NOFILE, &rl);
+    rlim_t want = (rlim_t)R->sc->world.clients * 4u + 4096u;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+        struct rlimit up = {want, rl.rlim_max > want ? rl.rlim_max : want};
+        if (setrlimit(RLIMIT_NOFILE, &up) != 0) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
     }
     R->redis_port = free_port();
     R->lb_port = free_port();

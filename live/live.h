@@ -25,7 +25,7 @@
 #define HERD_LIVE_SERVERS_MAX 16u
 #define HERD_LIVE_ROOMS_MAX 100000u
 #define HERD_LIVE_TICK_US 5000u       /* client and server timer tick */
-#define HERD_LIVE_POLL_US 20000u      /* server: cross-server fan-out poll of Redis */
+#define HERD_LIVE_POLL_US 10000u      /* server: cross-server fan-out poll of the Redis feed */
 #define HERD_LIVE_SENDQ_MAX 256u      /* frames queued per connection before it is closed */
 #define HERD_LIVE_FX_ROUNDS_MAX 4096u /* effect-drain rounds per input (a bound, never reached) */
 

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* KEYS[1] stream, KEYS[2] dedup hash; ARGV[1] msg id, ARGV[2] maxlen, ARGV[3] "1" = dedup.
- * Returns {1 appended | 2 duplicate, id, prev id}. */
+/* KEYS[1] stream, KEYS[2] dedup hash, KEYS[3] the fan-out feed; ARGV[1] msg id, ARGV[2]
+ * maxlen, ARGV[3] "1" = dedup, ARGV[4] room. Returns {1 appended | 2 duplicate, id, prev}.
+ * The feed gets one notice per append, in the same atomic step, for the other servers. */
 static const char publish_lua[] =
     "if ARGV[3] == '1' then\n"
     "  local s = redis.call('HGET', KEYS[2], ARGV[1])\n"
@@ -23,6 +24,7 @@ static const char publish_lua[] =
     "if #last > 0 then prev = last[1][1] end\n"
     "local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'm', ARGV[1])\n"
     "if ARGV[3] == '1' then redis.call('HSET', KEYS[2], ARGV[1], id) end\n"
+    "redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'r', ARGV[4], 'i', id, 'p', prev, 'm', ARGV[1])\n"
     "return {1, id, prev}\n";
 
 /* KEYS[1] stream; ARGV[1] exclusive start "(ms-seq", ARGV[2] count.
@@ -123,13 +125,14 @@ static bool parse_entry(const redisReply *e, herd_entry *out)
 
 static int publish(herd_live_redis *r, const herd_store_req *req, herd_store_result *res)
 {
-    char key[32], msg[24], maxlen[16];
+    char key[32], msg[24], maxlen[16], room[16];
     snprintf(key, sizeof key, "herd:room:%" PRIu32, req->room);
+    snprintf(room, sizeof room, "%" PRIu32, req->room);
     snprintf(msg, sizeof msg, "%" PRIu64, req->msg);
     snprintf(maxlen, sizeof maxlen, "%" PRIu32, r->maxlen);
     const char *dedup = req->op == HERD_STORE_OP_PUBLISH_DEDUP ? "1" : "0";
-    redisReply *rep = redisCommand(r->c, "EVALSHA %s 2 %s herd:dedup %s %s %s", r->publish_sha, key,
-                                   msg, maxlen, dedup);
+    redisReply *rep = redisCommand(r->c, "EVALSHA %s 3 %s herd:dedup herd:feed %s %s %s %s", r->publish_sha, key,
+                                   msg, maxlen, dedup, room);
     int rc = HERD_LIVE_ESTORE_DOWN;
     if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
         rep->element[0]->type == REDIS_REPLY_INTEGER && parse_sid(rep->element[1], &res->pub.sid) &&
@@ -198,4 +201,46 @@ int herd_live_redis_range(herd_live_redis *r, uint32_t room, herd_sid after, uin
     uint32_t n = 0;
     herd_read_info info;
     return read_after(r, room, after, limit, out, &n, &info) == HERD_OK ? (int)n : -1;
+}
+
+/* One feed entry {id, {'r', room, 'i', sid, 'p', prev, 'm', msg}}. */
+static bool parse_notice(const redisReply *e, herd_live_notice *n, herd_sid *feed_id)
+{
+    if (!e || e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !parse_sid(e->element[0], feed_id)) return false;
+    const redisReply *f = e->element[1];
+    if (f->type != REDIS_REPLY_ARRAY || f->elements != 8) return false;
+    for (size_t i = 0; i < 8; i++)
+        if (f->element[i]->type != REDIS_REPLY_STRING) return false;
+    n->room = (uint32_t)strtoul(f->element[1]->str, NULL, 10);
+    n->msg = strtoull(f->element[7]->str, NULL, 10);
+    return parse_sid(f->element[3], &n->sid) && parse_sid(f->element[5], &n->prev);
+}
+
+int herd_live_redis_feed(herd_live_redis *r, herd_sid *after, herd_live_notice *out, uint32_t max)
+{
+    if (max == 0 || !ensure(r, herd_live_now_us())) return -1;
+    redisReply *rep;
+    if (herd_sid_is_zero(*after)) { /* first call: start after the feed's current end */
+        rep = redisCommand(r->c, "XREVRANGE herd:feed + - COUNT 1");
+        int ok = rep && rep->type == REDIS_REPLY_ARRAY;
+        if (ok && rep->elements == 1) ok = parse_sid(rep->element[0]->element[0], after);
+        if (ok && rep->elements == 0) *after = (herd_sid){0, 1}; /* empty: everything from now */
+        if (rep) freeReplyObject(rep);
+        if (!ok) { drop(r); return -1; }
+        return 0;
+    }
+    rep = redisCommand(r->c, "XRANGE herd:feed (%" PRIu64 "-%" PRIu64 " + COUNT %" PRIu32, after->ms, after->seq, max);
+    int n = -1;
+    if (rep && rep->type == REDIS_REPLY_ARRAY) {
+        n = 0;
+        for (size_t i = 0; i < rep->elements && (uint32_t)n < max; i++) {
+            herd_sid id;
+            if (!parse_notice(rep->element[i], &out[n], &id)) { n = -1; break; }
+            *after = id;
+            n++;
+        }
+    }
+    if (rep) freeReplyObject(rep);
+    if (n < 0) drop(r);
+    return n;
 }

@@ -10,10 +10,12 @@
  * Frames to a client go through a bounded per-connection send queue written on
  * LWS_CALLBACK_SERVER_WRITEABLE; a connection whose queue overflows is closed with 1011.
  *
- * Fan-out across servers: every HERD_LIVE_POLL_US the server reads, for each room that
- * has a subscriber here, the stream after the last id it saw, and offers each entry to
- * its sessions with its true predecessor (the core then delivers in order or reads).
- * That poll is the live stand-in for the simulator's pub/sub latency (docs/live.md).
+ * Fan-out across servers: every append also writes a notice (room, sid, prev, msg) to
+ * one Redis feed stream in the same Lua script (redis_store.h); every HERD_LIVE_POLL_US
+ * the server reads the feed after the last notice it saw (one XRANGE, whatever the
+ * rooms) and offers each notice to its sessions of that room with its true predecessor
+ * (the core then delivers in order, or reads the stream). That poll is the live stand-in
+ * for the simulator's pub/sub latency (docs/live.md).
  *
  * Trace records (trace_log.h): the server's start, each session's open and close, each
  * store write with its result (actor store/server:S/client:N, input execute, sid = where
@@ -35,6 +37,8 @@
 
 #define STORE_Q_MAX 65536u
 #define FANOUT_Q_MAX 8192u
+#define FEED_BATCH 512u  /* feed notices read per Redis call */
+#define FEED_ROUNDS 8u   /* calls per poll at most */
 
 typedef struct pss {
     herd_session s;
@@ -60,8 +64,7 @@ typedef struct srv {
     struct lws_context *ctx;
     pss *sessions;
     uint32_t *room_subs;   /* subscribed sessions per room, here */
-    herd_sid *room_seen;   /* last stream id the poll saw, per room */
-    uint8_t *room_known;
+    herd_sid feed_seen;    /* last herd:feed id read (0-0: not yet positioned) */
     herd_time crash_after_append_us;
     lws_sorted_usec_list_t sul_poll;
     store_item *sq; uint32_t sq_head, sq_len;
@@ -198,8 +201,6 @@ static void run_store_item(srv *S, const store_item *it)
 static void offer_fanout(srv *S, const fanout_item *f)
 {
     static herd_outbox out;
-    if (f->room < S->cfg->rooms && S->room_known[f->room] && herd_sid_eq(f->prev, S->room_seen[f->room]))
-        S->room_seen[f->room] = f->sid;
     for (pss *p = S->sessions; p; p = p->next) {
         if (!p->subscribed || p->s.room != f->room || p->closing) continue;
         herd_time now = herd_live_now_us();
@@ -227,32 +228,24 @@ static void drain(srv *S)
     }
 }
 
-static void poll_rooms(lws_sorted_usec_list_t *sul)
+/* Fan-out from the other servers: the feed's notices since the last poll (bounded per
+ * poll; a backlog is read at the next one, HERD_LIVE_POLL_US later). */
+static void poll_feed(lws_sorted_usec_list_t *sul)
 {
     srv *S = lws_container_of(sul, srv, sul_poll);
-    static herd_entry ent[HERD_READ_MAX];
-    for (uint32_t room = 0; room < S->cfg->rooms; room++) {
-        if (!S->room_subs[room]) continue;
-        if (!S->room_known[room]) {
-            herd_store_req req = {.op = HERD_STORE_OP_READ, .limit = 1, .room = room};
-            static herd_store_result res;
-            if (herd_live_redis_execute(S->redis, herd_live_now_us(), &req, &res) != HERD_OK) break;
-            S->room_seen[room] = res.info.top;
-            S->room_known[room] = 1;
-            continue;
-        }
-        int n = herd_live_redis_range(S->redis, room, S->room_seen[room], HERD_READ_MAX, ent);
-        if (n < 0) break; /* Redis down: try at the next poll */
-        herd_sid prev = S->room_seen[room];
+    static herd_live_notice nt[FEED_BATCH];
+    for (uint32_t round = 0; round < FEED_ROUNDS; round++) {
+        int n = herd_live_redis_feed(S->redis, &S->feed_seen, nt, FEED_BATCH);
         for (int i = 0; i < n; i++) {
-            fanout_item f = {room, ent[i].sid, prev, ent[i].msg};
+            if (nt[i].room >= S->cfg->rooms || !S->room_subs[nt[i].room]) continue;
+            if (herd_sid_cmp(nt[i].prev, nt[i].sid) > 0) continue; /* malformed: the session would assert */
+            fanout_item f = {nt[i].room, nt[i].sid, nt[i].prev, nt[i].msg};
             offer_fanout(S, &f);
-            prev = ent[i].sid;
         }
-        S->room_seen[room] = prev;
+        drain(S);
+        if (n < (int)FEED_BATCH) break;
     }
-    drain(S);
-    lws_sul_schedule(S->ctx, 0, &S->sul_poll, poll_rooms, HERD_LIVE_POLL_US);
+    lws_sul_schedule(S->ctx, 0, &S->sul_poll, poll_feed, HERD_LIVE_POLL_US);
 }
 
 static void session_trace(srv *S, pss *p, const char *name)
@@ -359,12 +352,10 @@ static int setup(srv *S, const herd_live_config *cfg, uint32_t id, int redis_por
     S->trace = herd_live_trace_open(trace_path);
     S->redis = herd_live_redis_open(redis_port, cfg->store.maxlen);
     S->room_subs = calloc(cfg->rooms, sizeof *S->room_subs);
-    S->room_seen = calloc(cfg->rooms, sizeof *S->room_seen);
-    S->room_known = calloc(cfg->rooms, 1);
     S->sq = calloc(STORE_Q_MAX, sizeof *S->sq);
     S->fq = calloc(FANOUT_Q_MAX, sizeof *S->fq);
     if (!S->trace) { fprintf(stderr, "herd live-server: cannot write %s\n", trace_path); return 74; }
-    if (!S->redis || !S->room_subs || !S->room_seen || !S->room_known || !S->sq || !S->fq) {
+    if (!S->redis || !S->room_subs || !S->sq || !S->fq) {
         fprintf(stderr, "herd live-server: out of memory\n");
         return 70;
     }
@@ -377,7 +368,7 @@ static void teardown(srv *S)
     g_ctx = NULL;
     herd_live_redis_close(S->redis);
     if (S->trace) fclose(S->trace);
-    free(S->room_subs); free(S->room_seen); free(S->room_known); free(S->sq); free(S->fq);
+    free(S->room_subs); free(S->sq); free(S->fq);
 }
 
 int herd_live_server_run(const herd_live_config *cfg, uint32_t id, int port, int redis_port,
@@ -411,7 +402,7 @@ int herd_live_server_run(const herd_live_config *cfg, uint32_t id, int port, int
         r.has |= HERD_TF_TEXT;
         snprintf(r.text, sizeof r.text, "server %" PRIu32 " listening on port %d", id, port);
         herd_live_trace_write(S.trace, &r);
-        lws_sul_schedule(S.ctx, 0, &S.sul_poll, poll_rooms, HERD_LIVE_POLL_US);
+        lws_sul_schedule(S.ctx, 0, &S.sul_poll, poll_feed, HERD_LIVE_POLL_US);
         while (!g_stop && lws_service(S.ctx, 0) >= 0) {}
     }
     teardown(&S);

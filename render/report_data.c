@@ -173,7 +173,8 @@ static void violation(herd_json *w, const herd_run *r)
     herd_json_obj_end(w);
 }
 
-static void server_metric(herd_json *w, const herd_servers *s, unsigned m)
+/* false when out of memory (the row buffer failed). */
+static bool server_metric(herd_json *w, const herd_servers *s, unsigned m)
 {
     size_t cells = (size_t)s->server_count * s->cols;
     bool any = false;
@@ -185,7 +186,7 @@ static void server_metric(herd_json *w, const herd_servers *s, unsigned m)
     if (!any) {
         herd_json_null(w);
         herd_json_obj_end(w);
-        return;
+        return true;
     }
     herd_json_arr_begin(w);
     herd_sbuf row;
@@ -202,17 +203,20 @@ static void server_metric(herd_json *w, const herd_servers *s, unsigned m)
         }
         herd_json_strn(w, row.p ? row.p : "", row.len);
     }
+    bool ok = row.error == 0;
     herd_sbuf_free(&row);
     herd_json_arr_end(w);
     herd_json_obj_end(w);
+    return ok;
 }
 
-static void servers(herd_json *w, const herd_servers *s)
+static bool servers(herd_json *w, const herd_servers *s)
 {
+    bool ok = true;
     herd_json_key(w, "servers");
     if (!s) {
         herd_json_null(w);
-        return;
+        return ok;
     }
     herd_json_obj_begin(w);
     herd_json_kv_u64(w, "n", s->server_count);
@@ -223,12 +227,13 @@ static void servers(herd_json *w, const herd_servers *s)
     herd_json_arr_end(w);
     herd_json_key(w, "metrics");
     herd_json_arr_begin(w);
-    for (unsigned m = 0; m < s->metric_count; m++) server_metric(w, s, m);
+    for (unsigned m = 0; m < s->metric_count; m++) ok &= server_metric(w, s, m);
     herd_json_arr_end(w);
     herd_json_obj_end(w);
+    return ok;
 }
 
-static void run(herd_json *w, const herd_run *r, size_t i)
+static bool run(herd_json *w, const herd_run *r, size_t i)
 {
     size_t stride = (r->rows + HERD_DATA_POINTS_MAX - 1) / HERD_DATA_POINTS_MAX;
     double heal, ttr;
@@ -256,8 +261,9 @@ static void run(herd_json *w, const herd_run *r, size_t i)
         kv_num(w, "recovered_at_s", heal + ttr);
     else herd_json_kv_null(w, "recovered_at_s");
     violation(w, r);
-    servers(w, r->servers);
+    bool ok = servers(w, r->servers);
     herd_json_obj_end(w);
+    return ok;
 }
 
 void herd_report_data_json(herd_sbuf *b, const herd_run *const *runs, size_t n)
@@ -268,12 +274,13 @@ void herd_report_data_json(herd_sbuf *b, const herd_run *const *runs, size_t n)
     herd_json_kv_str(&w, "uplot", HERD_UPLOT_VERSION);
     herd_json_key(&w, "runs");
     herd_json_arr_begin(&w);
-    for (size_t i = 0; i < n; i++) run(&w, runs[i], i);
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) ok &= run(&w, runs[i], i);
     herd_json_arr_end(&w);
     herd_json_obj_end(&w);
     size_t len = 0;
     const char *text = herd_json_buf(&w, &len);
-    if (herd_json_finish(&w) != 0) b->error = b->error ? b->error : -ENOMEM; /* the only way it fails */
+    if (herd_json_finish(&w) != 0 || !ok) b->error = b->error ? b->error : -ENOMEM; /* the only way it fails */
     for (const char *p = text; p < text + len;) { /* each step consumes at least one byte */
         size_t run_len = strcspn(p, "<");
         herd_sbuf_putn(b, p, run_len);

@@ -12,6 +12,7 @@ int herd_cmd_check(int argc, char **argv);    /* cli/cmd_check.c: the model chec
 int herd_cmd_replay(int argc, char **argv);   /* cli/cmd_replay.c: the independent replay */
 int herd_cmd_render(int argc, char **argv);   /* cli/cmd_render.c: reports and charts */
 int herd_cmd_sweep(int argc, char **argv);    /* cli/cmd_sweep.c: grids of runs (sweep.h) */
+int herd_cmd_shrink(int argc, char **argv);   /* cli/cmd_shrink.c: a failing run made small */
 int herd_cmd_live(int argc, char **argv);     /* cli/cmd_live.c: real sockets, HAProxy, Redis */
 int herd_cmd_live_server(int argc, char **argv);  /* cli/cmd_live_roles.c: one live server */
 int herd_cmd_live_clients(int argc, char **argv); /* cli/cmd_live_roles.c: the live clients */

@@ -19,6 +19,7 @@ static const herd_command commands[] = {
     {"render", herd_cmd_render, "draw timelines, comparisons and message-sequence charts"},
     {"policies", herd_cmd_policies, "print the backoff policies' delay ranges per attempt"},
     {"sweep", herd_cmd_sweep, "run a scenario over a grid of values and seeds, and map it"},
+    {"shrink", herd_cmd_shrink, "shrink a failing run to a small scenario that fails the same way"},
     {"live", herd_cmd_live, "run a scenario on real sockets, HAProxy and Redis (docs/live.md)"},
     /* the live run's own processes, started by `herd live` (no summary: not listed) */
     {"live-server", herd_cmd_live_server, NULL},

@@ -26,7 +26,7 @@ has_flag() {
     grep -Eq -- "(^|[^A-Za-z0-9-])$2(\$|[^A-Za-z0-9-])" "$1"
 }
 
-for cmd in run check replay render policies sweep live; do
+for cmd in run check replay render policies sweep shrink live; do
     flags=$(parser_flags "$cmd")
     [ -n "$flags" ] || bad "herd $cmd: no flags found in cli/cmd_$cmd.c (has the parser changed shape?)"
     for h in --help -h; do
@@ -119,7 +119,7 @@ for h in --help -h; do
     rc=$?
     [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] || bad "herd $h: exit $rc, stderr $(wc -c <"$tmp/err") bytes"
 done
-for cmd in run check replay render policies sweep live; do
+for cmd in run check replay render policies sweep shrink live; do
     grep -Eq "^  $cmd +[a-z]" "$tmp/out" || bad "herd --help does not list $cmd"
 done
 grep -q "herd COMMAND --help" "$tmp/out" && ok "herd --help lists the commands" || bad "herd --help: no 'herd COMMAND --help'"

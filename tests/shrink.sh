@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# shrink.sh — `herd shrink` end to end (docs/shrinking.md):
+#  - a failing swarm seed of two broken variants on the 100 000-client base
+#    (traces/scenarios/swarm-100k.yaml): dedup_none (I2) and forget_unacked (I8) each shrink
+#    to at most 36 clients and at most two faults, still failing with the same invariant;
+#    the shrunk file, run with plain `herd run`, violates that invariant first (the file is
+#    read by the real reader: the proof that the writer writes scenarios);
+#  - the same command gives the same file (but for the line naming the file);
+#  - a run that violates nothing is refused (exit 1, nothing written), an invalid scenario
+#    gives 65 with file:line:col, a bad flag 64 with a suggestion;
+#  - --max-runs cuts the search and the file and summary say so.
+#   usage: shrink.sh HERD_EXE SOURCE_DIR
+set -uo pipefail
+herd=$1
+src=$2
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+base=$src/traces/scenarios/swarm-100k.yaml
+
+# json_u64 KEY: the first "KEY":N in stdin, N.
+json_u64() { grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2; }
+
+# shrink_case VARIANT SEED INVARIANT
+shrink_case() {
+    local variant=$1 seed=$2 inv=$3 out=$tmp/$1.yaml start end
+    start=$(date +%s)
+    "$herd" shrink "$base" --swarm --seed "$seed" --set "protocol=$variant" --out "$out" --json \
+        >"$tmp/$variant.json" 2>"$tmp/$variant.err"
+    local rc=$?
+    end=$(date +%s)
+    if [ $rc -ne 0 ] || [ ! -s "$out" ]; then
+        bad "$variant seed $seed: herd shrink exit $rc: $(head -c 400 "$tmp/$variant.err")"
+        return
+    fi
+    local j clients faults before
+    j=$(cat "$tmp/$variant.json")
+    before=$(sed 's/.*"before":{\([^}]*\)}.*/\1/' <<<"$j" | json_u64 clients)
+    clients=$(sed 's/.*"after":{\([^}]*\)}.*/\1/' <<<"$j" | json_u64 clients)
+    faults=$(sed 's/.*"after":{\([^}]*\)}.*/\1/' <<<"$j" | json_u64 faults)
+    grep -q "\"invariant\":\"$inv\"" <<<"$j" || bad "$variant: target is not $inv: $j"
+    [ "$before" = 100000 ] || bad "$variant: before has $before clients, want 100000"
+    if [ -n "$clients" ] && [ "$clients" -le 36 ] && [ -n "$faults" ] && [ "$faults" -le 2 ]; then
+        ok "$variant seed $seed: 100000 clients -> $clients clients, $faults fault(s), $inv kept ($((end - start)) s)"
+    else
+        bad "$variant seed $seed: shrunk to ${clients:-?} clients, ${faults:-?} faults (want <= 36, <= 2)"
+    fi
+    # The header says where it came from and how to replay it.
+    grep -q "^#   herd run .*swarm-100k.yaml --seed $seed --set protocol=$variant --swarm" "$out" ||
+        bad "$variant: the header does not name the original run"
+    grep -q "^# Replay: herd run $out" "$out" || bad "$variant: the header has no replay line"
+    grep -q "^# It keeps failing with $inv " "$out" || bad "$variant: the header does not name $inv"
+    # Replay with plain herd run: the first violation is the same invariant.
+    local r
+    r=$("$herd" run "$out" --json 2>"$tmp/$variant.run.err")
+    rc=$?
+    local first
+    first=$(grep -o '"first_violation":"[^"]*"' <<<"$r" | head -1)
+    if [ $rc -eq 1 ] && grep -q "\"first_violation\":\"$inv " <<<"$first"; then
+        ok "$variant: herd run on the shrunk file violates $inv first, exit 1"
+    else
+        bad "$variant: herd run on the shrunk file: exit $rc, $first"
+    fi
+}
+
+shrink_case dedup_none 2 I2
+shrink_case forget_unacked 1 I8
+
+# Determinism: the same command, the same file (the replay line names the file).
+"$herd" shrink "$base" --swarm --seed 2 --set protocol=dedup_none --out "$tmp/again.yaml" >/dev/null 2>&1
+if diff <(grep -v '^# Replay:' "$tmp/dedup_none.yaml") <(grep -v '^# Replay:' "$tmp/again.yaml") >/dev/null; then
+    ok "the same command gives the same shrunk scenario"
+else
+    bad "two runs of the same shrink differ: $(diff "$tmp/dedup_none.yaml" "$tmp/again.yaml" | head -5)"
+fi
+
+# Nothing to shrink: the correct protocol on a seed with no violation.
+"$herd" shrink "$src/traces/scenarios/swarm-correct.yaml" --seed 1 --out "$tmp/none.yaml" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && [ ! -e "$tmp/none.yaml" ] && grep -q "nothing to shrink" "$tmp/err"; then
+    ok "a run that violates nothing: exit 1, nothing written"
+else
+    bad "a passing run: exit $rc (want 1), file written: $([ -e "$tmp/none.yaml" ] && echo yes || echo no)"
+fi
+
+# Invalid input: file:line:col, exit 65, nothing written.
+printf 'world:\n  clinets: 10\n' >"$tmp/badkey.yaml"
+"$herd" shrink "$tmp/badkey.yaml" --out "$tmp/bad-out.yaml" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 65 ] && grep -q "badkey.yaml:2:3: .*clinets.*did you mean 'clients'" "$tmp/err" && [ ! -e "$tmp/bad-out.yaml" ]; then
+    ok "an invalid scenario: exit 65 with file:line:col and a suggestion"
+else
+    bad "an invalid scenario: exit $rc: $(cat "$tmp/err")"
+fi
+"$herd" shrink "$base" --same invariants >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 64 ] && grep -q "invariant or verdict" "$tmp/err" && ok "--same invariants: exit 64" ||
+    bad "--same invariants: exit $rc: $(cat "$tmp/err")"
+"$herd" shrink "$base" --max-run 3 >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 64 ] && grep -q "did you mean '--max-runs'" "$tmp/err" && ok "--max-run: exit 64, did you mean --max-runs" ||
+    bad "--max-run: exit $rc: $(cat "$tmp/err")"
+
+# A budget: --max-runs cuts the search, which says so; the file still fails the same way.
+sc=$src/traces/scenarios/swarm-correct.yaml
+"$herd" shrink "$sc" --swarm --seed 2 --set protocol=dedup_none --max-runs 6 --out "$tmp/cut.yaml" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "cut short: --max-runs reached" "$tmp/out" && grep -q "^# Search: 6 runs.*cut short: --max-runs" "$tmp/cut.yaml"; then
+    ok "--max-runs 6: the search stops at 6 runs and says so"
+else
+    bad "--max-runs 6: exit $rc: $(cat "$tmp/out")"
+fi
+r=$("$herd" run "$tmp/cut.yaml" --json 2>/dev/null)
+grep -q '"first_violation":"I2 ' <<<"$r" && ok "the cut file still violates I2" || bad "the cut file: $(grep -o '"first_violation":"[^"]*"' <<<"$r")"
+
+exit $fail

@@ -241,14 +241,23 @@ static int check_redis(judge *J, const herd_live_check_in *in, herd_time now, ch
         return 70;
     }
     herd_entry ent[HERD_READ_MAX];
-    herd_sid *first = calloc(w->rooms, sizeof *first); /* each stream's first id at the end */
-    int rc = first ? 0 : 70;
+    /* each stream's largest trimmed id at the end (XINFO max-deleted-entry-id): an ACKed id
+     * at or below it was trimmed by MAXLEN; one above it that is absent was lost */
+    herd_sid *trimmed = calloc(w->rooms, sizeof *trimmed);
+    static herd_store_result res;
+    int rc = trimmed ? 0 : 70;
     for (uint32_t room = 0; room < w->rooms && rc == 0; room++) {
+        herd_store_req req = {.op = HERD_STORE_OP_READ, .limit = 1, .room = room};
+        if (herd_live_redis_execute(rs, now, &req, &res) != HERD_OK) {
+            snprintf(err, len, "Redis did not answer the final read of room %" PRIu32, room);
+            rc = 74;
+            break;
+        }
+        trimmed[room] = res.info.max_deleted;
         herd_sid after = HERD_SID_ZERO;
         for (uint32_t guard = 0; guard < (1u << 26) / HERD_READ_MAX; guard++) {
             int n = herd_live_redis_range(rs, room, after, HERD_READ_MAX, ent);
             if (n < 0) { snprintf(err, len, "Redis did not answer the final read of room %" PRIu32, room); rc = 74; break; }
-            if (n > 0 && herd_sid_is_zero(after)) first[room] = ent[0].sid;
             for (int i = 0; i < n; i++) {
                 const herd_dedup_record *d = herd_dedup_find(seen, ent[i].msg, now);
                 if (d) {
@@ -266,18 +275,18 @@ static int check_redis(judge *J, const herd_live_check_in *in, herd_time now, ch
         }
     }
     /* Every ACK the servers sent: its id must be in its room's stream, unless trimmed
-     * (below the stream's first id) or ACKed before any write (sid 0-0: I5's business). */
+     * (at or below the stream's max-deleted-entry-id) or ACKed before any write (sid 0-0: I5's business). */
     const herd_dedup_record *ring = (const herd_dedup_record *)(J->acks + 1); /* dedup.h layout */
     for (uint32_t i = 0; rc == 0 && i < J->acks->count; i++) {
         const herd_dedup_record *a = &ring[(J->acks->head + i) % J->acks->capacity];
         if (herd_sid_is_zero(a->sid) || herd_dedup_find(seen, a->msg, now)) continue;
-        if (a->room < w->rooms && herd_sid_cmp(a->sid, first[a->room]) < 0) { J->o.unchecked++; continue; }
+        if (a->room < w->rooms && herd_sid_cmp(a->sid, trimmed[a->room]) <= 0) { J->o.unchecked++; continue; }
         J->o.lost++;
         herd_oracle_violate_by(&J->o, HERD_INV_I1, now, herd_msg_client(a->msg), UINT32_MAX, a->room,
                                "msg %08x:%u was ACKed at %" PRIu64 "-%" PRIu64 " but Redis's room %" PRIu32 " does not hold it at the end",
                                herd_msg_client(a->msg), herd_msg_seq(a->msg), a->sid.ms, a->sid.seq, a->room);
     }
-    free(first);
+    free(trimmed);
     herd_live_redis_close(rs);
     free(seen);
     return rc;

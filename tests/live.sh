@@ -5,6 +5,7 @@
 #  1. the correct protocol passes, with the crash striking between a Redis append and its
 #     ACK (--crash-point after-append): the resend is deduplicated, nothing lost or twice;
 #  2. the broken dedup_none variant under the same crash fails with I2 (the checker can fail);
+#     with store.durability none the Redis crash loses ACKed messages: I1 from Redis's contents;
 #  3. a value live cannot honour (network.loss) is refused with exit 65, naming the key;
 #  4. SIGINT in the middle of a run stops it and every process it started;
 # and after each run no process of it is left (pgrep on the run directory, which every
@@ -55,6 +56,15 @@ i2=$(sed -nE 's/.*"I2":([0-9]+).*/\1/p' "$tmp/none.json")
 if [ $rc -eq 1 ] && [ "${i2:-0}" -ge 1 ]; then ok "dedup_none: caught, I2 x$i2: $(sed -nE 's/.*"first_violation":"([^"]*)".*/\1/p' "$tmp/none.json")"
 else bad "dedup_none: exit $rc with I2=${i2:-none}, want exit 1 and I2 >= 1"; cat "$tmp/none.err" "$tmp/none.json"; fi
 no_leftovers "$tmp/none" "dedup_none"
+
+# 2b. no persistence (appendonly no) and the Redis crash: every ACKed message before it is
+# gone from Redis: I1, from the final read of Redis's streams
+"$herd" live "$scenario" --set store.durability=none --out "$tmp/nopersist" --json >"$tmp/nopersist.json" 2>"$tmp/nopersist.err"
+rc=$?
+i1=$(sed -nE 's/.*"I1":([0-9]+).*/\1/p' "$tmp/nopersist.json")
+if [ $rc -eq 1 ] && [ "${i1:-0}" -ge 1 ]; then ok "durability none + store crash: caught, I1 x$i1"
+else bad "durability none: exit $rc with I1=${i1:-none}, want exit 1 and I1 >= 1"; cat "$tmp/nopersist.err" "$tmp/nopersist.json"; fi
+no_leftovers "$tmp/nopersist" "durability none"
 
 # 3. a value live cannot honour is refused, naming the key
 "$herd" live "$scenario" --set network.loss=1% --out "$tmp/loss" >"$tmp/loss.out" 2>&1

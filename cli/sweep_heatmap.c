@@ -152,15 +152,16 @@ static void draw_panel(FILE *f, const herd_sweep_plan *p, const layout *L, const
 static void svg(FILE *f, const herd_sweep_plan *p, const herd_sweep_cell *cells, const layout *L)
 {
     uint32_t shown = L->npanels < PANELS_MAX ? L->npanels : PANELS_MAX;
-    int w = L->left + (int)L->nx * CELL_W + 8, h = (int)shown * L->ph + 36;
+    int w = L->left + (int)L->nx * CELL_W + 8, h = (int)shown * L->ph + 50;
+    if (w < 600) w = 600; /* room for the legend */
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n",
             w, h, w, h, w, h);
     for (uint32_t k = 0; k < shown; k++) draw_panel(f, p, L, cells, k, (int)k * L->ph);
-    fprintf(f, "<text x=\"4\" y=\"%d\" font-size=\"11\">", h - 20);
-    fprintf(f, "seeds recovered / seeds (colour: red none, yellow half, green all); p50 = median time to "
-               "recover; black border: safety violated");
-    fputs("</text>\n", f);
+    fprintf(f, "<text x=\"4\" y=\"%d\" font-size=\"11\">seeds recovered / seeds (colour: red none, yellow "
+               "half, green all); black border: some seed violated safety</text>\n", h - 34);
+    fprintf(f, "<text x=\"4\" y=\"%d\" font-size=\"11\">p50: median time to recover after the last fault "
+               "healed (never: more than half the seeds did not)</text>\n", h - 20);
     fprintf(f, "<text x=\"4\" y=\"%d\" font-size=\"11\">", h - 6);
     xml(f, p->path);
     fprintf(f, ": %" PRIu32 " cells x %" PRIu64 " seeds (%" PRIu64 "..%" PRIu64 ")%s%s</text>\n", p->ncells, p->nseeds,

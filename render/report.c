@@ -131,7 +131,7 @@ static void header(herd_sbuf *b, const herd_run *r)
     herd_sbuf_puts(b, "</div>\n");
 }
 
-static void data_notes(herd_sbuf *b, const herd_run *const *runs, size_t n)
+static void data_notes(herd_sbuf *b, const herd_run *const *runs, size_t n, bool lanes)
 {
     bool bands_file = true, cap_measured = true, any_cap = false;
     for (size_t i = 0; i < n; i++) {
@@ -146,8 +146,9 @@ static void data_notes(herd_sbuf *b, const herd_run *const *runs, size_t n)
     else if (!cap_measured)
         herd_sbuf_puts(b, "Accept capacity is derived from scenario.yaml: servers up × accept workers ÷ handshake time "
                           "(capped by the load balancer's rate). ");
-    herd_sbuf_puts(b, bands_file ? "Hatched bands: faults as the simulator recorded them (faults.json). "
-                                 : "Hatched bands: faults as scheduled in scenario.yaml (start to heal). ");
+    herd_sbuf_puts(b, lanes ? "Fault lanes and shaded bands: " : "Hatched bands: ");
+    herd_sbuf_puts(b, bands_file ? "faults as the simulator recorded them (faults.json). "
+                                 : "faults as scheduled in scenario.yaml (start to heal). ");
     herd_sbuf_puts(b, "Counters are per second over each metrics interval; the dashed vertical line marks when every "
                       "client was LIVE again. See docs/rendering.md.</p>\n");
     for (size_t i = 0; i < n; i++) {
@@ -162,8 +163,9 @@ static void data_notes(herd_sbuf *b, const herd_run *const *runs, size_t n)
 static void timeline_section(herd_sbuf *b, const herd_run *const *runs, size_t n, bool interactive)
 {
     herd_sbuf_puts(b, "<section id=\"timeline\"><h2>Cascade timeline</h2>\n");
-    data_notes(b, runs, n);
-    if (interactive && herd_report_interactive_available()) {
+    bool live = interactive && herd_report_interactive_available();
+    data_notes(b, runs, n, live);
+    if (live) {
         herd_report_interactive(b, runs, n);
         return;
     }

@@ -207,9 +207,12 @@ static void summary_text(const herd_sweep_plan *p, const sweep_totals *t, const 
         char vals[512], cmd[HERD_SWEEP_REPLAY_MAX];
         cell_values(p, show[i]->cell, vals, sizeof vals);
         herd_sweep_replay_cmd(p, show[i]->cell, show[i]->seed, cmd, sizeof cmd);
+        const char *why = i == 0 && show[0]->violation ? show[0]->violation : NULL;
         printf("  %s: cell %" PRIu32 "%s%s%s, seed %" PRIu64 "%s%s\n  replay: %s\n", what[i], show[i]->cell,
-               vals[0] ? " (" : "", vals, vals[0] ? ")" : "", show[i]->seed, i == 0 && show[0]->violation ? ": " : "", i == 0 && show[0]->violation ? show[0]->violation : "",
-               cmd);
+               vals[0] ? " (" : "", vals, vals[0] ? ")" : "", show[i]->seed, why ? ": " : "", why ? why : "", cmd);
+        /* the same run handed to herd shrink (docs/shrinking.md): a smaller scenario that
+         * fails the same way; a run that only missed an expectation shrinks by its verdict */
+        printf("  shrink: herd shrink%s%s\n", cmd + strlen("herd run"), i == 0 ? "" : " --same verdict");
     }
     printf("  wrote %s/cells.csv, %s/cells.json, %s/heatmap.html, %s/heatmap.svg\n", dir, dir, dir, dir);
 }

@@ -46,6 +46,12 @@ check "cell 4 seed 2's row has herd run's trace hash and wasted handshakes" \
     test -n "$row" -a "$(field trace_hash "$row")" = "$(field trace_hash "$one")" -a \
     "$(field wasted_handshakes "$row")" = "$(field wasted_handshakes "$one")"
 
+# The summary of a finished sweep (nothing runs again) hands the first failure to herd shrink.
+"$herd" sweep $sweep --out "$tmp/j2" >"$tmp/summary.txt" 2>/dev/null
+check "the summary gives the first failing run's replay and shrink commands" \
+    grep -q '^  shrink: herd shrink traces/scenarios/metastable-article-jitter.yaml --seed 1 .* --same verdict$' \
+    "$tmp/summary.txt"
+
 # 2. Resume after a torn journal.
 mkdir -p "$tmp/r"
 head -n 11 "$tmp/j2/runs.jsonl" >"$tmp/r/runs.jsonl"

@@ -23,6 +23,13 @@
 #include <string.h>
 
 #define RECS_MAX (8u << 20) /* records a live check reads at most */
+#define BINS_MAX (1u << 20)  /* metrics intervals at most */
+
+/* metrics.csv's columns a live run measures, named as herd run's (render/rundir.c reads
+ * by name; the accept path's columns are not measured live and are left out) */
+enum { M_ATTEMPTS, M_ACCEPTS, M_PUBLISHED, M_ACKED, M_DELIVERED, M_GAPS, M_CONNECTED, METRIC_COUNT };
+static const char *const metric_names[METRIC_COUNT] = {"attempts", "accepts", "published", "acked",
+                                                       "delivered", "gaps", "connected"};
 
 typedef struct mrec {
     herd_trace_rec r;
@@ -103,6 +110,10 @@ typedef struct judge {
     herd_time sec;          /* the one-second bin sec_attempts counts */
     uint32_t live, stopped, behind;
     uint64_t queued;
+    /* metrics.csv: per interval, counters of what happened in it and LIVE clients at its end */
+    herd_time interval_us;
+    uint32_t nbins;
+    uint64_t (*bin)[METRIC_COUNT];
     herd_time last_open_us; /* relative to t0: the last connection opened */
 } judge;
 
@@ -147,6 +158,12 @@ static int load_appends(judge *J, mrec *v, size_t n)
     return 0;
 }
 
+static void count(judge *J, herd_time now, int m)
+{
+    uint32_t b = (uint32_t)(now / J->interval_us);
+    J->bin[b < J->nbins ? b : J->nbins - 1][m]++;
+}
+
 static void on_rec(judge *J, const herd_trace_rec *r, herd_time now)
 {
     const char *a = r->actor;
@@ -161,14 +178,18 @@ static void on_rec(judge *J, const herd_trace_rec *r, herd_time now)
     if (cid >= J->o.clients) return;
     if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "deliver")) {
         J->delivered++;
+        count(J, now, M_DELIVERED);
         herd_oracle_on_deliver(&J->o, J->shadow, now, cid, r->room, r->sid, r->msg);
     } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "gap")) {
         J->gaps++;
+        count(J, now, M_GAPS);
         herd_oracle_on_gap(&J->o, cid, r->prev, r->sid);
     } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "acked")) {
         J->acked++;
+        count(J, now, M_ACKED);
     } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "connect")) {
         J->attempts++;
+        count(J, now, M_ATTEMPTS);
         if (now / 1000000u != J->sec) { J->sec = now / 1000000u; J->sec_attempts = 0; }
         if (++J->sec_attempts > J->peak_attempts) J->peak_attempts = J->sec_attempts;
     } else if (r->what == HERD_TRACE_INPUT && !strcmp(r->name, "frame") && r->frame == HERD_FRAME_RESUMED) {
@@ -181,8 +202,10 @@ static void on_rec(judge *J, const herd_trace_rec *r, herd_time now)
         if (J->is_live[cid]) { J->is_live[cid] = 0; J->nlive--; J->all_live_at = HERD_TIME_NEVER; }
     } else if (r->what == HERD_TRACE_INPUT && !strcmp(r->name, "publish")) {
         J->published++;
+        count(J, now, M_PUBLISHED);
     } else if (r->what == HERD_TRACE_INPUT && !strcmp(r->name, "open")) {
         J->opens++;
+        count(J, now, M_ACCEPTS);
         J->last_open_us = now;
     } else if (r->what == HERD_TRACE_STEP && !strcmp(r->name, "final")) {
         char state[24] = "";
@@ -196,12 +219,40 @@ static void on_rec(judge *J, const herd_trace_rec *r, herd_time now)
     }
 }
 
+/* DIR/metrics.csv, written whole or not at all, up to the last interval with records. */
+static int write_metrics(const judge *J, const char *dir, herd_time last, char *err, size_t len)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    herd_afile af;
+    FILE *f = herd_afile_open(&af, path);
+    if (!f) { snprintf(err, len, "cannot write %s: %s", path, strerror(errno)); return 74; }
+    fprintf(f, "t_s");
+    for (int m = 0; m < METRIC_COUNT; m++) fprintf(f, ",%s", metric_names[m]);
+    fprintf(f, "\n");
+    uint32_t end = (uint32_t)(last / J->interval_us) + 1u;
+    if (end > J->nbins) end = J->nbins;
+    for (uint32_t b = 0; b < end; b++) {
+        herd_time t = (herd_time)(b + 1u) * J->interval_us;
+        fprintf(f, "%" PRIu64 ".%06" PRIu64, t / 1000000u, t % 1000000u);
+        for (int m = 0; m < METRIC_COUNT; m++) fprintf(f, ",%" PRIu64, J->bin[b][m]);
+        fprintf(f, "\n");
+    }
+    if (herd_afile_commit(&af) != 0) { snprintf(err, len, "cannot write %s: %s", path, strerror(errno)); return 74; }
+    return 0;
+}
+
 static int judge_init(judge *J, const herd_world_config *w, uint64_t nrecs)
 {
     memset(J, 0, sizeof *J);
     uint32_t cap = nrecs < 1024 ? 1024 : nrecs > (1u << 24) ? (1u << 24) : (uint32_t)nrecs;
     if (herd_oracle_init(&J->o, w->clients, cap) != HERD_OK) return -1;
     J->all_live_at = HERD_TIME_NEVER;
+    J->interval_us = w->metrics_interval_us ? w->metrics_interval_us : 100000u;
+    uint64_t nb = (w->duration_us + 60u * HERD_US_PER_S) / J->interval_us + 1u; /* the run, and its tail */
+    J->nbins = nb > BINS_MAX ? BINS_MAX : (uint32_t)nb;
+    J->bin = calloc(J->nbins, sizeof *J->bin);
+    if (!J->bin) return -1;
     J->is_live = calloc(w->clients ? w->clients : 1, 1);
     if (!J->is_live) return -1;
     herd_store_config sc = w->store;
@@ -221,6 +272,7 @@ static void judge_free(judge *J)
 {
     herd_oracle_free(&J->o);
     free(J->is_live);
+    free(J->bin);
     free(J->shadow);
     free(J->acks);
 }
@@ -385,10 +437,17 @@ int herd_live_check(const herd_live_check_in *in, herd_report *rep, char *err, s
         herd_trace_write_rec(f, r);
     }
     if (load_appends(&J, R.v, R.n) != 0) rc = 70;
+    uint32_t gauge_bin = 0;
     for (size_t i = 0; i < R.n; i++) {
-        on_rec(&J, &R.v[i].r, R.v[i].r.now);
-        last = R.v[i].r.now;
+        herd_time now = R.v[i].r.now;
+        on_rec(&J, &R.v[i].r, now);
+        uint32_t b = (uint32_t)(now / J.interval_us);
+        if (b >= J.nbins) b = J.nbins - 1;
+        for (; gauge_bin < b; gauge_bin++) J.bin[gauge_bin + 1][M_CONNECTED] = J.bin[gauge_bin][M_CONNECTED];
+        J.bin[b][M_CONNECTED] = J.nlive;
+        last = now;
     }
+    if (rc == 0) rc = write_metrics(&J, in->dir, last, err, err_len);
     if (fclose(f) != 0) rc = 74;
 #ifdef HERD_HAVE_LIVE
     if (rc == 0 && in->redis_port) rc = check_redis(&J, in, last, err, err_len);

@@ -8,6 +8,7 @@
 #     with store.durability none the Redis crash loses ACKed messages: I1 from Redis's contents;
 #  3. a value live cannot honour (network.loss) is refused with exit 65, naming the key;
 #  4. SIGINT in the middle of a run stops it and every process it started;
+#  5. herd render reads the live run directory;
 # and after each run no process of it is left (pgrep on the run directory, which every
 # child's command line names). Missing redis-server or haproxy FAILS the test, never skips.
 #   usage: live.sh HERD_EXE SOURCE_DIR
@@ -48,6 +49,11 @@ grep -q '"code":1011' "$tmp/correct/trace.jsonl" && ok "correct: the Redis crash
     || bad "correct: no 1011 close: the store crash did not reach the sessions"
 [ "$(field "$tmp/correct.json" live_at_end)" = 200 ] && ok "correct: all 200 clients LIVE at the end" || bad "correct: live_at_end $(field "$tmp/correct.json" live_at_end), want 200"
 no_leftovers "$tmp/correct" "correct"
+# the run directory is one herd render reads like a simulated one
+if "$herd" render "$tmp/correct" --out "$tmp/report.html" >/dev/null 2>"$tmp/render.err" && [ -s "$tmp/report.html" ] &&
+   head -1 "$tmp/correct/metrics.csv" | grep -q '^t_s,attempts,accepts,' && grep -q '"kind":"crash"' "$tmp/correct/faults.json"; then
+    ok "correct: herd render draws the live run (metrics.csv, summary.json, faults.json)"
+else bad "correct: herd render failed on the live run directory: $(cat "$tmp/render.err")"; fi
 
 # 2. dedup_none under the same crash: I2
 "$herd" live "$scenario" --crash-point after-append --set protocol=dedup_none --out "$tmp/none" --json >"$tmp/none.json" 2>"$tmp/none.err"

@@ -188,6 +188,8 @@ typedef struct run {
     herd_time t0;
     herd_time last_heal_rel;
     herd_time fault_start[64], fault_end[64]; /* relative to t0, as they happened; 0: not yet */
+    bool draining[16];       /* a graceful stop was asked of this server */
+    char lb_sock[108];       /* HAProxy's admin socket ("" when DIR is too long for one) */
     FILE *trace;
 } run;
 
@@ -311,6 +313,19 @@ static int start_server(run *R, uint32_t s, bool first_start)
         argv[n++] = "--crash-after-append-us";
         argv[n++] = crash;
     }
+    char dcode[8], dus[24], dhint[16];
+    for (uint32_t i = 0; i < R->sc->world.fault_count; i++) {
+        const herd_fault *f = &R->sc->world.faults[i];
+        uint32_t count = f->count ? f->count : R->sc->world.servers;
+        if (f->kind != HERD_FAULT_GRACEFUL || s < f->first || s >= f->first + count) continue;
+        snprintf(dcode, sizeof dcode, "%u", (unsigned)f->code);
+        snprintf(dus, sizeof dus, "%" PRIu64, f->drain_us);
+        snprintf(dhint, sizeof dhint, "%" PRIu32, f->retry_after_ms);
+        argv[n++] = "--drain-code"; argv[n++] = dcode;
+        argv[n++] = "--drain-us"; argv[n++] = dus;
+        argv[n++] = "--retry-after-ms"; argv[n++] = dhint;
+        break;
+    }
     argv[n] = NULL;
     snprintf(name, sizeof name, "server-%" PRIu32, s);
     R->server_idx[s] = herd_procs_spawn(&g_procs, name, argv, log);
@@ -327,8 +342,10 @@ static int start_lb(run *R)
     path_in(R, cfg, sizeof cfg, "haproxy.cfg");
     path_in(R, log, sizeof log, "haproxy.log");
     const herd_world_config *w = &R->sc->world;
+    if ((size_t)snprintf(R->lb_sock, sizeof R->lb_sock, "%s/haproxy.sock", R->dir) >= sizeof R->lb_sock)
+        snprintf(R->lb_sock, sizeof R->lb_sock, "/tmp/herd-live-%d.sock", (int)getpid());
     int rc = herd_live_haproxy_write(cfg, R->lb_port, R->server_ports, w->servers, w->lb_policy, w->health_lag_us,
-                                     w->clients + 1000u);
+                                     w->clients + 1000u, R->lb_sock);
     if (rc != 0) {
         fprintf(stderr, "herd live: cannot write %s: %s\n", cfg, strerror(-rc));
         return HERD_EXIT_IOERR;
@@ -373,14 +390,22 @@ static bool in_fault(const run *R, const herd_fault *f, uint32_t s)
     return s >= f->first && s < f->first + count;
 }
 
-static herd_time crash_duration(const run *R, uint32_t s)
+static herd_time down_for(const run *R, uint32_t s, int kind)
 {
     herd_time d = 0;
     for (uint32_t i = 0; i < R->sc->world.fault_count; i++) {
         const herd_fault *f = &R->sc->world.faults[i];
-        if (f->kind == HERD_FAULT_CRASH && in_fault(R, f, s)) d = f->duration_us;
+        if (f->kind == kind && in_fault(R, f, s)) d = f->duration_us;
     }
     return d;
+}
+
+static void lb_state(run *R, uint32_t s, const char *state)
+{
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "set server herd_servers/s%" PRIu32 " state %s", s, state);
+    int rc = herd_live_haproxy_command(R->lb_sock, cmd);
+    if (rc) fprintf(stderr, "herd live: haproxy '%s': %s (its health check decides)\n", cmd, strerror(-rc));
 }
 
 static void strike(run *R, const herd_fault *f, herd_time now)
@@ -394,6 +419,12 @@ static void strike(run *R, const herd_fault *f, herd_time now)
     }
     for (uint32_t s = 0; s < R->sc->world.servers; s++) {
         if (!in_fault(R, f, s)) continue;
+        if (f->kind == HERD_FAULT_GRACEFUL) { /* out of the LB at once, then drain */
+            lb_state(R, s, "maint");
+            R->draining[s] = true;
+            herd_procs_signal(&g_procs, R->server_idx[s], SIGUSR1);
+            continue;
+        }
         if (R->a->after_append) {
             /* it dies by itself at its next append; if none comes, killed at the heal */
             R->server_restart_at[s] = 0;
@@ -410,9 +441,14 @@ static void watch_servers(run *R, herd_time now)
     herd_procs_reap(&g_procs);
     for (uint32_t s = 0; s < R->sc->world.servers; s++) {
         if (g_procs.p[R->server_idx[s]].alive || R->server_restart_at[s]) continue;
+        if (R->draining[s]) {
+            orch_rec(R, "world", "server %" PRIu32 " stopped after its drain (graceful restart)", s);
+            R->server_restart_at[s] = herd_time_add(now, down_for(R, s, HERD_FAULT_GRACEFUL) ? down_for(R, s, HERD_FAULT_GRACEFUL) : 1);
+            continue;
+        }
         orch_rec(R, "world", "server %" PRIu32 " crashed (%s)", s,
                  R->a->after_append ? "killed itself after an append, before the ACK" : "SIGKILL");
-        R->server_restart_at[s] = herd_time_add(now, crash_duration(R, s) ? crash_duration(R, s) : 1);
+        R->server_restart_at[s] = herd_time_add(now, down_for(R, s, HERD_FAULT_CRASH) ? down_for(R, s, HERD_FAULT_CRASH) : 1);
     }
 }
 
@@ -422,7 +458,7 @@ static void healed(run *R, int kind, uint32_t s)
     for (uint32_t i = 0; i < R->sc->world.fault_count && i < 64; i++) {
         const herd_fault *f = &R->sc->world.faults[i];
         if (f->kind != kind || !R->fault_start[i] || R->fault_end[i]) continue;
-        if (kind == HERD_FAULT_CRASH && !in_fault(R, f, s)) continue;
+        if (kind != HERD_FAULT_STORE_CRASH && !in_fault(R, f, s)) continue;
         R->fault_end[i] = R->last_heal_rel;
     }
 }
@@ -436,7 +472,9 @@ static int restart_due(run *R, herd_time now)
         if (rc) return rc;
         orch_rec(R, "world", "server %" PRIu32 " restarted", s);
         R->last_heal_rel = herd_live_now_us() - R->t0;
-        healed(R, HERD_FAULT_CRASH, s);
+        healed(R, R->draining[s] ? HERD_FAULT_GRACEFUL : HERD_FAULT_CRASH, s);
+        if (R->draining[s]) lb_state(R, s, "ready");
+        R->draining[s] = false;
     }
     if (R->redis_restart_at && now >= R->redis_restart_at) {
         R->redis_restart_at = 0;
@@ -469,6 +507,15 @@ static int play(run *R)
                 struck[i] = true;
                 R->fault_start[i] = now - R->t0;
                 strike(R, f, now);
+            }
+            /* a draining server still up one second past its drain is killed */
+            if (f->kind == HERD_FAULT_GRACEFUL && struck[i] && !forced[i] && now >= at + f->drain_us + HERD_US_PER_S) {
+                forced[i] = true;
+                for (uint32_t s = 0; s < w->servers; s++)
+                    if (in_fault(R, f, s) && R->draining[s] && g_procs.p[R->server_idx[s]].alive) {
+                        herd_procs_signal(&g_procs, R->server_idx[s], SIGKILL);
+                        herd_procs_wait(&g_procs, R->server_idx[s], 2000);
+                    }
             }
             /* after-append: a crashing server that made no append by the heal is killed */
             if (R->a->after_append && f->kind == HERD_FAULT_CRASH && struck[i] && !forced[i] &&

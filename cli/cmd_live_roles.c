@@ -6,6 +6,7 @@
  *
  *   herd live-server SCENARIO --seed N [--set k=v ...] --id S --port P --redis-port R
  *                    --trace FILE [--crash-after-append-us T]
+ *                    [--drain-code C --drain-us D --retry-after-ms R]   (SIGUSR1: graceful stop)
  *   herd live-clients SCENARIO --seed N [--set k=v ...] --port P --t0-us T --trace FILE */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -25,6 +26,7 @@ typedef struct role_args {
     const char *sets[ROLE_SETS_MAX];
     size_t nsets;
     uint64_t seed, id, port, redis_port, t0_us, crash_us;
+    uint64_t drain_code, drain_us, retry_after_ms;
 } role_args;
 
 static int parse(const char *cmd, int argc, char **argv, role_args *a)
@@ -51,6 +53,9 @@ static int parse(const char *cmd, int argc, char **argv, role_args *a)
         else if (strcmp(s, "--redis-port") == 0) ok = herd_arg_u64(cmd, s, v, 1, 65535, &a->redis_port);
         else if (strcmp(s, "--t0-us") == 0) ok = herd_arg_u64(cmd, s, v, 0, UINT64_MAX / 2, &a->t0_us);
         else if (strcmp(s, "--crash-after-append-us") == 0) ok = herd_arg_u64(cmd, s, v, 0, UINT64_MAX / 2, &a->crash_us);
+        else if (strcmp(s, "--drain-code") == 0) ok = herd_arg_u64(cmd, s, v, 1000, 4999, &a->drain_code);
+        else if (strcmp(s, "--drain-us") == 0) ok = herd_arg_u64(cmd, s, v, 0, 3600ull * 1000000u, &a->drain_us);
+        else if (strcmp(s, "--retry-after-ms") == 0) ok = herd_arg_u64(cmd, s, v, 0, UINT32_MAX, &a->retry_after_ms);
         else { fprintf(stderr, "herd %s: unknown option '%s'\n", cmd, s); return HERD_EXIT_USAGE; }
         if (!ok) return HERD_EXIT_USAGE;
     }
@@ -89,7 +94,8 @@ int herd_cmd_live_server(int argc, char **argv)
         herd_scenario_free(&sc);
         return HERD_EXIT_USAGE;
     }
-    rc = herd_live_server_run(&cfg, (uint32_t)a.id, (int)a.port, (int)a.redis_port, a.trace, a.crash_us);
+    herd_live_drain drain = {(uint16_t)a.drain_code, (uint32_t)a.retry_after_ms, a.drain_us};
+    rc = herd_live_server_run(&cfg, (uint32_t)a.id, (int)a.port, (int)a.redis_port, a.trace, a.crash_us, &drain);
     herd_scenario_free(&sc);
     return rc;
 #else

@@ -197,7 +197,7 @@ static void on_rec(judge *J, const herd_trace_rec *r, herd_time now)
             J->is_live[cid] = 1;
             if (++J->nlive == J->o.clients) J->all_live_at = now;
         }
-    } else if (!strcmp(r->name, "close")) {
+    } else if (!strcmp(r->name, "close") || (r->what == HERD_TRACE_INPUT && !strcmp(r->name, "frame") && r->frame == HERD_FRAME_CLOSE)) {
         J->closes++;
         if (J->is_live[cid]) { J->is_live[cid] = 0; J->nlive--; J->all_live_at = HERD_TIME_NEVER; }
     } else if (r->what == HERD_TRACE_INPUT && !strcmp(r->name, "publish")) {

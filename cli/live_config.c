@@ -43,12 +43,12 @@ static int judge_faults(const herd_scenario *sc, char *err, size_t len)
     const herd_world_config *w = &sc->world;
     for (uint32_t i = 0; i < w->fault_count; i++) {
         const herd_fault *f = &w->faults[i];
-        if (f->kind == HERD_FAULT_CRASH || f->kind == HERD_FAULT_STORE_CRASH) continue;
+        if (f->kind == HERD_FAULT_CRASH || f->kind == HERD_FAULT_STORE_CRASH || f->kind == HERD_FAULT_GRACEFUL) continue;
         char key[48];
         snprintf(key, sizeof key, "%" PRIu32 ".kind", i);
         char msg[200];
-        snprintf(msg, sizeof msg, "a fault of kind '%s' cannot run live yet (live runs crash and "
-                 "store_crash; docs/live.md)", herd_fault_kind_name(f->kind));
+        snprintf(msg, sizeof msg, "a fault of kind '%s' cannot run live yet (live runs crash, "
+                 "graceful_restart and store_crash; docs/live.md)", herd_fault_kind_name(f->kind));
         return refuse(sc, "faults", key, err, len, msg);
     }
     return 0;

@@ -202,7 +202,8 @@ static void on_receive(cl *C, lclient *lc, const void *in, size_t len)
     uint8_t was = lc->c.state;
     if (herd_client_on_frame(&lc->c, &C->cfg->client, lc->wsi_conn, &f, &lc->rng_bo,
                              herd_live_now_us(), &out) == HERD_OK) {
-        if (was != HERD_CLIENT_LIVE && lc->c.state == HERD_CLIENT_LIVE) { /* recovery is judged on it */
+        if ((was != HERD_CLIENT_LIVE && lc->c.state == HERD_CLIENT_LIVE) || f.type == HERD_FRAME_CLOSE) {
+            /* recovery is judged on RESUMED; a CLOSE frame carries the server's real code */
             herd_trace_rec r;
             rec(C, lc, HERD_TRACE_INPUT, "frame", &r);
             herd_trace_rec_frame(&r, &f);

@@ -3,6 +3,11 @@
 #include "haproxy.h"
 
 #include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -19,7 +24,8 @@ const char *herd_live_haproxy_balance(int lb_policy)
 }
 
 int herd_live_haproxy_write(const char *path, int port, const int *server_ports, uint32_t servers,
-                            int lb_policy, herd_time health_lag_us, uint32_t maxconn)
+                            int lb_policy, herd_time health_lag_us, uint32_t maxconn,
+                            const char *admin_socket)
 {
     const char *balance = herd_live_haproxy_balance(lb_policy);
     if (!balance) return -EINVAL;
@@ -29,16 +35,41 @@ int herd_live_haproxy_write(const char *path, int port, const int *server_ports,
     if (inter_ms < 100) inter_ms = 100;
     fprintf(f, "# written by herd live from the scenario's lb: block (live/haproxy.h)\n"
                "global\n  maxconn %" PRIu32 "\n  log stderr format short local0 notice\n"
+               "  stats socket %s mode 600 level admin\n"
                "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n"
                "  option redispatch\n  retries 0\n"
                "frontend herd_in\n  bind 127.0.0.1:%d\n  maxconn %" PRIu32 "\n  default_backend herd_servers\n"
                "backend herd_servers\n  balance %s\n",
-            maxconn, port, maxconn, balance);
+            maxconn, admin_socket, port, maxconn, balance);
     if (lb_policy == 0) fprintf(f, "  hash-type consistent\n");
     for (uint32_t i = 0; i < servers; i++)
         fprintf(f, "  server s%" PRIu32 " 127.0.0.1:%d check inter %" PRIu64 "ms fall 1 rise 1\n", i,
                 server_ports[i], inter_ms);
     int rc = ferror(f) ? -EIO : 0;
     if (fclose(f) != 0 && rc == 0) rc = -errno;
+    return rc;
+}
+
+int herd_live_haproxy_command(const char *admin_socket, const char *cmd)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(admin_socket) >= sizeof a.sun_path) return -ENAMETOOLONG;
+    memcpy(a.sun_path, admin_socket, strlen(admin_socket) + 1);
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -errno;
+    struct timeval tv = {1, 0};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int rc = 0;
+    char line[256];
+    int n = snprintf(line, sizeof line, "%s\n", cmd);
+    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0 || write(s, line, (size_t)n) != n) rc = -errno;
+    char reply[512];
+    ssize_t got = rc == 0 ? read(s, reply, sizeof reply - 1) : 0; /* empty reply: done */
+    if (got > 0) { /* HAProxy answers a failed command with text */
+        reply[got] = 0;
+        if (strstr(reply, "No such") || strstr(reply, "denied") || strstr(reply, "Unknown")) rc = -EINVAL;
+    }
+    close(s);
     return rc;
 }

@@ -8,7 +8,10 @@
  * rendezvous hash on the client id is, though not the same function), round_robin ->
  * roundrobin, least_conn -> leastconn, random -> random, p2c -> random(2) (HAProxy's
  * power of two choices). Health checks: TCP connect every health_lag / 2 (at least
- * 100 ms), fall 1, rise 1, so HAProxy learns a death or a return about health_lag late. */
+ * 100 ms), fall 1, rise 1, so HAProxy learns a death or a return about health_lag late.
+ * A graceful restart takes its servers out of HAProxy at once through the admin socket
+ * ("state maint"), and back ("state ready") when they start again, as the simulator's
+ * LB does. */
 #ifndef HERD_LIVE_HAPROXY_H
 #define HERD_LIVE_HAPROXY_H
 
@@ -20,7 +23,11 @@
  * server_ports[0..servers). lb_policy is the scenario's (sim's enum herd_lb_policy value:
  * 0 sticky, 1 round_robin, 2 least_conn, 3 random, 4 p2c). Returns 0 or -errno. */
 int herd_live_haproxy_write(const char *path, int port, const int *server_ports, uint32_t servers,
-                            int lb_policy, herd_time health_lag_us, uint32_t maxconn);
+                            int lb_policy, herd_time health_lag_us, uint32_t maxconn,
+                            const char *admin_socket);
+/* One command on HAProxy's admin socket (e.g. "set server herd_servers/s0 state maint"),
+ * bounded by a one-second timeout. 0, or -errno. */
+int herd_live_haproxy_command(const char *admin_socket, const char *cmd);
 const char *herd_live_haproxy_balance(int lb_policy);
 
 #endif

@@ -61,7 +61,15 @@ int herd_live_clients_run(const herd_live_config *cfg, uint32_t first, uint32_t 
  * the Redis at 127.0.0.1:redis_port, until SIGTERM/SIGINT. crash_after_append: when
  * non-zero, the process kills itself (SIGKILL) right after its first append made at or
  * after that monotonic time, before the ACK (the duplicate-provoking crash point). */
+typedef struct herd_live_drain {
+    uint16_t code;           /* close code for every session (1001, 1012); 0: no graceful stop */
+    uint32_t retry_after_ms; /* the hint sent in the close reason */
+    herd_time drain_us;      /* the closes are spread evenly over this long */
+} herd_live_drain;
+/* SIGUSR1 starts a graceful stop (drain): every session is closed with drain->code at its
+ * own time within drain->drain_us (new connections at once), then the process exits 0. */
 int herd_live_server_run(const herd_live_config *cfg, uint32_t id, int port, int redis_port,
-                         const char *trace_path, herd_time crash_after_append_us);
+                         const char *trace_path, herd_time crash_after_append_us,
+                         const herd_live_drain *drain);
 
 #endif

@@ -17,6 +17,11 @@
  * (the core then delivers in order, or reads the stream). That poll is the live stand-in
  * for the simulator's pub/sub latency (docs/live.md).
  *
+ * Graceful stop (SIGUSR1, the scenario's graceful_restart): every session is closed
+ * with the fault's code (1001, 1012) and its retry-after hint as the close reason, at
+ * times spread evenly over the drain; a connection that arrives meanwhile is closed at
+ * once; the process exits when none is left and the drain is over.
+ *
  * Trace records (trace_log.h): the server's start, each session's open and close, each
  * store write with its result (actor store/server:S/client:N, input execute, sid = where
  * Redis put it, text appended|duplicate), and each ACK sent (effect send, frame ack). */
@@ -45,6 +50,8 @@ typedef struct pss {
     struct lws *wsi;
     struct pss *next, *prev;
     uint16_t close_code;
+    uint32_t close_hint_ms;  /* retry-after hint sent in the close reason (graceful stop) */
+    herd_time drain_at;      /* graceful stop: when this session is closed; 0 = not draining */
     uint8_t closing;
     uint8_t subscribed;
     uint8_t listed;
@@ -66,19 +73,21 @@ typedef struct srv {
     uint32_t *room_subs;   /* subscribed sessions per room, here */
     herd_sid feed_seen;    /* last herd:feed id read (0-0: not yet positioned) */
     herd_time crash_after_append_us;
-    lws_sorted_usec_list_t sul_poll;
+    herd_live_drain drain;
+    herd_time drain_end;     /* 0 until SIGUSR1 */
+    lws_sorted_usec_list_t sul_poll, sul_drain;
     store_item *sq; uint32_t sq_head, sq_len;
     fanout_item *fq; uint32_t fq_head, fq_len;
     uint64_t conns, appends, acks;
 } srv;
 
-static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop, g_drain;
 static struct lws_context *g_ctx;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    g_stop = 1;
+    if (sig == SIGUSR1) g_drain = 1;
+    else g_stop = 1;
     if (g_ctx) lws_cancel_service(g_ctx);
 }
 
@@ -102,6 +111,15 @@ static void enqueue_frame(pss *p, const herd_frame *f)
         p->qlen++;
     }
     lws_callback_on_writable(p->wsi);
+}
+
+/* The core's CLOSE frame (code, retry-after hint) ahead of the WebSocket close: the client
+ * machine reads the code from it, because libwebsockets 4.1 replaces a received close
+ * code it does not know (1012, 1013, 1014) by 1002 before the application sees it. */
+static void send_close_frame(pss *p, uint16_t code, uint32_t retry_after_ms)
+{
+    herd_frame f = {.type = HERD_FRAME_CLOSE, .code = code, .retry_after_ms = retry_after_ms};
+    enqueue_frame(p, &f);
 }
 
 static void trace_ack(srv *S, pss *p, const herd_frame *f, herd_time now)
@@ -128,6 +146,7 @@ static void run_effects(srv *S, pss *p, const herd_outbox *o, herd_time now)
             enqueue_frame(p, &e->frame);
             break;
         case HERD_FX_CLOSE:
+            send_close_frame(p, e->code, e->retry_after_ms);
             p->closing = 1;
             p->close_code = e->code;
             lws_callback_on_writable(p->wsi);
@@ -294,7 +313,9 @@ static int on_writeable(pss *p)
         return 0;
     }
     if (p->closing) {
-        lws_close_reason(p->wsi, (enum lws_close_status)p->close_code, NULL, 0);
+        char hint[16];
+        int n = p->close_hint_ms ? snprintf(hint, sizeof hint, "%" PRIu32, p->close_hint_ms) : 0;
+        lws_close_reason(p->wsi, (enum lws_close_status)p->close_code, (unsigned char *)hint, (size_t)n);
         return -1;
     }
     return 0;
@@ -311,6 +332,51 @@ static void unlink_pss(srv *S, pss *p)
     p->subscribed = 0;
 }
 
+static void close_for_drain(srv *S, pss *p)
+{
+    if (p->closing) return;
+    send_close_frame(p, S->drain.code, S->drain.retry_after_ms);
+    p->closing = 1;
+    p->close_code = S->drain.code;
+    p->close_hint_ms = S->drain.retry_after_ms;
+    herd_session_close(&p->s);
+    lws_callback_on_writable(p->wsi);
+}
+
+/* Close the sessions whose drain time came; stop once all are gone and the drain is over
+ * (bounded: one second past it, whatever is left). */
+static void drain_tick(lws_sorted_usec_list_t *sul)
+{
+    srv *S = lws_container_of(sul, srv, sul_drain);
+    herd_time now = herd_live_now_us();
+    for (pss *p = S->sessions; p; p = p->next)
+        if (p->drain_at && p->drain_at <= now) close_for_drain(S, p);
+    if ((!S->sessions && now >= S->drain_end) || now >= S->drain_end + HERD_US_PER_S) {
+        g_stop = 1;
+        lws_cancel_service(S->ctx);
+        return;
+    }
+    lws_sul_schedule(S->ctx, 0, &S->sul_drain, drain_tick, HERD_LIVE_TICK_US);
+}
+
+static void start_drain(srv *S)
+{
+    herd_time now = herd_live_now_us();
+    uint32_t n = 0, i = 0;
+    for (pss *p = S->sessions; p; p = p->next) n++;
+    S->drain_end = now + S->drain.drain_us;
+    for (pss *p = S->sessions; p; p = p->next, i++) p->drain_at = now + 1u + S->drain.drain_us * i / (n ? n : 1);
+    herd_trace_rec r;
+    char actor[24];
+    snprintf(actor, sizeof actor, "server:%" PRIu32, S->id);
+    herd_live_trace_init(&r, HERD_TRACE_STEP, actor, "fault", now);
+    r.has |= HERD_TF_TEXT;
+    snprintf(r.text, sizeof r.text, "server %" PRIu32 " draining %" PRIu32 " sessions with %u over %" PRIu64 " ms",
+             S->id, n, (unsigned)S->drain.code, S->drain.drain_us / 1000u);
+    herd_live_trace_write(S->trace, &r);
+    lws_sul_schedule(S->ctx, 0, &S->sul_drain, drain_tick, HERD_LIVE_TICK_US);
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     srv *S = lws_context_user(lws_get_context(wsi));
@@ -325,6 +391,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         S->sessions = p;
         p->listed = 1;
         S->conns++;
+        if (S->drain_end) p->drain_at = herd_live_now_us(); /* draining: closed at the next tick */
         return 0;
     case LWS_CALLBACK_RECEIVE:
         return on_receive(S, p, in, len);
@@ -372,12 +439,15 @@ static void teardown(srv *S)
 }
 
 int herd_live_server_run(const herd_live_config *cfg, uint32_t id, int port, int redis_port,
-                         const char *trace_path, herd_time crash_after_append_us)
+                         const char *trace_path, herd_time crash_after_append_us,
+                         const herd_live_drain *drain)
 {
     static srv S;
     memset(&S, 0, sizeof S);
     int rc = setup(&S, cfg, id, redis_port, trace_path);
     S.crash_after_append_us = crash_after_append_us;
+    if (drain) S.drain = *drain;
+    if (!S.drain.code) S.drain.code = HERD_CLOSE_GOING_AWAY;
     if (rc == 0) {
         lws_set_log_level(LLL_ERR, NULL);
         struct lws_context_creation_info info;
@@ -394,6 +464,7 @@ int herd_live_server_run(const herd_live_config *cfg, uint32_t id, int port, int
         g_ctx = S.ctx;
         signal(SIGTERM, on_signal);
         signal(SIGINT, on_signal);
+        signal(SIGUSR1, on_signal);
         signal(SIGPIPE, SIG_IGN);
         herd_trace_rec r;
         char actor[24];
@@ -403,7 +474,8 @@ int herd_live_server_run(const herd_live_config *cfg, uint32_t id, int port, int
         snprintf(r.text, sizeof r.text, "server %" PRIu32 " listening on port %d", id, port);
         herd_live_trace_write(S.trace, &r);
         lws_sul_schedule(S.ctx, 0, &S.sul_poll, poll_feed, HERD_LIVE_POLL_US);
-        while (!g_stop && lws_service(S.ctx, 0) >= 0) {}
+        while (!g_stop && lws_service(S.ctx, 0) >= 0)
+            if (g_drain && !S.drain_end) start_drain(&S);
     }
     teardown(&S);
     return rc;

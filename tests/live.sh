@@ -5,6 +5,7 @@
 #  1. the correct protocol passes, with the crash striking between a Redis append and its
 #     ACK (--crash-point after-append): the resend is deduplicated, nothing lost or twice;
 #  2. the broken dedup_none variant under the same crash fails with I2 (the checker can fail);
+#     in the same run a graceful restart (1012) reaches every client through HAProxy's drain;
 #     with store.durability none the Redis crash loses ACKed messages: I1 from Redis's contents;
 #  3. a value live cannot honour (network.loss) is refused with exit 65, naming the key;
 #  4. SIGINT in the middle of a run stops it and every process it started;
@@ -55,12 +56,20 @@ if "$herd" render "$tmp/correct" --out "$tmp/report.html" >/dev/null 2>"$tmp/ren
     ok "correct: herd render draws the live run (metrics.csv, summary.json, faults.json)"
 else bad "correct: herd render failed on the live run directory: $(cat "$tmp/render.err")"; fi
 
-# 2. dedup_none under the same crash: I2
-"$herd" live "$scenario" --crash-point after-append --set protocol=dedup_none --out "$tmp/none" --json >"$tmp/none.json" 2>"$tmp/none.err"
+# 2. dedup_none under the same crash: I2. This run also turns the Redis crash (fault 1)
+# into a graceful restart of both servers with 1012 over 500 ms: HAProxy takes them out
+# through its admin socket, and the code reaches every client machine in the core's CLOSE
+# frame (libwebsockets 4.1 would turn a WebSocket close 1012 into 1002)
+"$herd" live "$scenario" --crash-point after-append --set protocol=dedup_none --set faults.1.kind=graceful_restart \
+    --set faults.1.drain=500ms --set faults.1.code=1012 --out "$tmp/none" --json >"$tmp/none.json" 2>"$tmp/none.err"
 rc=$?
 i2=$(sed -nE 's/.*"I2":([0-9]+).*/\1/p' "$tmp/none.json")
 if [ $rc -eq 1 ] && [ "${i2:-0}" -ge 1 ]; then ok "dedup_none: caught, I2 x$i2: $(sed -nE 's/.*"first_violation":"([^"]*)".*/\1/p' "$tmp/none.json")"
 else bad "dedup_none: exit $rc with I2=${i2:-none}, want exit 1 and I2 >= 1"; cat "$tmp/none.err" "$tmp/none.json"; fi
+n1012=$(grep -c '"frame":"close","code":1012' "$tmp/none/trace.jsonl")
+grep -q 'going DOWN for maintenance' "$tmp/none/haproxy.log" && [ "${n1012:-0}" -ge 100 ] &&
+    ok "graceful restart: HAProxy took the servers out, $n1012 clients got 1012" ||
+    bad "graceful restart: $n1012 clients got 1012 (want >= 100), HAProxy maintenance: $(grep -c maintenance "$tmp/none/haproxy.log")"
 no_leftovers "$tmp/none" "dedup_none"
 
 # 2b. no persistence (appendonly no) and the Redis crash: every ACKed message before it is

@@ -8,7 +8,9 @@
 #  - the same command gives the same file (but for the line naming the file);
 #  - a run that violates nothing is refused (exit 1, nothing written), an invalid scenario
 #    gives 65 with file:line:col, a bad flag 64 with a suggestion;
-#  - --max-runs cuts the search and the file and summary say so.
+#  - --max-runs cuts the search and the file and summary say so;
+#  - a run that violates no invariant but fails an expectation (liveness: a metastable
+#    fleet asked to recover within 60 s) keeps failing that expectation first.
 #   usage: shrink.sh HERD_EXE SOURCE_DIR
 set -uo pipefail
 herd=$1
@@ -114,5 +116,35 @@ else
 fi
 r=$("$herd" run "$tmp/cut.yaml" --json 2>/dev/null)
 grep -q '"first_violation":"I2 ' <<<"$r" && ok "the cut file still violates I2" || bad "the cut file: $(grep -o '"first_violation":"[^"]*"' <<<"$r")"
+
+# --max-time cuts the search too (where depends on the machine: only the message is checked).
+# (the liveness shrink below takes about a minute in full).
+"$herd" shrink "$src/traces/scenarios/metastable-fixed-1s.yaml" --set expect.recovers_within=60s --max-time 1 \
+    --out "$tmp/time.yaml" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "cut short: --max-time reached" "$tmp/out" && grep -q "^# Search: .*cut short: --max-time" "$tmp/time.yaml"; then
+    ok "--max-time 1: the search stops and says so"
+else
+    bad "--max-time 1: exit $rc: $(cat "$tmp/out")"
+fi
+
+# No invariant violated, an expectation failed: the expectation is what is kept.
+"$herd" shrink "$src/traces/scenarios/metastable-fixed-1s.yaml" --set expect.recovers_within=60s --max-runs 30 \
+    --out "$tmp/meta.yaml" --json >"$tmp/meta.json" 2>"$tmp/err"
+rc=$?
+j=$(cat "$tmp/meta.json")
+after=$(sed 's/.*"after":{\([^}]*\)}.*/\1/' <<<"$j" | json_u64 clients)
+if [ $rc -eq 0 ] && grep -q '"target":"the expectation .L1 recovers within 60.000s."' <<<"$j" && [ "${after:-25000}" -lt 25000 ]; then
+    ok "a liveness failure: the expectation 'L1 recovers within 60.000s' kept, 25000 -> $after clients"
+else
+    bad "a liveness failure: exit $rc: $j $(cat "$tmp/err")"
+fi
+r=$("$herd" run "$tmp/meta.yaml" --json 2>/dev/null)
+if grep -q '"violations":{"I1":0,"I2":0,"I3":0,"I4":0,"I5":0,"I6":0,"I7":0,"I8":0' <<<"$r" &&
+    grep -q '{"name":"L1 recovers within 60.000s","ok":false' <<<"$r"; then
+    ok "herd run on it: no invariant violated, L1 within 60 s failed"
+else
+    bad "herd run on the liveness shrink: $(grep -o '"expectations":.*' <<<"$r" | head -c 300)"
+fi
 
 exit $fail

@@ -247,9 +247,9 @@ static void header(const shrink_args *a, const herd_shrink *s, const char *path,
              "Before: %s\n"
              "After:  %s\n"
              "Search: %" PRIu32 " runs, %" PRIu32 " candidates refused by the reader, %" PRIu32 " answered from the cache, "
-             "%" PRIu32 " rounds%s%s.\n",
+             "%" PRIu32 " crashed the simulator, %" PRIu32 " rounds%s%s.\n",
              from, target, r->first_violation[0] ? r->first_violation : r->nexp ? "(an expectation failed)" : "",
-             path, before, after, s->runs, s->invalid, s->cached, s->rounds, s->cut ? "; cut short: " : "",
+             path, before, after, s->runs, s->invalid, s->cached, s->crashed, s->rounds, s->cut ? "; cut short: " : "",
              s->cut ? s->cut : "");
 }
 
@@ -321,6 +321,7 @@ static int summary_json(const shrink_args *a, const herd_shrink *s, const char *
     herd_json_kv_u64(&j, "runs", s->runs);
     herd_json_kv_u64(&j, "refused", s->invalid);
     herd_json_kv_u64(&j, "cached", s->cached);
+    herd_json_kv_u64(&j, "crashed", s->crashed);
     herd_json_kv_u64(&j, "rounds", s->rounds);
     if (s->cut) herd_json_kv_str(&j, "cut", s->cut);
     else herd_json_kv_null(&j, "cut");
@@ -344,10 +345,10 @@ static void summary_text(const herd_shrink *s, const char *path, uint64_t wall)
            "  after       %s\n"
            "  first       %s\n"
            "  search      %" PRIu32 " runs, %" PRIu32 " refused by the reader, %" PRIu32 " from the cache, %" PRIu32
-           " rounds, %" PRIu64 ".%03" PRIu64 " s%s%s\n"
+           " crashed, %" PRIu32 " rounds, %" PRIu64 ".%03" PRIu64 " s%s%s\n"
            "  replay      herd run %s\n",
-           path, target, before, after, s->best_out.report.first_violation, s->runs, s->invalid, s->cached, s->rounds,
-           wall / 1000000u, wall % 1000000u / 1000u, s->cut ? "; cut short: " : "", s->cut ? s->cut : "", path);
+           path, target, before, after, s->best_out.report.first_violation, s->runs, s->invalid, s->cached, s->crashed,
+           s->rounds, wall / 1000000u, wall % 1000000u / 1000u, s->cut ? "; cut short: " : "", s->cut ? s->cut : "", path);
 }
 
 /* The scenario as herd run would run it: --set, --seed and --swarm applied. */

@@ -365,6 +365,14 @@ int herd_cmd_sweep(int argc, char **argv)
     static herd_sweep_plan p;
 #ifdef HERD_MPI
     if (herd_sweep_mpi_launched()) return run_mpi(&a, &p, dir);
+#else
+    /* N copies of a local sweep on one journal would each run everything */
+    const char *ranks = getenv("OMPI_COMM_WORLD_SIZE");
+    if (ranks && strcmp(ranks, "1") != 0) {
+        fprintf(stderr, "herd sweep: started by mpirun with %s ranks, but this herd was built without Open MPI "
+                        "(install libopenmpi-dev and rebuild, or run herd sweep --jobs N)\n", ranks);
+        return HERD_EXIT_USAGE;
+    }
 #endif
     int rc = plan_load(&a, &p, true);
     if (rc == 0) rc = run_local(&a, &p, dir);

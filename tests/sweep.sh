@@ -9,7 +9,8 @@
 #  3. a journal of another sweep (the same DIR, another set:) is refused with exit 65;
 #  4. Ctrl-C: SIGINT in the middle of a sweep stops it with exit 130, leaves no worker
 #     behind and keeps whole rows only; the same command then finishes it;
-#  5. a broken row in the middle of the journal (not the last line) is refused, located.
+#  5. a broken row in the middle of the journal (not the last line) is refused, located;
+#  and cells.json agrees with the rows recomputed by Python (percentiles, fractions).
 #   usage: sweep.sh HERD_EXE SOURCE_DIR
 set -uo pipefail
 herd=$1
@@ -45,6 +46,40 @@ one=$("$herd" run traces/scenarios/metastable-article-jitter.yaml --seed 2 --set
 check "cell 4 seed 2's row has herd run's trace hash and wasted handshakes" \
     test -n "$row" -a "$(field trace_hash "$row")" = "$(field trace_hash "$one")" -a \
     "$(field wasted_handshakes "$row")" = "$(field wasted_handshakes "$one")"
+
+# The aggregates, recomputed from the rows by another program (nearest-rank percentiles,
+# never-recovered seeds after every finite time, parts per thousand rounded half up).
+python3 - "$tmp/j2" <<'PY' >"$tmp/recomputed.txt" 2>&1
+import json, math, sys
+d = sys.argv[1]
+rows = [json.loads(l) for l in open(d + "/runs.jsonl")][1:]
+cells = json.load(open(d + "/cells.json"))["cells"]
+def pct(v, q):
+    v = sorted(v)
+    return v[max(math.ceil(q * len(v) / 100) - 1, 0)]
+def secs(us):
+    return None if us == math.inf else "%d.%06d" % (us // 1000000, us % 1000000)
+bad = 0
+for c in cells:
+    rs = [r for r in rows if r["cell"] == c["cell"]]
+    ttr = [math.inf if r["time_to_recover_us"] is None else r["time_to_recover_us"] for r in rs]
+    want = {"runs": len(rs), "recovered": sum(r["recovered"] for r in rs),
+            "ttr_p5_s": secs(pct(ttr, 5)), "ttr_p50_s": secs(pct(ttr, 50)), "ttr_p95_s": secs(pct(ttr, 95)),
+            "wasted_handshakes_p50": pct([r["wasted_handshakes"] for r in rs], 50),
+            "wasted_handshakes_max": max(r["wasted_handshakes"] for r in rs),
+            "peak_attempts_per_s_max": max(r["peak_attempts_per_s"] for r in rs),
+            "recovered_fraction": "%.3f" % ((sum(r["recovered"] for r in rs) * 2000 + len(rs)) // (2 * len(rs)) / 1000)}
+    for k, v in want.items():
+        got = c[k]
+        if isinstance(got, float): got = "%.3f" % got if k.endswith("fraction") else "%.6f" % got
+        if str(got) != str(v):
+            print("cell %d %s: cells.json %s, recomputed %s" % (c["cell"], k, got, v)); bad += 1
+print("%d cells, %d mismatches" % (len(cells), bad))
+sys.exit(1 if bad else 0)
+PY
+rc=$?
+check "cells.json agrees with the rows recomputed in Python ($(tail -n 1 "$tmp/recomputed.txt"))" test $rc -eq 0
+[ $rc -eq 0 ] || head -n 5 "$tmp/recomputed.txt"
 
 # The summary of a finished sweep (nothing runs again) hands the first failure to herd shrink.
 "$herd" sweep $sweep --out "$tmp/j2" >"$tmp/summary.txt" 2>/dev/null

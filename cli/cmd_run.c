@@ -263,6 +263,15 @@ static int run_once(const herd_world_config *cfg, const herd_expect *e, herd_rep
             return HERD_EXIT_IOERR;
         }
     }
+    if (rc == HERD_EFULL) {
+        fprintf(stderr,
+                "herd run: the world stopped at t=%.3f s: more than %zu events pending at once, the\n"
+                "  simulator's bound (8 per client + 1 000 000): this world keeps more frames, store\n"
+                "  operations and timers in flight than that. Lower what multiplies them: subscribers\n"
+                "  per room (raise world.rooms), the publish rate, or world.clients.\n",
+                (double)w->now / 1e6, herd_world_events_max(&w->cfg));
+        return HERD_EXIT_SOFTWARE;
+    }
     if (rc != HERD_OK) {
         fprintf(stderr, "herd run: the world stopped on an internal error: %s\n", herd_strerror(rc));
         return HERD_EXIT_SOFTWARE;

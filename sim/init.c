@@ -9,6 +9,11 @@
 
 #include <stdlib.h>
 
+size_t herd_world_events_max(const herd_world_config *c)
+{
+    return (size_t)c->clients * 8u + 1000000u;
+}
+
 static int alloc_arrays(herd_world *w)
 {
     const herd_world_config *c = &w->cfg;
@@ -23,7 +28,7 @@ static int alloc_arrays(herd_world *w)
     if (!w->slots || !w->servers || !w->accept || !w->room_head || !w->store)
         return HERD_ENOSPACE;
     uint32_t sess_max = c->clients > UINT32_MAX / 4 ? UINT32_MAX : c->clients * 2u + 1024u;
-    size_t qcap = (size_t)c->clients * 8u + 1000000u;
+    size_t qcap = herd_world_events_max(c);
     /* Every frame and store parcel belongs to one pending event: the queue's bound. */
     uint32_t parcels_max = (uint32_t)qcap;
     if (herd_pool_init(&w->sessions, sizeof(herd_sim_session), sess_max) != HERD_OK ||

@@ -362,6 +362,10 @@ typedef struct herd_world_liveness_figures {
 /* End-of-run liveness figures (an O(clients) scan). */
 void herd_world_liveness(const herd_world *w, herd_world_liveness_figures *f);
 size_t herd_world_bytes(const herd_world *w);
+/* The bound on events pending at once (frames, store operations and timers in flight): 8
+ * per client + 1 000 000. A world that passes it stops with HERD_EFULL (herd run says
+ * which bound and what to lower). */
+size_t herd_world_events_max(const herd_world_config *c);
 int herd_world_push(herd_world *w, herd_time at, uint32_t kind, uint32_t target, uint64_t arg);
 uint64_t herd_world_draw(const herd_world *w, uint64_t entity, uint64_t purpose, uint64_t n);
 /* Feed helpers: every client input goes through these so counters, timers and the

@@ -35,7 +35,7 @@ rows=(
     "ack_before_persist        ack-before-persist"
     "ack_before_persist(-I5)   ack-before-persist-loss"
     "dedup_none                dedup-none"
-    "dedup_none(3 clients)     dedup-none-3clients-crash-drop"
+    "dedup_none(3clients)      dedup-none-3clients-crash-drop"
     "resend_off                resend-off"
     "forget_unacked            forget-unacked"
     "forget_unacked(-I8)       forget-unacked-catchup"

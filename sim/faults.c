@@ -253,8 +253,35 @@ int herd_faults_fire(herd_world *w, uint32_t index, uint64_t arg)
 
 herd_time herd_fault_heal_us(const herd_world *w, const herd_fault *f) { return heal_time(w, f); }
 
+/* --swarm's mobile churn: one seed in four adds a churn over every client (1-20 % of them
+ * churning, online for 2-30 s on average, offline for an exponential 0.5-10 s on average),
+ * from 10-30 % of the run for at most a quarter of it, so it ends by 55 %. Drawn from a
+ * stream of its own, so the other faults a seed draws are the ones it drew before churn
+ * joined the pool. The expected periods stay far under HERD_CHURN_EXPECTED_PERIODS_MAX:
+ * clients x 20 % x (duration / 4) / 2 s, 3 M for 20 M clients and a 120 s run. */
+static void swarm_churn(herd_world_config *cfg)
+{
+    herd_rng r;
+    herd_rng_derive(&r, cfg->seed, 1, HERD_RNG_FAULTS);
+    if (herd_rng_below(&r, 4) != 0 || cfg->fault_count >= HERD_WORLD_FAULTS_MAX) return;
+    if (cfg->duration_us < 8 * (uint64_t)HERD_US_PER_S) return;
+    herd_time d = cfg->duration_us;
+    herd_fault *f = &cfg->faults[cfg->fault_count++];
+    *f = (herd_fault){0};
+    f->kind = HERD_FAULT_CHURN;
+    f->at_us = d / 10 + herd_rng_below(&r, d / 5 + 1);
+    f->duration_us = HERD_US_PER_S + herd_rng_below(&r, d / 4 - HERD_US_PER_S + 1);
+    f->first = 0;
+    f->count = 0;
+    f->fraction_ppm = 10000 + (uint32_t)herd_rng_below(&r, 190001);
+    f->interval_us = 2 * HERD_US_PER_S + herd_rng_below(&r, 28 * (uint64_t)HERD_US_PER_S + 1);
+    f->off_dist = HERD_CHURN_EXPONENTIAL;
+    f->off_a_us = HERD_US_PER_S / 2 + herd_rng_below(&r, 19 * (uint64_t)HERD_US_PER_S / 2 + 1);
+}
+
 /* --swarm: 1 to 4 faults drawn from the seed, all healed by 60 % of the run so the
- * liveness phase has time. Client and server ranges are drawn within the world. */
+ * liveness phase has time, and in one seed in four a mobile churn (swarm_churn). Client
+ * and server ranges are drawn within the world. */
 void herd_faults_swarm(herd_world_config *cfg)
 {
     static const uint8_t pool[] = {HERD_FAULT_CRASH, HERD_FAULT_GRACEFUL, HERD_FAULT_LB_RESTART,
@@ -286,4 +313,5 @@ void herd_faults_swarm(herd_world_config *cfg)
         }
         if (f->kind == HERD_FAULT_ROLLING) f->count = 0;
     }
+    swarm_churn(cfg);
 }

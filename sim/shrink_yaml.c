@@ -6,6 +6,7 @@
  * always is, so the file replays with a plain `herd run FILE`. The fault list is written
  * whole from the candidate, each fault with the keys its kind reads (scenario.c). */
 #include "shrink.h"
+#include "churn.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -126,6 +127,24 @@ static void group_text(herd_group g, char *out, size_t n)
     else snprintf(out, n, "%s:%" PRIu32 "-%" PRIu64, k, g.first, (uint64_t)g.first + g.count - 1);
 }
 
+/* A churn's own keys (scenario.c's read_churn): fraction, interval and the offline time,
+ * as a mapping naming its distribution. */
+static void churn(writer *w, const herd_fault *f)
+{
+    static const char *const first_key[HERD_CHURN_DIST_COUNT] = {"time", "min", "mean"};
+    char t[64];
+    herd_cfg_format_ppm(f->fraction_ppm, t, sizeof t);
+    kv(w, "fraction", t);
+    kv_dur(w, "interval", f->interval_us);
+    scalar(w, "offline");
+    map_begin(w);
+    uint8_t d = f->off_dist < HERD_CHURN_DIST_COUNT ? f->off_dist : HERD_CHURN_FIXED;
+    kv(w, "dist", herd_churn_dist_names()[d]);
+    kv_dur(w, first_key[d], f->off_a_us);
+    if (d == HERD_CHURN_UNIFORM) kv_dur(w, "max", f->off_b_us);
+    map_end(w);
+}
+
 /* The keys a kind reads (scenario.c's fault_keys): zero drains, losses and latencies, and
  * a false oneway, are left out (they are the defaults). */
 static void fault(writer *w, const herd_fault *f)
@@ -138,7 +157,7 @@ static void fault(writer *w, const herd_fault *f)
     kv(w, "kind", herd_fault_kind_name(k));
     kv_dur(w, "at", f->at_us);
     kv_dur(w, "duration", f->duration_us);
-    if (on_servers || k == HERD_FAULT_OFFLINE) {
+    if (on_servers || k == HERD_FAULT_OFFLINE || k == HERD_FAULT_CHURN) {
         range_text(f->first, f->count, on_servers ? w->c->servers : w->c->clients, t, sizeof t);
         kv(w, on_servers ? "servers" : "clients", t);
     }
@@ -148,6 +167,7 @@ static void fault(writer *w, const herd_fault *f)
         if (f->retry_after_ms) kv_dur(w, "retry_after", (herd_time)f->retry_after_ms * HERD_US_PER_MS);
     }
     if (k == HERD_FAULT_ROLLING) kv_dur(w, "interval", f->interval_us);
+    if (k == HERD_FAULT_CHURN) churn(w, f);
     if (k == HERD_FAULT_NET_BURST) {
         herd_cfg_format_ppm(f->loss_ppm, t, sizeof t);
         if (f->loss_ppm) kv(w, "loss", t);

@@ -5,6 +5,7 @@
 #    to at most 36 clients and at most two faults, still failing with the same invariant;
 #    the shrunk file, run with plain `herd run`, violates that invariant first (the file is
 #    read by the real reader: the proof that the writer writes scenarios);
+#  - a scenario failing under mobile churn shrinks, and the churn fault is written back;
 #  - the same command gives the same file (but for the line naming the file);
 #  - a run that violates nothing is refused (exit 1, nothing written), an invalid scenario
 #    gives 65 with file:line:col, a bad flag 64 with a suggestion;
@@ -69,6 +70,20 @@ shrink_case() {
 
 shrink_case dedup_none 2 I2
 shrink_case forget_unacked 1 I8
+
+# A scenario whose failure needs its churn fault: the writer writes churn's own keys
+# (fraction, interval, offline as a mapping) and the shrunk file fails the same way. Before
+# the writer knew churn, every candidate was refused as "does not run as the original".
+mc=$src/traces/scenarios/mobile-churn-forget-unacked.yaml
+"$herd" shrink "$mc" --out "$tmp/churn.yaml" --json >"$tmp/churn.json" 2>"$tmp/churn.err"
+rc=$?
+r=$("$herd" run "$tmp/churn.yaml" --json 2>/dev/null)
+if [ $rc -eq 0 ] && grep -q '^- kind: churn' "$tmp/churn.yaml" && grep -q '^    dist: ' "$tmp/churn.yaml" &&
+    grep -q '"first_violation":"I8 ' <<<"$r"; then
+    ok "a churn scenario shrinks and its churn is written back: $(sed 's/.*"after":{\([^}]*\)}.*/\1/' "$tmp/churn.json" | json_u64 clients) clients, I8 first"
+else
+    bad "a churn scenario: exit $rc: $(head -c 400 "$tmp/churn.err") $(grep -o '"first_violation":"[^"]*"' <<<"$r")"
+fi
 
 # Determinism: the same command, the same file (the replay line names the file).
 "$herd" shrink "$base" --swarm --seed 2 --set protocol=dedup_none --out "$tmp/again.yaml" >/dev/null 2>&1

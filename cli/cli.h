@@ -16,6 +16,7 @@ int herd_cmd_shrink(int argc, char **argv);   /* cli/cmd_shrink.c: a failing run
 int herd_cmd_live(int argc, char **argv);     /* cli/cmd_live.c: real sockets, HAProxy, Redis */
 int herd_cmd_live_server(int argc, char **argv);  /* cli/cmd_live_roles.c: one live server */
 int herd_cmd_live_clients(int argc, char **argv); /* cli/cmd_live_roles.c: the live clients */
+int herd_cmd_live_relay(int argc, char **argv);   /* cli/cmd_live_roles.c: the fault-injecting relay */
 
 /* cli/cli_help.c. The flag of names (NULL-terminated) nearest to word, by lib/config's
  * "did you mean" rule (within a third of its length), or NULL when none is near. */

@@ -181,7 +181,10 @@ typedef struct run {
     char seed_s[24];
     int redis_port, lb_port;
     int server_ports[16];
-    int redis_idx, lb_idx, clients_idx;
+    int redis_idx, lb_idx, clients_idx, relay_idx;
+    int relay_ports[16];     /* the relay's port per server (live/relay.h), when plan.relay */
+    herd_time lb_restart_at; /* monotonic µs; 0: none pending (lb_restart) */
+    uint8_t drain_kind[16];  /* HERD_FAULT_GRACEFUL or HERD_FAULT_ROLLING while draining */
     int server_idx[16];
     herd_time server_restart_at[16]; /* monotonic µs; 0: none pending */
     herd_time redis_restart_at;
@@ -189,6 +192,7 @@ typedef struct run {
     herd_time last_heal_rel;
     herd_time fault_start[64], fault_end[64]; /* relative to t0, as they happened; 0: not yet */
     bool draining[16];       /* a graceful stop was asked of this server */
+    bool rolled[64][16];     /* rolling_deploy i has drained server s */
     char lb_sock[108];       /* HAProxy's admin socket ("" when DIR is too long for one) */
     FILE *trace;
 } run;
@@ -317,7 +321,8 @@ static int start_server(run *R, uint32_t s, bool first_start)
     for (uint32_t i = 0; i < R->sc->world.fault_count; i++) {
         const herd_fault *f = &R->sc->world.faults[i];
         uint32_t count = f->count ? f->count : R->sc->world.servers;
-        if (f->kind != HERD_FAULT_GRACEFUL || s < f->first || s >= f->first + count) continue;
+        if ((f->kind != HERD_FAULT_GRACEFUL && f->kind != HERD_FAULT_ROLLING) || s < f->first || s >= f->first + count)
+            continue;
         snprintf(dcode, sizeof dcode, "%u", (unsigned)f->code);
         snprintf(dus, sizeof dus, "%" PRIu64, f->drain_us);
         snprintf(dhint, sizeof dhint, "%" PRIu32, f->retry_after_ms);
@@ -344,8 +349,9 @@ static int start_lb(run *R)
     const herd_world_config *w = &R->sc->world;
     if ((size_t)snprintf(R->lb_sock, sizeof R->lb_sock, "%s/haproxy.sock", R->dir) >= sizeof R->lb_sock)
         snprintf(R->lb_sock, sizeof R->lb_sock, "/tmp/herd-live-%d.sock", (int)getpid());
-    int rc = herd_live_haproxy_write(cfg, R->lb_port, R->server_ports, w->servers, w->lb_policy, w->health_lag_us,
-                                     w->clients + 1000u, R->lb_sock);
+    int rc = herd_live_haproxy_write(cfg, R->lb_port, R->plan.relay ? R->relay_ports : R->server_ports,
+                                     R->server_ports, w->servers, w->lb_policy, w->health_lag_us,
+                                     w->clients + 1000u, w->lb_rate_per_s, R->lb_sock);
     if (rc != 0) {
         fprintf(stderr, "herd live: cannot write %s: %s\n", cfg, strerror(-rc));
         return HERD_EXIT_IOERR;
@@ -357,6 +363,38 @@ static int start_lb(run *R)
         return HERD_EXIT_IOERR;
     }
     orch_rec(R, "lb", "haproxy up on port %d, balance %s", R->lb_port, herd_live_haproxy_balance(w->lb_policy));
+    return 0;
+}
+
+/* The fault-injecting relay (live/relay.h) between HAProxy and the servers: it reloads
+ * the scenario and plays its own schedule (latency, loss, partition and net_burst windows
+ * from t0), so nothing needs telling at the fault times. */
+static int start_relay(run *R)
+{
+    char *argv[LIVE_SETS_MAX * 2 + 32];
+    int n = 0;
+    role_common(R, argv, &n);
+    argv[1] = "live-relay";
+    char port[16], t0[24], trace[LIVE_PATH_MAX], log[LIVE_PATH_MAX], ports[16 * 14];
+    size_t used = 0;
+    for (uint32_t s = 0; s < R->sc->world.servers; s++)
+        used += (size_t)snprintf(ports + used, sizeof ports - used, "%s%d:%d", s ? "," : "", R->relay_ports[s],
+                                 R->server_ports[s]);
+    snprintf(port, sizeof port, "%d", R->relay_ports[0]);
+    snprintf(t0, sizeof t0, "%" PRIu64, R->t0);
+    path_in(R, trace, sizeof trace, "proc-relay.jsonl");
+    path_in(R, log, sizeof log, "relay.log");
+    argv[n++] = "--port"; argv[n++] = port;
+    argv[n++] = "--t0-us"; argv[n++] = t0;
+    argv[n++] = "--trace"; argv[n++] = trace;
+    argv[n++] = "--relay-ports"; argv[n++] = ports;
+    argv[n] = NULL;
+    R->relay_idx = herd_procs_spawn(&g_procs, "relay", argv, log);
+    if (R->relay_idx < 0 || !wait_port(R->relay_ports[0], R->relay_idx, START_WAIT_MS)) {
+        fprintf(stderr, "herd live: the relay did not start (see %s)\n", log);
+        return HERD_EXIT_IOERR;
+    }
+    orch_rec(R, "world", "relay up in front of %" PRIu32 " servers", R->sc->world.servers);
     return 0;
 }
 
@@ -408,8 +446,30 @@ static void lb_state(run *R, uint32_t s, const char *state)
     if (rc) fprintf(stderr, "herd live: haproxy '%s': %s (its health check decides)\n", cmd, strerror(-rc));
 }
 
+/* Take server s out of HAProxy at once and start its drain (graceful_restart, and each
+ * server's turn of a rolling_deploy). */
+static void drain_server(run *R, uint32_t s, uint8_t kind)
+{
+    lb_state(R, s, "maint");
+    R->draining[s] = true;
+    R->drain_kind[s] = kind;
+    herd_procs_signal(&g_procs, R->server_idx[s], SIGUSR1);
+}
+
 static void strike(run *R, const herd_fault *f, herd_time now)
 {
+    if (f->kind == HERD_FAULT_ROLLING) return; /* play() drains one server at a time */
+    if (f->kind == HERD_FAULT_PARTITION || f->kind == HERD_FAULT_NET_BURST) {
+        orch_rec(R, "world", "%s begins (played by the relay)", herd_fault_kind_name(f->kind));
+        return;
+    }
+    if (f->kind == HERD_FAULT_LB_RESTART) { /* every connection through HAProxy drops with it */
+        herd_procs_signal(&g_procs, R->lb_idx, SIGKILL);
+        herd_procs_wait(&g_procs, R->lb_idx, 2000);
+        orch_rec(R, "lb", "lb restart: haproxy SIGKILLed");
+        R->lb_restart_at = herd_time_add(now, f->duration_us ? f->duration_us : 1);
+        return;
+    }
     if (f->kind == HERD_FAULT_STORE_CRASH) {
         herd_procs_signal(&g_procs, R->redis_idx, SIGKILL);
         herd_procs_wait(&g_procs, R->redis_idx, 2000);
@@ -420,9 +480,7 @@ static void strike(run *R, const herd_fault *f, herd_time now)
     for (uint32_t s = 0; s < R->sc->world.servers; s++) {
         if (!in_fault(R, f, s)) continue;
         if (f->kind == HERD_FAULT_GRACEFUL) { /* out of the LB at once, then drain */
-            lb_state(R, s, "maint");
-            R->draining[s] = true;
-            herd_procs_signal(&g_procs, R->server_idx[s], SIGUSR1);
+            drain_server(R, s, HERD_FAULT_GRACEFUL);
             continue;
         }
         if (R->a->after_append) {
@@ -442,8 +500,9 @@ static void watch_servers(run *R, herd_time now)
     for (uint32_t s = 0; s < R->sc->world.servers; s++) {
         if (g_procs.p[R->server_idx[s]].alive || R->server_restart_at[s]) continue;
         if (R->draining[s]) {
-            orch_rec(R, "world", "server %" PRIu32 " stopped after its drain (graceful restart)", s);
-            R->server_restart_at[s] = herd_time_add(now, down_for(R, s, HERD_FAULT_GRACEFUL) ? down_for(R, s, HERD_FAULT_GRACEFUL) : 1);
+            orch_rec(R, "world", "server %" PRIu32 " stopped after its drain (%s)", s, herd_fault_kind_name(R->drain_kind[s]));
+            herd_time d = down_for(R, s, R->drain_kind[s]);
+            R->server_restart_at[s] = herd_time_add(now, d ? d : 1);
             continue;
         }
         orch_rec(R, "world", "server %" PRIu32 " crashed (%s)", s,
@@ -458,7 +517,14 @@ static void healed(run *R, int kind, uint32_t s)
     for (uint32_t i = 0; i < R->sc->world.fault_count && i < 64; i++) {
         const herd_fault *f = &R->sc->world.faults[i];
         if (f->kind != kind || !R->fault_start[i] || R->fault_end[i]) continue;
-        if (kind != HERD_FAULT_STORE_CRASH && !in_fault(R, f, s)) continue;
+        if (kind != HERD_FAULT_STORE_CRASH && kind != HERD_FAULT_LB_RESTART && !in_fault(R, f, s)) continue;
+        if (kind == HERD_FAULT_ROLLING) { /* its band ends with its last server's return */
+            bool more = false;
+            for (uint32_t o = 0; o < R->sc->world.servers; o++)
+                more = more || (o != s && in_fault(R, f, o) && (R->draining[o] || R->server_restart_at[o] ||
+                                                                 !R->rolled[i][o]));
+            if (more) continue;
+        }
         R->fault_end[i] = R->last_heal_rel;
     }
 }
@@ -472,9 +538,16 @@ static int restart_due(run *R, herd_time now)
         if (rc) return rc;
         orch_rec(R, "world", "server %" PRIu32 " restarted", s);
         R->last_heal_rel = herd_live_now_us() - R->t0;
-        healed(R, R->draining[s] ? HERD_FAULT_GRACEFUL : HERD_FAULT_CRASH, s);
+        healed(R, R->draining[s] ? R->drain_kind[s] : HERD_FAULT_CRASH, s);
         if (R->draining[s]) lb_state(R, s, "ready");
         R->draining[s] = false;
+    }
+    if (R->lb_restart_at && now >= R->lb_restart_at) {
+        R->lb_restart_at = 0;
+        int rc = start_lb(R);
+        if (rc) return rc;
+        R->last_heal_rel = herd_live_now_us() - R->t0;
+        healed(R, HERD_FAULT_LB_RESTART, 0);
     }
     if (R->redis_restart_at && now >= R->redis_restart_at) {
         R->redis_restart_at = 0;
@@ -507,6 +580,24 @@ static int play(run *R)
                 struck[i] = true;
                 R->fault_start[i] = now - R->t0;
                 strike(R, f, now);
+            }
+            if (f->kind == HERD_FAULT_ROLLING && struck[i]) { /* one server at a time, interval apart */
+                uint32_t k = 0;
+                for (uint32_t s = 0; s < w->servers; s++) {
+                    if (!in_fault(R, f, s)) continue;
+                    herd_time turn = at + (herd_time)k++ * f->interval_us;
+                    if (R->rolled[i][s] || now < turn) continue;
+                    R->rolled[i][s] = true;
+                    orch_rec(R, "world", "rolling deploy: server %" PRIu32 " drains", s);
+                    drain_server(R, s, HERD_FAULT_ROLLING);
+                }
+            }
+            /* the relay's windows heal by themselves at their end: the band and the heal */
+            if ((f->kind == HERD_FAULT_PARTITION || f->kind == HERD_FAULT_NET_BURST) && struck[i] && !R->fault_end[i] &&
+                now >= at + f->duration_us) {
+                R->last_heal_rel = now - R->t0;
+                R->fault_end[i] = R->last_heal_rel;
+                orch_rec(R, "world", "%s heals", herd_fault_kind_name(f->kind));
             }
             /* a draining server still up one second past its drain is killed */
             if (f->kind == HERD_FAULT_GRACEFUL && struck[i] && !forced[i] && now >= at + f->drain_us + HERD_US_PER_S) {
@@ -542,7 +633,7 @@ static int play(run *R)
             }
             return 0;
         }
-        if (!g_procs.p[R->lb_idx].alive) {
+        if (!R->lb_restart_at && !g_procs.p[R->lb_idx].alive) {
             fprintf(stderr, "herd live: haproxy exited (see %s/haproxy.log)\n", R->dir);
             return HERD_EXIT_SOFTWARE;
         }
@@ -571,7 +662,7 @@ static int make_dir(run *R)
     }
     char p[LIVE_PATH_MAX + 64];
     /* a run directory used before: its records would merge into this run's */
-    static const char *const stale[] = {"proc-clients.jsonl", "proc-orchestrator.jsonl", "trace.jsonl", NULL};
+    static const char *const stale[] = {"proc-clients.jsonl", "proc-orchestrator.jsonl", "proc-relay.jsonl", "trace.jsonl", NULL};
     for (const char *const *s = stale; *s; s++) {
         snprintf(p, sizeof p, "%s/%s", R->dir, *s);
         unlink(p);
@@ -609,6 +700,7 @@ static int prepare(run *R)
     R->lb_port = free_port();
     bool ok = R->redis_port > 0 && R->lb_port > 0;
     for (uint32_t s = 0; s < R->sc->world.servers; s++) ok = ok && (R->server_ports[s] = free_port()) > 0;
+    for (uint32_t s = 0; R->plan.relay && s < R->sc->world.servers; s++) ok = ok && (R->relay_ports[s] = free_port()) > 0;
     if (!ok) { fprintf(stderr, "herd live: no free loopback port\n"); return HERD_EXIT_IOERR; }
     char p[LIVE_PATH_MAX + 32];
     snprintf(p, sizeof p, "%s/proc-orchestrator.jsonl", R->dir);
@@ -623,6 +715,7 @@ static int start_all(run *R)
     /* time 0 of the run: late enough for the servers and HAProxy to be listening */
     R->t0 = herd_live_now_us() + 1000000u + 200000u * R->sc->world.servers;
     for (uint32_t s = 0; rc == 0 && s < R->sc->world.servers; s++) rc = start_server(R, s, true);
+    if (rc == 0 && R->plan.relay) rc = start_relay(R);
     if (rc == 0) rc = start_lb(R);
     if (rc == 0) rc = start_clients(R);
     return rc;
@@ -633,6 +726,7 @@ static int finish(run *R, herd_report *rep)
     /* stop what serves the clients; Redis stays for the final check */
     for (uint32_t s = 0; s < R->sc->world.servers; s++) herd_procs_signal(&g_procs, R->server_idx[s], SIGTERM);
     herd_procs_signal(&g_procs, R->lb_idx, SIGTERM);
+    if (R->relay_idx >= 0) herd_procs_signal(&g_procs, R->relay_idx, SIGTERM);
     for (uint32_t s = 0; s < R->sc->world.servers; s++) herd_procs_wait(&g_procs, R->server_idx[s], 2000);
     herd_procs_wait(&g_procs, R->lb_idx, 2000);
     if (R->redis_restart_at) { R->redis_restart_at = 0; if (start_redis(R)) return HERD_EXIT_IOERR; }
@@ -725,7 +819,7 @@ static int live_main(const live_args *a, const herd_scenario *sc)
     R.a = a;
     R.sc = sc;
     R.seed = a->seed_set ? a->seed : sc->world.seed;
-    R.redis_idx = R.lb_idx = R.clients_idx = -1;
+    R.redis_idx = R.lb_idx = R.clients_idx = R.relay_idx = -1;
     snprintf(R.seed_s, sizeof R.seed_s, "%" PRIu64, R.seed);
     char err[1024];
     int rc = herd_live_judge(sc, &R.plan, err, sizeof err);

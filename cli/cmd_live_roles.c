@@ -7,7 +7,9 @@
  *   herd live-server SCENARIO --seed N [--set k=v ...] --id S --port P --redis-port R
  *                    --trace FILE [--crash-after-append-us T]
  *                    [--drain-code C --drain-us D --retry-after-ms R]   (SIGUSR1: graceful stop)
- *   herd live-clients SCENARIO --seed N [--set k=v ...] --port P --t0-us T --trace FILE */
+ *   herd live-clients SCENARIO --seed N [--set k=v ...] --port P --t0-us T --trace FILE
+ *   herd live-relay SCENARIO --seed N [--set k=v ...] --port P --t0-us T --trace FILE
+ *                   --relay-ports L0:S0,L1:S1,...   (listen on Ls, forward to Ss: live/relay.h) */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "exitcode.h"
@@ -22,7 +24,7 @@
 #define ROLE_SETS_MAX 64
 
 typedef struct role_args {
-    const char *scenario, *trace;
+    const char *scenario, *trace, *relay_ports;
     const char *sets[ROLE_SETS_MAX];
     size_t nsets;
     uint64_t seed, id, port, redis_port, t0_us, crash_us;
@@ -47,6 +49,7 @@ static int parse(const char *cmd, int argc, char **argv, role_args *a)
             if (a->nsets == ROLE_SETS_MAX) { fprintf(stderr, "herd %s: too many --set\n", cmd); return HERD_EXIT_USAGE; }
             a->sets[a->nsets++] = v;
         } else if (strcmp(s, "--trace") == 0) a->trace = v;
+        else if (strcmp(s, "--relay-ports") == 0) a->relay_ports = v;
         else if (strcmp(s, "--seed") == 0) ok = herd_arg_u64(cmd, s, v, 0, UINT64_MAX, &a->seed);
         else if (strcmp(s, "--id") == 0) ok = herd_arg_u64(cmd, s, v, 0, 15, &a->id);
         else if (strcmp(s, "--port") == 0) ok = herd_arg_u64(cmd, s, v, 1, 65535, &a->port);
@@ -118,6 +121,43 @@ int herd_cmd_live_clients(int argc, char **argv)
     return rc;
 #else
     fprintf(stderr, "herd live-clients: this herd was built without live support (libwebsockets, hiredis)\n");
+    return HERD_EXIT_SOFTWARE;
+#endif
+}
+
+int herd_cmd_live_relay(int argc, char **argv)
+{
+    role_args a;
+    int rc = parse("live-relay", argc, argv, &a);
+    if (rc) return rc;
+#ifdef HERD_HAVE_LIVE
+    int listen[HERD_LIVE_SERVERS_MAX], to[HERD_LIVE_SERVERS_MAX];
+    uint32_t n = 0;
+    const char *p = a.relay_ports;
+    while (p && *p && n < HERD_LIVE_SERVERS_MAX) {
+        char *end;
+        long l = strtol(p, &end, 10);
+        if (*end != ':') break;
+        long t = strtol(end + 1, &end, 10);
+        if (l < 1 || l > 65535 || t < 1 || t > 65535 || (*end != ',' && *end != 0)) break;
+        listen[n] = (int)l;
+        to[n++] = (int)t;
+        p = *end ? end + 1 : end;
+    }
+    if (!p || *p || n == 0) {
+        fprintf(stderr, "herd live-relay: --relay-ports L0:S0,L1:S1,... (ports 1..65535) is needed\n");
+        return HERD_EXIT_USAGE;
+    }
+    herd_scenario sc;
+    static herd_live_config cfg;
+    if ((rc = load("live-relay", &a, &sc, &cfg))) return rc;
+    static herd_relay_config rcfg;
+    herd_live_relay_of(&sc, a.seed, a.t0_us, &rcfg);
+    rc = herd_live_relay_run(&rcfg, listen, to, n, a.trace);
+    herd_scenario_free(&sc);
+    return rc;
+#else
+    fprintf(stderr, "herd live-relay: this herd was built without live support (libwebsockets, hiredis)\n");
     return HERD_EXIT_SOFTWARE;
 #endif
 }

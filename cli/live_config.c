@@ -38,17 +38,72 @@ static void approx(herd_live_plan *p, const char *key, uint64_t v, const char *u
     snprintf(p->approximations + n, sizeof p->approximations - n, "%s%s=%" PRIu64 "%s", n ? "," : "", key, v, unit);
 }
 
-static int judge_faults(const herd_scenario *sc, char *err, size_t len)
+/* One side of a partition as the relay sees it: the servers it holds (a mask), or the
+ * LB's side (HAProxy, and every client behind it). -1: the relay cannot cut it. */
+static int partition_side(const herd_world_config *w, herd_group g, uint32_t *mask)
+{
+    *mask = 0;
+    switch (g.kind) {
+    case HERD_GROUP_SERVERS:
+        for (uint32_t s = 0; s < w->servers; s++)
+            if (g.count == 0 || (s >= g.first && s - g.first < g.count)) *mask |= 1u << s;
+        return *mask ? 1 : -1;
+    case HERD_GROUP_LB: return 0;
+    case HERD_GROUP_CLIENTS: /* every client: the relay cannot tell one client from another */
+        return g.first == 0 && (g.count == 0 || g.count >= w->clients) ? 0 : -1;
+    default: return -1;
+    }
+}
+
+/* A partition as relay directions over servers: 0, or -1 when it cannot be expressed. */
+static int partition_cut(const herd_world_config *w, const herd_fault *f, herd_relay_cut *out)
+{
+    uint32_t ma, mb;
+    int sa = partition_side(w, f->a, &ma), sb = partition_side(w, f->b, &mb);
+    uint32_t all = w->servers >= 32 ? UINT32_MAX : (1u << w->servers) - 1u;
+    memset(out, 0, sizeof *out);
+    if (sa < 0 || sb < 0) return -1;
+    if (sa == 1 && sb == 1) return -1; /* server to server: no connection between them */
+    if (sa == 0 && sb == 0) {
+        if (f->a.kind == f->b.kind) return -1;
+        out->mask = all; /* clients <-> LB: every path to every server */
+        bool a_is_clients = f->a.kind == HERD_GROUP_CLIENTS;
+        out->up = a_is_clients || !f->oneway;
+        out->down = !a_is_clients || !f->oneway;
+        return 0;
+    }
+    out->mask = sa == 1 ? ma : mb;
+    out->up = sb == 1 || !f->oneway;   /* a -> b toward the servers */
+    out->down = sa == 1 || !f->oneway; /* a -> b from the servers */
+    return 0;
+}
+
+static int judge_faults(const herd_scenario *sc, herd_live_plan *plan, char *err, size_t len)
 {
     const herd_world_config *w = &sc->world;
     for (uint32_t i = 0; i < w->fault_count; i++) {
         const herd_fault *f = &w->faults[i];
-        if (f->kind == HERD_FAULT_CRASH || f->kind == HERD_FAULT_STORE_CRASH || f->kind == HERD_FAULT_GRACEFUL) continue;
         char key[48];
+        if (f->kind == HERD_FAULT_PARTITION) {
+            herd_relay_cut cut;
+            if (partition_cut(w, f, &cut) != 0) {
+                snprintf(key, sizeof key, "%" PRIu32 ".a", i);
+                return refuse(sc, "faults", key, err, len,
+                              "the live relay sits between HAProxy and the servers: it cuts servers (any range) "
+                              "from the LB or from every client, or every client from the LB; not the store, "
+                              "not a part of the clients, not server to server (docs/live.md)");
+            }
+            plan->relay = true;
+            continue;
+        }
+        if (f->kind == HERD_FAULT_NET_BURST) { plan->relay = true; continue; }
+        if (f->kind == HERD_FAULT_CRASH || f->kind == HERD_FAULT_STORE_CRASH || f->kind == HERD_FAULT_GRACEFUL ||
+            f->kind == HERD_FAULT_ROLLING || f->kind == HERD_FAULT_LB_RESTART)
+            continue;
         snprintf(key, sizeof key, "%" PRIu32 ".kind", i);
         char msg[200];
-        snprintf(msg, sizeof msg, "a fault of kind '%s' cannot run live yet (live runs crash, "
-                 "graceful_restart and store_crash; docs/live.md)", herd_fault_kind_name(f->kind));
+        snprintf(msg, sizeof msg, "a fault of kind '%s' cannot run live yet (live runs crash, graceful_restart, "
+                 "rolling_deploy, lb_restart, store_crash, partition, net_burst; docs/live.md)", herd_fault_kind_name(f->kind));
         return refuse(sc, "faults", key, err, len, msg);
     }
     return 0;
@@ -58,13 +113,9 @@ int herd_live_judge(const herd_scenario *sc, herd_live_plan *plan, char *err, si
 {
     const herd_world_config *w = &sc->world;
     memset(plan, 0, sizeof *plan);
-    if (w->loss_ppm)
-        return refuse(sc, "network", "loss", err, err_len, "live cannot lose packets on loopback yet "
-                      "(a fault-injecting relay is future work); set it to 0");
     if (w->max_conns)
-        return refuse(sc, "accept", "max_conns", err, err_len, "live servers have no session limit yet; set it to 0");
-    if (w->lb_rate_per_s)
-        return refuse(sc, "lb", "rate", err, err_len, "the live HAProxy has no connection-rate limit yet; set it to 0");
+        return refuse(sc, "accept", "max_conns", err, err_len, "live servers have no session limit yet (the "
+                      "simulator ends a handshake over it with 1013; HAProxy's maxconn would queue it instead); set it to 0");
     if (w->store.durability == HERD_DURABLE_PG_SYNC || w->store.durability == HERD_DURABLE_PG_ASYNC)
         return refuse(sc, "store", "durability", err, err_len, "live runs Redis only (none, aof_everysec, aof_always)");
     if (w->server.proto.dedup_mode == HERD_DEDUP_LOCAL)
@@ -75,10 +126,19 @@ int herd_live_judge(const herd_scenario *sc, herd_live_plan *plan, char *err, si
         return refuse(sc, "world", "servers", err, err_len, "one live run starts at most 16 servers");
     if (w->rooms > 100000u)
         return refuse(sc, "world", "rooms", err, err_len, "one live run holds at most 100000 rooms");
-    int rc = judge_faults(sc, err, err_len);
+    int rc = judge_faults(sc, plan, err, err_len);
     if (rc) return rc;
-    if (w->latency_us) approx(plan, "network.latency", w->latency_us, "us");
-    if (w->jitter_us) approx(plan, "network.jitter", w->jitter_us, "us");
+    /* Latency and jitter below a millisecond are loopback's own (approximated, as the
+     * fidelity scenarios' calibrated 150 us); from a millisecond up, or with any loss,
+     * partition or net_burst, the relay holds every chunk for them on the LB-server hop.
+     * Loss is a chunk held rto longer (TCP's retransmission), a partition holds bytes and
+     * connects until it heals. */
+    if (w->latency_us >= HERD_LIVE_RELAY_MIN_US || w->jitter_us >= HERD_LIVE_RELAY_MIN_US || w->loss_ppm)
+        plan->relay = true;
+    if (!plan->relay && w->latency_us) approx(plan, "network.latency", w->latency_us, "us");
+    if (!plan->relay && w->jitter_us) approx(plan, "network.jitter", w->jitter_us, "us");
+    if (w->loss_ppm) approx(plan, "network.loss", w->loss_ppm, "ppm");
+    if (w->lb_rate_per_s) approx(plan, "lb.burst", w->lb_burst, "");
     if (w->store_latency_us) approx(plan, "network.store_latency", w->store_latency_us, "us");
     if (w->pubsub_latency_us) approx(plan, "network.pubsub_latency", w->pubsub_latency_us, "us");
     approx(plan, "accept.handshake", w->handshake_us, "us");
@@ -89,6 +149,39 @@ int herd_live_judge(const herd_scenario *sc, herd_live_plan *plan, char *err, si
 }
 
 #ifdef HERD_HAVE_LIVE
+void herd_live_relay_of(const herd_scenario *sc, uint64_t seed, herd_time t0_us, herd_relay_config *out)
+{
+    const herd_world_config *w = &sc->world;
+    memset(out, 0, sizeof *out);
+    out->seed = seed;
+    out->latency_us = w->latency_us;
+    out->jitter_us = w->jitter_us;
+    out->loss_ppm = w->loss_ppm;
+    out->rto_us = w->rto_us;
+    uint32_t all = w->servers >= 32 ? UINT32_MAX : (1u << w->servers) - 1u;
+    for (uint32_t i = 0; i < w->fault_count && out->windows < HERD_RELAY_WINDOWS_MAX; i++) {
+        const herd_fault *f = &w->faults[i];
+        herd_relay_window *win = &out->w[out->windows];
+        memset(win, 0, sizeof *win);
+        win->from_us = t0_us + f->at_us;
+        win->until_us = t0_us + f->at_us + f->duration_us;
+        if (f->kind == HERD_FAULT_PARTITION) {
+            herd_relay_cut cut;
+            if (partition_cut(w, f, &cut) != 0) continue;
+            win->servers_mask = cut.mask;
+            win->cut_up = cut.up;
+            win->cut_down = cut.down;
+        } else if (f->kind == HERD_FAULT_NET_BURST) {
+            win->servers_mask = all;
+            win->loss_ppm = f->loss_ppm;
+            win->latency_us = f->latency_us;
+        } else {
+            continue;
+        }
+        out->windows++;
+    }
+}
+
 void herd_live_config_of(const herd_scenario *sc, uint64_t seed, herd_live_config *out)
 {
     const herd_world_config *w = &sc->world;

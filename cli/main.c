@@ -24,6 +24,7 @@ static const herd_command commands[] = {
     /* the live run's own processes, started by `herd live` (no summary: not listed) */
     {"live-server", herd_cmd_live_server, NULL},
     {"live-clients", herd_cmd_live_clients, NULL},
+    {"live-relay", herd_cmd_live_relay, NULL},
 };
 
 static void usage(FILE *f)

@@ -23,9 +23,9 @@ const char *herd_live_haproxy_balance(int lb_policy)
     }
 }
 
-int herd_live_haproxy_write(const char *path, int port, const int *server_ports, uint32_t servers,
-                            int lb_policy, herd_time health_lag_us, uint32_t maxconn,
-                            const char *admin_socket)
+int herd_live_haproxy_write(const char *path, int port, const int *server_ports, const int *check_ports,
+                            uint32_t servers, int lb_policy, herd_time health_lag_us, uint32_t maxconn,
+                            uint32_t rate_per_s, const char *admin_socket)
 {
     const char *balance = herd_live_haproxy_balance(lb_policy);
     if (!balance) return -EINVAL;
@@ -38,13 +38,17 @@ int herd_live_haproxy_write(const char *path, int port, const int *server_ports,
                "  stats socket %s mode 600 level admin\n"
                "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n"
                "  option redispatch\n  retries 0\n"
-               "frontend herd_in\n  bind 127.0.0.1:%d\n  maxconn %" PRIu32 "\n  default_backend herd_servers\n"
-               "backend herd_servers\n  balance %s\n",
-            maxconn, admin_socket, port, maxconn, balance);
+               "frontend herd_in\n  bind 127.0.0.1:%d\n  maxconn %" PRIu32 "\n",
+            maxconn, admin_socket, port, maxconn);
+    if (rate_per_s) fprintf(f, "  rate-limit sessions %" PRIu32 "\n", rate_per_s);
+    fprintf(f, "  default_backend herd_servers\nbackend herd_servers\n  balance %s\n", balance);
     if (lb_policy == 0) fprintf(f, "  hash-type consistent\n");
-    for (uint32_t i = 0; i < servers; i++)
-        fprintf(f, "  server s%" PRIu32 " 127.0.0.1:%d check inter %" PRIu64 "ms fall 1 rise 1\n", i,
+    for (uint32_t i = 0; i < servers; i++) {
+        fprintf(f, "  server s%" PRIu32 " 127.0.0.1:%d check inter %" PRIu64 "ms fall 1 rise 1", i,
                 server_ports[i], inter_ms);
+        if (check_ports && check_ports[i] != server_ports[i]) fprintf(f, " port %d", check_ports[i]);
+        fputc('\n', f);
+    }
     int rc = ferror(f) ? -EIO : 0;
     if (fclose(f) != 0 && rc == 0) rc = -errno;
     return rc;

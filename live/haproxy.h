@@ -9,7 +9,7 @@
  * roundrobin, least_conn -> leastconn, random -> random, p2c -> random(2) (HAProxy's
  * power of two choices). Health checks: TCP connect every health_lag / 2 (at least
  * 100 ms), fall 1, rise 1, so HAProxy learns a death or a return about health_lag late.
- * A graceful restart takes its servers out of HAProxy at once through the admin socket
+ * lb.rate -> `rate-limit sessions` on the frontend. A graceful restart takes its servers out of HAProxy at once through the admin socket
  * ("state maint"), and back ("state ready") when they start again, as the simulator's
  * LB does. */
 #ifndef HERD_LIVE_HAPROXY_H
@@ -20,11 +20,14 @@
 #include <stdint.h>
 
 /* Write the configuration to path: listen on 127.0.0.1:port, servers at 127.0.0.1 on
- * server_ports[0..servers). lb_policy is the scenario's (sim's enum herd_lb_policy value:
+ * server_ports[0..servers) (the relay's ports when live/relay.h is in the path), health
+ * checks on check_ports (the servers' own: a check must see the server, not the relay;
+ * NULL: the same ports). rate_per_s: lb.rate as `rate-limit sessions` on the frontend
+ * (0: none; HAProxy leaves what is over it in the kernel's accept queue). lb_policy is the scenario's (sim's enum herd_lb_policy value:
  * 0 sticky, 1 round_robin, 2 least_conn, 3 random, 4 p2c). Returns 0 or -errno. */
-int herd_live_haproxy_write(const char *path, int port, const int *server_ports, uint32_t servers,
-                            int lb_policy, herd_time health_lag_us, uint32_t maxconn,
-                            const char *admin_socket);
+int herd_live_haproxy_write(const char *path, int port, const int *server_ports, const int *check_ports,
+                            uint32_t servers, int lb_policy, herd_time health_lag_us, uint32_t maxconn,
+                            uint32_t rate_per_s, const char *admin_socket);
 /* One command on HAProxy's admin socket (e.g. "set server herd_servers/s0 state maint"),
  * bounded by a one-second timeout. 0, or -errno. */
 int herd_live_haproxy_command(const char *admin_socket, const char *cmd);

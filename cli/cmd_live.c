@@ -7,7 +7,10 @@
  * servers (`herd live-server`), HAProxy (haproxy.cfg from lb:), then the client process
  * (`herd live-clients`); play the faults at their wall times (crash: SIGKILL the servers,
  * restart after the duration; store_crash: SIGKILL redis-server, restart after the
- * duration, under its AOF mode); when the clients' process ends (it stops by itself at
+ * duration, under its AOF mode; graceful_restart and rolling_deploy: drains; lb_restart:
+ * SIGKILL of HAProxy, restart after the duration; network latency/loss, partition and
+ * net_burst: played by the relay, live/relay.h, started before HAProxy when needed); when
+ * the clients' process ends (it stops by itself at
  * run.duration), stop the servers and HAProxy, merge the processes' records into
  * DIR/trace.jsonl, run the oracle and the final check of Redis (live_check.h), stop
  * Redis, report. Every process is in the run's process group with a parent-death signal
@@ -76,7 +79,9 @@ static void help(FILE *f)
             "Run a scenario on real processes on this machine, all on loopback: redis-server,\n"
             "world.servers herd servers (WebSocket through libwebsockets), HAProxy in front, and\n"
             "one process holding every client's connection, each driven by the same core machines\n"
-            "as `herd run`. Faults of kind crash and store_crash are played at their wall times.\n"
+            "as `herd run`. Faults are played at their wall times: crash, store_crash, graceful_restart,\n"
+            "rolling_deploy, lb_restart; network latency, loss, partition and net_burst through a\n"
+            "fault-injecting relay between HAProxy and the servers (herd live-relay).\n"
             "The processes' records are merged into DIR/trace.jsonl and judged by the simulator's\n"
             "oracle, then Redis's streams are read whole (every ACKed id present, none twice).\n"
             "Scenario values live cannot honour are refused, naming the key; the ones it\n"
@@ -755,19 +760,20 @@ static void write_costs(const run *R, herd_report *rep)
 {
     uint64_t srv = herd_procs_cpu_us(&g_procs, "server-"), cli = herd_procs_cpu_us(&g_procs, "clients");
     uint64_t lb = herd_procs_cpu_us(&g_procs, "haproxy"), rds = herd_procs_cpu_us(&g_procs, "redis-server");
+    uint64_t rly = herd_procs_cpu_us(&g_procs, "relay");
     uint64_t self = self_cpu_us();
-    rep->cpu_us = srv + cli + lb + rds + self;
+    rep->cpu_us = srv + cli + lb + rds + rly + self;
     char path[LIVE_PATH_MAX];
     path_in(R, path, sizeof path, "costs.json");
     FILE *f = fopen(path, "w");
     if (!f) return;
     uint64_t conns = rep->accepts ? rep->accepts : 1, msgs = rep->published ? rep->published : 1;
     fprintf(f, "{\"cpu_us\":{\"servers\":%" PRIu64 ",\"clients\":%" PRIu64 ",\"haproxy\":%" PRIu64
-               ",\"redis\":%" PRIu64 ",\"orchestrator\":%" PRIu64 "},\"connections_opened\":%" PRIu64
+               ",\"redis\":%" PRIu64 ",\"relay\":%" PRIu64 ",\"orchestrator\":%" PRIu64 "},\"connections_opened\":%" PRIu64
                ",\"messages_published\":%" PRIu64 ",\"deliveries\":%" PRIu64
                ",\"servers_cpu_us_per_connection_and_its_messages\":%" PRIu64
                ",\"clients_cpu_us_per_connection\":%" PRIu64 ",\"redis_cpu_us_per_message\":%" PRIu64 "}\n",
-            srv, cli, lb, rds, self, rep->accepts, rep->published, rep->delivered, srv / conns, cli / conns, rds / msgs);
+            srv, cli, lb, rds, rly, self, rep->accepts, rep->published, rep->delivered, srv / conns, cli / conns, rds / msgs);
     fclose(f);
 }
 

@@ -464,8 +464,10 @@ static void drain_server(run *R, uint32_t s, uint8_t kind)
 static void strike(run *R, const herd_fault *f, herd_time now)
 {
     if (f->kind == HERD_FAULT_ROLLING) return; /* play() drains one server at a time */
-    if (f->kind == HERD_FAULT_PARTITION || f->kind == HERD_FAULT_NET_BURST) {
-        orch_rec(R, "world", "%s begins (played by the relay)", herd_fault_kind_name(f->kind));
+    if (f->kind == HERD_FAULT_PARTITION || f->kind == HERD_FAULT_NET_BURST || f->kind == HERD_FAULT_OFFLINE ||
+        f->kind == HERD_FAULT_CHURN) {
+        orch_rec(R, "world", "%s begins (played by the %s)", herd_fault_kind_name(f->kind),
+                 f->kind == HERD_FAULT_OFFLINE || f->kind == HERD_FAULT_CHURN ? "client process" : "relay");
         return;
     }
     if (f->kind == HERD_FAULT_LB_RESTART) { /* every connection through HAProxy drops with it */
@@ -597,8 +599,9 @@ static int play(run *R)
                     drain_server(R, s, HERD_FAULT_ROLLING);
                 }
             }
-            /* the relay's windows heal by themselves at their end: the band and the heal */
-            if ((f->kind == HERD_FAULT_PARTITION || f->kind == HERD_FAULT_NET_BURST) && struck[i] && !R->fault_end[i] &&
+            /* the relay's windows and the clients' offline periods end by themselves: the band and the heal */
+            if ((f->kind == HERD_FAULT_PARTITION || f->kind == HERD_FAULT_NET_BURST || f->kind == HERD_FAULT_OFFLINE ||
+                 f->kind == HERD_FAULT_CHURN) && struck[i] && !R->fault_end[i] &&
                 now >= at + f->duration_us) {
                 R->last_heal_rel = now - R->t0;
                 R->fault_end[i] = R->last_heal_rel;

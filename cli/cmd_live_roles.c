@@ -116,7 +116,17 @@ int herd_cmd_live_clients(int argc, char **argv)
     herd_scenario sc;
     static herd_live_config cfg;
     if ((rc = load("live-clients", &a, &sc, &cfg))) return rc;
+    herd_live_offline *off = NULL;
+    uint32_t noff = 0;
+    if (herd_live_offline_of(&sc, a.seed, &off, &noff) != 0) {
+        fprintf(stderr, "herd live-clients: the offline periods do not fit (at most %u)\n", HERD_LIVE_OFFLINE_MAX);
+        herd_scenario_free(&sc);
+        return HERD_EXIT_DATAERR;
+    }
+    cfg.offline = off;
+    cfg.offline_count = noff;
     rc = herd_live_clients_run(&cfg, 0, cfg.clients, (int)a.port, a.t0_us, a.trace);
+    free(off);
     herd_scenario_free(&sc);
     return rc;
 #else

@@ -3,11 +3,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "live_config.h"
 
+#include "churn.h"
 #include "config.h"
 #include "store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* "file:line:col" of section.key in the scenario, or "--set section.key". */
@@ -81,6 +83,7 @@ static int partition_cut(const herd_world_config *w, const herd_fault *f, herd_r
 static int judge_faults(const herd_scenario *sc, herd_live_plan *plan, char *err, size_t len)
 {
     const herd_world_config *w = &sc->world;
+    uint64_t periods = 0;
     for (uint32_t i = 0; i < w->fault_count; i++) {
         const herd_fault *f = &w->faults[i];
         char key[48];
@@ -97,13 +100,29 @@ static int judge_faults(const herd_scenario *sc, herd_live_plan *plan, char *err
             continue;
         }
         if (f->kind == HERD_FAULT_NET_BURST) { plan->relay = true; continue; }
+        if (f->kind == HERD_FAULT_OFFLINE || f->kind == HERD_FAULT_CHURN) {
+            /* bounded: the periods the client process is handed at start */
+            uint64_t lo = f->first < w->clients ? f->first : w->clients;
+            uint64_t hi = f->count ? lo + f->count : w->clients;
+            if (hi > w->clients) hi = w->clients;
+            uint64_t expect = hi - lo;
+            if (f->kind == HERD_FAULT_CHURN)
+                expect = expect * f->fraction_ppm / 1000000u * (f->duration_us / (f->interval_us ? f->interval_us : 1) + 2u);
+            periods += expect;
+            if (periods > HERD_LIVE_OFFLINE_PERIODS_MAX) {
+                snprintf(key, sizeof key, "%" PRIu32 ".%s", i, f->kind == HERD_FAULT_CHURN ? "interval" : "clients");
+                return refuse(sc, "faults", key, err, len, "one live run holds at most 1000000 offline periods "
+                              "(clients x duration / interval); fewer clients or a longer interval");
+            }
+            continue;
+        }
         if (f->kind == HERD_FAULT_CRASH || f->kind == HERD_FAULT_STORE_CRASH || f->kind == HERD_FAULT_GRACEFUL ||
             f->kind == HERD_FAULT_ROLLING || f->kind == HERD_FAULT_LB_RESTART)
             continue;
         snprintf(key, sizeof key, "%" PRIu32 ".kind", i);
         char msg[200];
         snprintf(msg, sizeof msg, "a fault of kind '%s' cannot run live yet (live runs crash, graceful_restart, "
-                 "rolling_deploy, lb_restart, store_crash, partition, net_burst; docs/live.md)", herd_fault_kind_name(f->kind));
+                 "rolling_deploy, lb_restart, store_crash, partition, net_burst, offline, churn; docs/live.md)", herd_fault_kind_name(f->kind));
         return refuse(sc, "faults", key, err, len, msg);
     }
     return 0;
@@ -149,6 +168,58 @@ int herd_live_judge(const herd_scenario *sc, herd_live_plan *plan, char *err, si
 }
 
 #ifdef HERD_HAVE_LIVE
+static int offline_cmp(const void *x, const void *y)
+{
+    const herd_live_offline *a = x, *b = y;
+    if (a->client != b->client) return a->client < b->client ? -1 : 1;
+    return a->off_us < b->off_us ? -1 : a->off_us > b->off_us;
+}
+
+static bool offline_add(herd_live_offline *v, uint32_t *n, uint32_t client, herd_time off, herd_time on)
+{
+    if (*n == HERD_LIVE_OFFLINE_MAX) return false;
+    v[(*n)++] = (herd_live_offline){client, off, on};
+    return true;
+}
+
+int herd_live_offline_of(const herd_scenario *sc, uint64_t seed, herd_live_offline **out, uint32_t *count)
+{
+    const herd_world_config *w = &sc->world;
+    *out = NULL;
+    *count = 0;
+    bool any = false;
+    for (uint32_t i = 0; i < w->fault_count; i++)
+        any = any || w->faults[i].kind == HERD_FAULT_OFFLINE || w->faults[i].kind == HERD_FAULT_CHURN;
+    if (!any) return 0;
+    herd_live_offline *v = malloc(sizeof *v * HERD_LIVE_OFFLINE_MAX);
+    if (!v) return -1;
+    uint32_t n = 0;
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < w->fault_count; i++) {
+        const herd_fault *f = &w->faults[i];
+        if (f->kind != HERD_FAULT_OFFLINE && f->kind != HERD_FAULT_CHURN) continue;
+        uint32_t lo = f->first < w->clients ? f->first : w->clients;
+        uint64_t end = f->count ? (uint64_t)f->first + f->count : w->clients;
+        uint32_t hi = end > w->clients ? w->clients : (uint32_t)end;
+        for (uint32_t c = lo; ok && c < hi; c++) {
+            if (f->kind == HERD_FAULT_OFFLINE) { ok = offline_add(v, &n, c, f->at_us, f->at_us + f->duration_us); continue; }
+            /* churn: the simulator's own draws (sim/churn.h), period after period */
+            if (!herd_churn_member(f, seed, i, c)) continue;
+            herd_time after = f->at_us;
+            herd_churn_period p;
+            for (uint32_t k = 0; ok && k < HERD_CHURN_PERIODS_MAX && herd_churn_period_at(f, seed, i, c, k, after, &p); k++) {
+                ok = offline_add(v, &n, c, p.off_at, p.on_at);
+                after = p.on_at;
+            }
+        }
+    }
+    if (!ok) { free(v); return -1; }
+    qsort(v, n, sizeof *v, offline_cmp);
+    *out = v;
+    *count = n;
+    return 0;
+}
+
 void herd_live_relay_of(const herd_scenario *sc, uint64_t seed, herd_time t0_us, herd_relay_config *out)
 {
     const herd_world_config *w = &sc->world;

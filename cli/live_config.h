@@ -8,7 +8,7 @@
  *    network.latency/jitter from 1 ms (the relay, live/relay.h), faults of kind crash,
  *    store_crash, graceful_restart, rolling_deploy, lb_restart, net_burst, and partition
  *    where the relay can cut it (servers from the LB or from every client, or every
- *    client from the LB);
+ *    client from the LB), offline and churn (the client process, with sim/churn.c's draws);
  *  - approximated, listed on stderr at every run and in --json (live_approximations):
  *    network.latency/jitter below 1 ms (loopback's own), network.loss (a chunk held rto
  *    longer by the relay), lb.burst, accept.backlog/workers/
@@ -18,7 +18,7 @@
  *    keeps every id);
  *  - refused, an error naming the key with its file:line:col (exit 65): accept.max_conns,
  *    durability pg_sync/pg_async, protocol dedup_local, partitions the relay cannot cut
- *    (faults.N.a), every other fault kind (offline, churn: faults.N.kind), and more
+ *    (faults.N.a), more offline periods than one run holds, and more
  *    clients or servers than one live run holds. */
 #ifndef HERD_CLI_LIVE_CONFIG_H
 #define HERD_CLI_LIVE_CONFIG_H
@@ -27,6 +27,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Offline periods (faults offline and churn) one live run holds (live.h's
+ * HERD_LIVE_OFFLINE_MAX, restated so this header needs no live.h). */
+#define HERD_LIVE_OFFLINE_PERIODS_MAX 1000000u
 
 /* Latency or jitter from this value up starts the relay (below: loopback's own). */
 #define HERD_LIVE_RELAY_MIN_US 1000u
@@ -54,6 +58,11 @@ void herd_live_config_of(const herd_scenario *sc, uint64_t seed, herd_live_confi
 /* The relay's schedule: network latency/jitter/loss/rto, and one window per partition
  * and net_burst fault, in monotonic µs from t0_us. */
 void herd_live_relay_of(const herd_scenario *sc, uint64_t seed, herd_time t0_us, herd_relay_config *out);
+/* Every client's offline periods (faults offline; churn drawn by sim/churn.c's
+ * herd_churn_period_at with the run's seed, so live and herd run take the same clients
+ * offline at the same times), sorted by (client, off_us), in *out (malloc'd; NULL when
+ * there are none). 0, or -1 (no memory, or more than HERD_LIVE_OFFLINE_MAX periods). */
+int herd_live_offline_of(const herd_scenario *sc, uint64_t seed, herd_live_offline **out, uint32_t *count);
 #endif
 
 #endif

@@ -44,6 +44,8 @@ typedef struct lclient {
     uint32_t peer_retry_ms;
     uint16_t peer_code;
     uint8_t publisher, started;
+    uint8_t offline;         /* an offline or churn period holds it (offline_step) */
+    uint32_t off_next, off_end; /* its periods in cfg->offline: [off_next, off_end) */
     char iface[16];          /* this client's own loopback source address */
     uint16_t qhead, qlen;
     uint8_t qn[CQ_MAX];
@@ -86,9 +88,64 @@ static void kill_wsi(lclient *lc)
     lc->qlen = 0;
 }
 
+/* ---- offline and churn (faults offline, churn: the periods come from cli/live_config.c,
+ * drawn by the simulator's own sim/churn.c) ---- */
+
+/* A client without network: its connect fails at once (ENETUNREACH), as sim/clients.c's. */
+static bool offline_refuses(cl *C, lclient *lc, uint32_t conn)
+{
+    if (!lc->offline) return false;
+    C->attempts++;
+    lc->wsi_conn = conn;
+    lc->fail_conn = conn;
+    return true;
+}
+
+static void on_close(cl *C, lclient *lc, uint32_t conn, uint16_t code, uint32_t retry_ms);
+
+static void offline_rec(cl *C, lclient *lc, const char *what)
+{
+    herd_trace_rec r;
+    herd_live_trace_init(&r, HERD_TRACE_STEP, "world", "fault", herd_live_now_us());
+    r.has |= HERD_TF_TEXT;
+    snprintf(r.text, sizeof r.text, "client %" PRIu32 " %s", lc->c.id, what);
+    herd_live_trace_write(C->trace, &r);
+}
+
+/* Enter or leave the client's offline periods at now. Going offline drops its connection
+ * abruptly: the client machine gets 1006 at once (the socket errors on the phone). */
+static void offline_step(cl *C, lclient *lc, herd_time now)
+{
+    const herd_live_offline *p = C->cfg->offline;
+    while (lc->off_next < lc->off_end && C->t0 + p[lc->off_next].on_us <= now) lc->off_next++;
+    bool off = lc->off_next < lc->off_end && C->t0 + p[lc->off_next].off_us <= now;
+    if (off == (bool)lc->offline) return;
+    lc->offline = off;
+    offline_rec(C, lc, off ? "offline" : "back online");
+    if (off && lc->wsi) {
+        uint32_t conn = lc->wsi_conn;
+        kill_wsi(lc);
+        on_close(C, lc, conn, HERD_CLOSE_ABNORMAL, 0);
+    }
+}
+
+/* Each client's slice of cfg->offline (sorted by client). */
+static void offline_init(cl *C)
+{
+    const herd_live_config *cfg = C->cfg;
+    for (uint32_t k = 0; k < cfg->offline_count; k++) {
+        uint32_t id = cfg->offline[k].client;
+        if (id < C->first || id - C->first >= C->count) continue;
+        lclient *lc = &C->c[id - C->first];
+        if (lc->off_end == 0) lc->off_next = k;
+        lc->off_end = k + 1;
+    }
+}
+
 static void connect_now(cl *C, lclient *lc, uint32_t conn)
 {
     kill_wsi(lc);
+    if (offline_refuses(C, lc, conn)) return;
     lc->wsi_conn = conn;
     lc->peer_code = 0;
     lc->peer_retry_ms = 0;
@@ -280,6 +337,7 @@ static void tick_client(cl *C, lclient *lc, herd_time now)
 {
     herd_outbox out;
     herd_outbox_clear(&out);
+    if (lc->off_end) offline_step(C, lc, now);
     if (!lc->started) {
         if (now < lc->start_at) return;
         lc->started = 1;
@@ -387,6 +445,7 @@ int herd_live_clients_run(const herd_live_config *cfg, uint32_t first, uint32_t 
     }
     setvbuf(C.trace, NULL, _IOFBF, 1u << 20);
     init_clients(&C);
+    offline_init(&C);
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);

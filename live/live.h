@@ -29,6 +29,14 @@
 #define HERD_LIVE_SENDQ_MAX 256u      /* frames queued per connection before it is closed */
 #define HERD_LIVE_FX_ROUNDS_MAX 4096u /* effect-drain rounds per input (a bound, never reached) */
 
+/* One offline period of one client (faults offline and churn), in µs from t0: the client's
+ * connection drops at off_us and every connect fails at once until on_us. */
+typedef struct herd_live_offline {
+    uint32_t client;
+    herd_time off_us, on_us;
+} herd_live_offline;
+#define HERD_LIVE_OFFLINE_MAX 1000000u /* periods one run holds (live_config.c refuses more) */
+
 typedef struct herd_live_config {
     uint64_t seed;
     uint32_t clients;
@@ -43,6 +51,9 @@ typedef struct herd_live_config {
     herd_client_config client;
     herd_server_config server;
     herd_store_config store;
+    /* offline periods sorted by (client, off_us); NULL when none (cli/live_config.c) */
+    const herd_live_offline *offline;
+    uint32_t offline_count;
 } herd_live_config;
 
 static inline herd_time herd_live_now_us(void)

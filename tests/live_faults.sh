@@ -11,10 +11,12 @@
 #  3. traces/live/cut-restart-small.yaml: HAProxy restarted inside a partition, so held
 #     publishes die with their connections: the correct protocol resends them and passes,
 #     the broken resend_off leaves them queued and FAILS (the checker can fail);
-#  4. what the relay cannot express is refused with exit 65 naming the key: offline
-#     (faults.0.kind), a partition from the store (faults.0.a), accept.max_conns;
+#  4. traces/live/offline-small.yaml: 60 clients offline, then a mobile churn drawn by the
+#     simulator's sim/churn.c (as many churn periods live as herd run draws): passes;
+#  5. what cannot be expressed is refused with exit 65 naming the key: a partition of a
+#     part of the clients or from the store (faults.0.a), accept.max_conns;
 # and after every run no process naming its run directory is left. Missing redis-server
-# or haproxy FAILS the test, never skips. About 40 s.
+# or haproxy FAILS the test, never skips. About 35 s (two runs at a time).
 #   usage: live_faults.sh HERD_EXE SOURCE_DIR
 set -uo pipefail
 herd=$1
@@ -35,21 +37,28 @@ no_leftovers() {
     if [ -z "$l" ]; then ok "$2: no process left"; else bad "$2: processes left: $(ps -o pid=,args= -p $(echo $l | tr ' ' ','))"; fi
 }
 field() { sed -nE "s/.*\"$2\":([0-9]+).*/\1/p" "$1"; }
-# run NAME SCENARIO [ARGS...]: herd live --json into $tmp/NAME{,.json,.err}; sets rc
-run() {
+# start NAME SCENARIO [ARGS...]: herd live --json into $tmp/NAME{,.json,.err} in the
+# background (two small runs at a time keep the file well under a minute); finish NAME
+# waits for it and sets rc
+declare -A pids
+start() {
     local name=$1 sc=$2
     shift 2
-    "$herd" live "$src/traces/live/$sc" --out "$tmp/$name" --json "$@" >"$tmp/$name.json" 2>"$tmp/$name.err"
-    rc=$?
+    "$herd" live "$src/traces/live/$sc" --out "$tmp/$name" --json "$@" >"$tmp/$name.json" 2>"$tmp/$name.err" &
+    pids[$name]=$!
 }
+finish() { wait "${pids[$1]}"; rc=$?; }
 passes() {
     if [ "$rc" -eq 0 ] && grep -q '"verdict":"pass"' "$tmp/$1.json" && [ "$(field "$tmp/$1.json" live_at_end)" = 200 ]; then
         ok "$1: pass, 200 LIVE (published $(field "$tmp/$1.json" published), acked $(field "$tmp/$1.json" acked), attempts $(field "$tmp/$1.json" attempts))"
     else bad "$1: exit $rc, want 0 with 200 LIVE"; cat "$tmp/$1.err" "$tmp/$1.json"; fi
 }
 
+start net net-small.yaml
+start lb lb-small.yaml
+
 # 1. the relay: latency, jitter, loss, partition, net_burst
-run net net-small.yaml
+finish net
 passes net
 grep -q 'port [0-9]*$' "$tmp/net/haproxy.cfg" && grep -q 'relay: cut begins (servers mask 0x1, up 1, down 1' "$tmp/net/proc-relay.jsonl" &&
     grep -q 'relay: burst begins.*loss 200000 ppm, +50000 us' "$tmp/net/proc-relay.jsonl" &&
@@ -66,7 +75,7 @@ p50=$(awk '
 no_leftovers "$tmp/net" "net"
 
 # 2. HAProxy: lb.rate, lb_restart; rolling_deploy
-run lb lb-small.yaml
+finish lb
 passes lb
 grep -q 'rate-limit sessions 400' "$tmp/lb/haproxy.cfg" && ok "lb: lb.rate -> rate-limit sessions 400" || bad "lb: no rate-limit in haproxy.cfg"
 [ "$(grep -c 'haproxy up on port' "$tmp/lb/proc-orchestrator.jsonl")" = 2 ] && [ "$(field "$tmp/lb.json" attempts)" -ge 400 ] &&
@@ -83,21 +92,36 @@ else bad "lb: rolling deploy: drains at $t0 and $t1, server 0 back at line $r0, 
 no_leftovers "$tmp/lb" "lb"
 
 # 3. a broken variant under the new faults: resend_off loses what the LB restart dropped
-run cut cut-restart-small.yaml
+start cut cut-restart-small.yaml
+start cut_ro cut-restart-small.yaml --set protocol=resend_off
+finish cut
 passes cut
-run cut_ro cut-restart-small.yaml --set protocol=resend_off
+finish cut_ro
 if [ "$rc" -eq 1 ] && grep -q '"verdict":"fail"' "$tmp/cut_ro.json" && [ "$(field "$tmp/cut_ro.json" queued)" -ge 1 ]; then
     ok "resend_off under partition + lb_restart: caught ($(field "$tmp/cut_ro.json" queued) messages never resent)"
 else bad "resend_off: exit $rc, want 1 with messages queued"; cat "$tmp/cut_ro.err" "$tmp/cut_ro.json"; fi
 no_leftovers "$tmp/cut" "cut"
 no_leftovers "$tmp/cut_ro" "resend_off"
 
-# 4. what cannot be expressed: exit 65 naming the key
-cat >"$tmp/offline.yaml" <<'YAML'
+# 4. clients offline and mobile churn: the client process drops its clients' connections
+# and fails their connects for the periods the simulator draws (the same seed: the same
+# number of churn periods as herd run of the same file)
+start off offline-small.yaml
+finish off
+passes off
+sim_churn=$("$herd" run "$src/traces/live/offline-small.yaml" --json 2>/dev/null | sed -nE 's/.*"churn_periods":([0-9]+).*/\1/p')
+live_off=$(grep -c '"text":"client [0-9]* offline"' "$tmp/off/proc-clients.jsonl")
+[ -n "$sim_churn" ] && [ "$sim_churn" -ge 1 ] && [ "$live_off" = $((60 + sim_churn)) ] &&
+    ok "offline: 60 clients offline + $sim_churn churn periods, as herd run draws them" ||
+    bad "offline: $live_off offline periods live, want 60 + herd run's churn periods ($sim_churn)"
+no_leftovers "$tmp/off" "offline"
+
+# 5. what cannot be expressed: exit 65 naming the key
+cat >"$tmp/partclients.yaml" <<'YAML'
 run: {duration: 5s}
 world: {clients: 10, servers: 1}
 faults:
-  - {kind: offline, at: 1s, duration: 1s, clients: 0-4}
+  - {kind: partition, at: 1s, duration: 1s, a: clients:0-4, b: servers}
 YAML
 cat >"$tmp/storecut.yaml" <<'YAML'
 run: {duration: 5s}
@@ -113,7 +137,7 @@ refused() {
     if [ $r -eq 65 ] && grep -q -- "$key" "$tmp/$name.out"; then ok "$name refused: $(head -1 "$tmp/$name.out")"
     else bad "$name: exit $r, want 65 naming $key"; cat "$tmp/$name.out"; fi
 }
-refused offline faults.0.kind "$tmp/offline.yaml"
+refused partclients faults.0.a "$tmp/partclients.yaml"
 refused storecut faults.0.a "$tmp/storecut.yaml"
 refused maxconns accept.max_conns "$src/traces/live/net-small.yaml" --set accept.max_conns=50
 

@@ -12,12 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "file:line:col" of section.key in the scenario, or "--set section.key". */
-static void where(const herd_scenario *sc, const char *section, const char *key, char *out, size_t size)
+/* "file:line:col" of section.key in the scenario, or "--set section.key"; with the
+ * value as written when it is a scalar (" = 'clients:0-4'"). */
+static void where(const herd_scenario *sc, const char *section, const char *key, char *out, size_t size,
+                  char *value, size_t vsize)
 {
     const herd_cfg_node *root = sc->doc ? herd_cfg_root(sc->doc) : NULL;
     const herd_cfg_node *m = root ? herd_cfg_get(root, section) : NULL;
     const herd_cfg_node *n = m && key ? herd_cfg_get(m, key) : m;
+    if (m && key && !n && herd_cfg_is_seq(m)) { /* "N.field" of a list (faults) */
+        char *end;
+        unsigned long i = strtoul(key, &end, 10);
+        const herd_cfg_node *item = *end == '.' ? herd_cfg_at(m, i) : NULL;
+        n = item ? herd_cfg_get(item, end + 1) : NULL;
+        if (!n) n = item;
+    }
+    const char *v = n ? herd_cfg_scalar(n) : NULL;
+    if (v) snprintf(value, vsize, " = '%s'", v);
+    else if (vsize) value[0] = 0;
     if (n && herd_cfg_line(n) > 0)
         snprintf(out, size, "%s:%d:%d", herd_cfg_name(sc->doc), herd_cfg_line(n), herd_cfg_col(n));
     else
@@ -27,9 +39,9 @@ static void where(const herd_scenario *sc, const char *section, const char *key,
 static int refuse(const herd_scenario *sc, const char *section, const char *key, char *err, size_t len,
                   const char *why)
 {
-    char at[300];
-    where(sc, section, key, at, sizeof at);
-    snprintf(err, len, "%s: %s%s%s: %s", at, section, key ? "." : "", key ? key : "", why);
+    char at[300], value[96];
+    where(sc, section, key, at, sizeof at, value, sizeof value);
+    snprintf(err, len, "%s: %s%s%s%s: %s", at, section, key ? "." : "", key ? key : "", value, why);
     return 65;
 }
 

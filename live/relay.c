@@ -401,8 +401,11 @@ int herd_live_relay_run(const herd_relay_config *cfg, const int *listen_ports, c
         for (uint32_t i = 0; i < R.nactive; i++) {
             const conn *c = &R.c[R.active[i]];
             if (c->connect_at && c->connect_at < next) next = c->connect_at;
-            for (int d = 0; d < 2; d++)
+            for (int d = 0; d < 2; d++) {
+                /* a destination that is full or still connecting wakes us by EPOLLOUT */
+                if (c->want_out[1 - d] || (d == 0 && (c->connecting || c->connect_at))) continue;
                 if (c->d[d].n && c->d[d].q[c->d[d].head].at < next) next = c->d[d].q[c->d[d].head].at;
+            }
         }
         int timeout_ms = next > now ? (int)((next - now + 999u) / 1000u) : 0;
         int n = epoll_wait(R.ep, evs, (int)HERD_RELAY_EVENTS, timeout_ms);

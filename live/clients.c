@@ -26,6 +26,7 @@
 #include "frame.h"
 
 #include <libwebsockets.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@ typedef struct lclient {
     uint8_t publisher, started;
     uint8_t offline;         /* an offline or churn period holds it (offline_step) */
     uint32_t off_next, off_end; /* its periods in cfg->offline: [off_next, off_end) */
+    uint8_t in_connect;      /* inside lws_client_connect_via_info for this client */
     char iface[16];          /* this client's own loopback source address */
     uint16_t qhead, qlen;
     uint8_t qn[CQ_MAX];
@@ -62,6 +64,9 @@ typedef struct cl {
     struct lws_context *ctx;
     lws_sorted_usec_list_t sul;
     uint64_t attempts, opens, publishes, refused;
+    uint64_t stale_closed;   /* abandoned attempts' connections closed when they woke */
+    uint32_t fd_peak;        /* most descriptors open at once (sampled each second) */
+    herd_time next_fd_sample;
 } cl;
 
 static volatile sig_atomic_t g_stop;
@@ -81,10 +86,28 @@ static void rec(cl *C, lclient *lc, uint8_t what, const char *name, herd_trace_r
     herd_live_trace_init(r, what, actor, name, herd_live_now_us());
 }
 
+/* Which attempt a wsi belongs to: the core's connection generation rides on the wsi
+ * (opaque user data), so a callback tells the current attempt from an abandoned one
+ * without trusting lc->wsi, which libwebsockets would otherwise rewrite through the
+ * connect info's pwsi when an old attempt dies late (that cleared the new attempt's
+ * pointer, orphaning its open socket: one descriptor leaked per abandoned attempt). */
+static uint32_t wsi_gen(struct lws *wsi)
+{
+    return (uint32_t)(uintptr_t)lws_get_opaque_user_data(wsi);
+}
+
+static int is_current(const lclient *lc, struct lws *wsi)
+{
+    return lc->wsi_conn && wsi_gen(wsi) == lc->wsi_conn;
+}
+
+/* Abandon the current attempt: its socket is closed at libwebsockets' next timeout pass,
+ * and any callback it still gets is answered -1 (close now) by callback() below. */
 static void kill_wsi(lclient *lc)
 {
     if (lc->wsi) lws_set_timeout(lc->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     lc->wsi = NULL;
+    lc->wsi_conn = 0; /* from now on every callback of that wsi is a stale one's */
     lc->qlen = 0;
 }
 
@@ -160,11 +183,16 @@ static void connect_now(cl *C, lclient *lc, uint32_t conn)
     i.protocol = "herd";
     i.iface = lc->iface;
     i.userdata = lc;
-    i.pwsi = &lc->wsi;
+    i.opaque_user_data = (void *)(uintptr_t)conn;
     C->attempts++;
-    if (!lws_client_connect_via_info(&i)) {
-        lc->wsi = NULL;
+    lc->in_connect = 1;
+    struct lws *w = lws_client_connect_via_info(&i);
+    lc->in_connect = 0;
+    if (!w || lc->fail_conn == conn) {
+        lc->wsi = NULL;        /* failed at once (maybe inside the call): on_close next tick */
         lc->fail_conn = conn;
+    } else {
+        lc->wsi = w;
     }
 }
 
@@ -288,32 +316,45 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     if (!lc || !C) return 0;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        if (lc->wsi == wsi) {
-            herd_outbox out;
-            herd_outbox_clear(&out);
-            herd_trace_rec r;
-            rec(C, lc, HERD_TRACE_INPUT, "open", &r);
-            r.conn = lc->wsi_conn;
-            r.has |= HERD_TF_CONN;
-            herd_live_trace_write(C->trace, &r);
-            C->opens++;
-            if (herd_client_on_open(&lc->c, &C->cfg->client, lc->wsi_conn, herd_live_now_us(), &out) == HERD_OK)
-                run_effects(C, lc, &out);
-        }
-        return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        if (lc->wsi == wsi) on_receive(C, lc, in, len);
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        if (!is_current(lc, wsi)) { /* an abandoned attempt woke up: close its socket now */
+            C->stale_closed++;
+            return -1;
+        }
+        lc->wsi = wsi;
+        break;
+    default:
+        break;
+    }
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_ESTABLISHED: {
+        herd_outbox out;
+        herd_outbox_clear(&out);
+        herd_trace_rec r;
+        rec(C, lc, HERD_TRACE_INPUT, "open", &r);
+        r.conn = lc->wsi_conn;
+        r.has |= HERD_TF_CONN;
+        herd_live_trace_write(C->trace, &r);
+        C->opens++;
+        if (herd_client_on_open(&lc->c, &C->cfg->client, lc->wsi_conn, herd_live_now_us(), &out) == HERD_OK)
+            run_effects(C, lc, &out);
+        return 0;
+    }
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        on_receive(C, lc, in, len);
         return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         return on_writeable(lc, wsi);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        if (lc->wsi == wsi) peer_close(lc, in, len);
+        if (is_current(lc, wsi)) peer_close(lc, in, len);
         return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
     case LWS_CALLBACK_CLIENT_CLOSED:
-        if (lc->wsi == wsi) {
+        if (is_current(lc, wsi) && (lc->wsi == wsi || lc->in_connect)) {
             lc->wsi = NULL;
             lc->qlen = 0;
+            if (lc->in_connect) { lc->fail_conn = lc->wsi_conn; return 0; } /* no re-entry into the core */
             on_close(C, lc, lc->wsi_conn, lc->peer_code ? lc->peer_code : HERD_CLOSE_ABNORMAL, lc->peer_retry_ms);
         }
         return 0;
@@ -372,6 +413,21 @@ static void tick_client(cl *C, lclient *lc, herd_time now)
     }
 }
 
+/* Descriptors this process holds (/proc/self/fd), sampled once a second: with every
+ * abandoned attempt closed it stays near one per client; the live test holds it to that. */
+static void sample_fds(cl *C, herd_time now)
+{
+    if (now < C->next_fd_sample) return;
+    C->next_fd_sample = now + 1000000;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return;
+    uint32_t n = 0;
+    while (readdir(d) && n < UINT32_MAX) n++;
+    closedir(d);
+    n = n > 3 ? n - 3 : 0; /* ".", ".." and the directory's own descriptor */
+    if (n > C->fd_peak) C->fd_peak = n;
+}
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
     cl *C = lws_container_of(sul, cl, sul);
@@ -382,6 +438,7 @@ static void tick(lws_sorted_usec_list_t *sul)
         return;
     }
     for (uint32_t i = 0; i < C->count; i++) tick_client(C, &C->c[i], now);
+    sample_fds(C, now);
     lws_sul_schedule(C->ctx, 0, &C->sul, tick, HERD_LIVE_TICK_US);
 }
 
@@ -452,7 +509,8 @@ int herd_live_clients_run(const herd_live_config *cfg, uint32_t first, uint32_t 
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
     info.user = &C;
-    info.fd_limit_per_thread = count + 64u;
+    /* every client's current connection, plus abandoned attempts not yet closed */
+    info.fd_limit_per_thread = 2u * count + 64u;
     C.ctx = lws_create_context(&info);
     int rc = 0;
     if (!C.ctx) {
@@ -471,7 +529,8 @@ int herd_live_clients_run(const herd_live_config *cfg, uint32_t first, uint32_t 
         g_ctx = NULL;
     }
     fprintf(stderr, "herd live-clients: %" PRIu64 " connection attempts, %" PRIu64 " opened, %" PRIu64
-            " published, %" PRIu64 " refused (queue full)\n", C.attempts, C.opens, C.publishes, C.refused);
+            " published, %" PRIu64 " refused (queue full), %" PRIu64 " abandoned attempts closed late, peak %"
+            PRIu32 " descriptors\n", C.attempts, C.opens, C.publishes, C.refused, C.stale_closed, C.fd_peak);
     if (fclose(C.trace) != 0 && rc == 0) rc = 74;
     free(C.c);
     return rc;

@@ -66,6 +66,7 @@ typedef struct live_args {
     size_t nsets;
     uint64_t seed;
     bool seed_set, json, after_append;
+    bool before_record; /* --crash-point before-record: after-append, before its trace record */
 } live_args;
 
 static const char *const live_flags[] = {"--seed", "--set", "--out", "--json", "--crash-point", "--help", "-h", NULL};
@@ -74,7 +75,7 @@ static void help(FILE *f)
 {
     fprintf(f,
             "usage: herd live SCENARIO [--seed N] [--set key=value ...] [--out DIR] [--json]\n"
-            "                          [--crash-point kill|after-append]\n"
+            "                          [--crash-point kill|after-append|before-record]\n"
             "\n"
             "Run a scenario on real processes on this machine, all on loopback: redis-server,\n"
             "world.servers herd servers (WebSocket through libwebsockets), HAProxy in front, and\n"
@@ -94,10 +95,12 @@ static void help(FILE *f)
             "  --out DIR              the run directory (created): per-process records, trace.jsonl,\n"
             "                         haproxy.cfg, the logs, redis/ (default: a new /tmp/herd-live-*)\n"
             "  --json                 print the report as one JSON object (herd run's keys)\n"
-            "  --crash-point kill|after-append\n"
+            "  --crash-point kill|after-append|before-record\n"
             "                         kill (default): a crash fault SIGKILLs its servers at its time;\n"
             "                         after-append: each crashing server kills itself at its first\n"
             "                         append at or after that time, before the ACK\n"
+            "                         before-record: as after-append, and before the server writes\n"
+            "                         the append's trace record (the judge must still hold it)\n"
             "  -h, --help             print this help and exit 0\n"
             "\n"
             "exit status:\n"
@@ -154,7 +157,8 @@ static int parse_args(int argc, char **argv, live_args *a)
         } else if (strcmp(s, "--crash-point") == 0) {
             if (strcmp(v, "kill") == 0) a->after_append = false;
             else if (strcmp(v, "after-append") == 0) a->after_append = true;
-            else return bad_usage("--crash-point is kill or after-append, got '%s'", v);
+            else if (strcmp(v, "before-record") == 0) a->after_append = a->before_record = true;
+            else return bad_usage("--crash-point is kill, after-append or before-record, got '%s'", v);
         }
     }
     if (!a->scenario) return bad_usage("a SCENARIO file is needed");
@@ -321,6 +325,7 @@ static int start_server(run *R, uint32_t s, bool first_start)
         snprintf(crash, sizeof crash, "%" PRIu64, crash_at);
         argv[n++] = "--crash-after-append-us";
         argv[n++] = crash;
+        if (R->a->before_record) { argv[n++] = "--crash-before-record"; argv[n++] = "1"; }
     }
     char dcode[8], dus[24], dhint[16];
     for (uint32_t i = 0; i < R->sc->world.fault_count; i++) {

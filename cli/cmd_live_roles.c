@@ -28,7 +28,7 @@ typedef struct role_args {
     const char *sets[ROLE_SETS_MAX];
     size_t nsets;
     uint64_t seed, id, port, redis_port, t0_us, crash_us;
-    uint64_t drain_code, drain_us, retry_after_ms;
+    uint64_t drain_code, drain_us, retry_after_ms, crash_before_record;
 } role_args;
 
 static int parse(const char *cmd, int argc, char **argv, role_args *a)
@@ -56,6 +56,7 @@ static int parse(const char *cmd, int argc, char **argv, role_args *a)
         else if (strcmp(s, "--redis-port") == 0) ok = herd_arg_u64(cmd, s, v, 1, 65535, &a->redis_port);
         else if (strcmp(s, "--t0-us") == 0) ok = herd_arg_u64(cmd, s, v, 0, UINT64_MAX / 2, &a->t0_us);
         else if (strcmp(s, "--crash-after-append-us") == 0) ok = herd_arg_u64(cmd, s, v, 0, UINT64_MAX / 2, &a->crash_us);
+        else if (strcmp(s, "--crash-before-record") == 0) ok = herd_arg_u64(cmd, s, v, 0, 1, &a->crash_before_record);
         else if (strcmp(s, "--drain-code") == 0) ok = herd_arg_u64(cmd, s, v, 1000, 4999, &a->drain_code);
         else if (strcmp(s, "--drain-us") == 0) ok = herd_arg_u64(cmd, s, v, 0, 3600ull * 1000000u, &a->drain_us);
         else if (strcmp(s, "--retry-after-ms") == 0) ok = herd_arg_u64(cmd, s, v, 0, UINT32_MAX, &a->retry_after_ms);
@@ -98,7 +99,8 @@ int herd_cmd_live_server(int argc, char **argv)
         return HERD_EXIT_USAGE;
     }
     herd_live_drain drain = {(uint16_t)a.drain_code, (uint32_t)a.retry_after_ms, a.drain_us};
-    rc = herd_live_server_run(&cfg, (uint32_t)a.id, (int)a.port, (int)a.redis_port, a.trace, a.crash_us, &drain);
+    rc = herd_live_server_run(&cfg, (uint32_t)a.id, (int)a.port, (int)a.redis_port, a.trace, a.crash_us,
+                              a.crash_before_record != 0, &drain);
     herd_scenario_free(&sc);
     return rc;
 #else

@@ -102,6 +102,7 @@ typedef struct judge {
     herd_dedup *acks;      /* msg -> the sid its ACK named */
     size_t acks_bytes;
     uint64_t published, acked, delivered, attempts, gaps, unchecked_appends;
+    uint64_t recovered_appends; /* appends known only from a `duplicate` answer */
     uint64_t opens, closes;
     uint8_t *is_live;       /* per client: LIVE now (RESUMED seen, no close since) */
     uint32_t nlive;
@@ -122,30 +123,51 @@ static bool is_append(const herd_trace_rec *r)
     return r->what == HERD_TRACE_INPUT && !strcmp(r->name, "execute") && !strcmp(r->text, "appended");
 }
 
+/* A store answer `duplicate`: Redis's script found the message already in the stream at
+ * sid. When a server was killed between its Redis append and its `appended` record, this
+ * answer (to the client's resend) is the trace's only word of that append. */
+static bool is_dup(const herd_trace_rec *r)
+{
+    return r->what == HERD_TRACE_INPUT && !strcmp(r->name, "execute") && !strcmp(r->text, "duplicate") &&
+           (r->has & HERD_TF_SID) && !herd_sid_is_zero(r->sid);
+}
+
 static int cmp_append(const void *a, const void *b)
 {
     const herd_trace_rec *x = *(const herd_trace_rec *const *)a, *y = *(const herd_trace_rec *const *)b;
     if (x->room != y->room) return x->room < y->room ? -1 : 1;
-    return herd_sid_cmp(x->sid, y->sid);
+    int c = herd_sid_cmp(x->sid, y->sid);
+    if (c) return c;
+    if (is_append(x) != is_append(y)) return is_append(x) ? -1 : 1; /* the append's own record first */
+    return x->now < y->now ? -1 : x->now > y->now;
 }
 
 /* Every append, in each stream's id order, into the shadow store and the oracle (I2),
  * before the other records. Two servers write their records in the order their Redis
  * replies came back, which need not be the order of the ids Redis gave; an append whose
  * ACK or delivery follows is in the shadow store by then either way, and a stream only
- * grows (trimming is judged by the oracle through max_deleted). */
+ * grows (trimming is judged by the oracle through max_deleted).
+ * An append with no `appended` record (its server was SIGKILLed between the Redis write and
+ * the record) enters from the first `duplicate` answer naming its (room, sid): Redis said
+ * it holds it, and the final read of Redis (check_redis) holds every ACKed sid to that, so
+ * a server answering `duplicate` for what Redis lacks is still caught (I1). */
 static int load_appends(judge *J, mrec *v, size_t n)
 {
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) k += is_append(&v[i].r);
+    for (size_t i = 0; i < n; i++) k += is_append(&v[i].r) || is_dup(&v[i].r);
     const herd_trace_rec **ap = malloc((k ? k : 1) * sizeof *ap);
     if (!ap) return -1;
     k = 0;
     for (size_t i = 0; i < n; i++)
-        if (is_append(&v[i].r)) ap[k++] = &v[i].r;
+        if (is_append(&v[i].r) || is_dup(&v[i].r)) ap[k++] = &v[i].r;
     qsort(ap, k, sizeof *ap, cmp_append);
     for (size_t i = 0; i < k; i++) {
         const herd_trace_rec *r = ap[i];
+        if (!is_append(r)) {
+            const herd_trace_rec *p = i ? ap[i - 1] : NULL;
+            if (p && p->room == r->room && herd_sid_cmp(p->sid, r->sid) == 0) continue; /* known */
+            J->recovered_appends++;
+        }
         herd_sid got;
         if (herd_store_xadd(J->shadow, r->now, r->room, &r->sid, r->msg, &got) != HERD_OK) {
             J->unchecked_appends++; /* the same id twice: Redis lost a tail in a crash */
@@ -437,6 +459,9 @@ int herd_live_check(const herd_live_check_in *in, herd_report *rep, char *err, s
         herd_trace_write_rec(f, r);
     }
     if (load_appends(&J, R.v, R.n) != 0) rc = 70;
+    if (J.recovered_appends)
+        fprintf(stderr, "herd live: %" PRIu64 " append(s) without an `appended` record (a server killed between "
+                "its Redis write and the record) taken from Redis's `duplicate` answers\n", J.recovered_appends);
     uint32_t gauge_bin = 0;
     for (size_t i = 0; i < R.n; i++) {
         herd_time now = R.v[i].r.now;

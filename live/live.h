@@ -71,7 +71,9 @@ int herd_live_clients_run(const herd_live_config *cfg, uint32_t first, uint32_t 
 /* A server process: serves WebSocket on 127.0.0.1:port as server `id`, with the store in
  * the Redis at 127.0.0.1:redis_port, until SIGTERM/SIGINT. crash_after_append: when
  * non-zero, the process kills itself (SIGKILL) right after its first append made at or
- * after that monotonic time, before the ACK (the duplicate-provoking crash point). */
+ * after that monotonic time, before the ACK (the duplicate-provoking crash point);
+ * with crash_before_record also before writing that append's `appended` record (the
+ * trace then lacks an append Redis holds: the live judge must not call its ACK I5). */
 typedef struct herd_live_drain {
     uint16_t code;           /* close code for every session (1001, 1012); 0: no graceful stop */
     uint32_t retry_after_ms; /* the hint sent in the close reason */
@@ -81,6 +83,6 @@ typedef struct herd_live_drain {
  * own time within drain->drain_us (new connections at once), then the process exits 0. */
 int herd_live_server_run(const herd_live_config *cfg, uint32_t id, int port, int redis_port,
                          const char *trace_path, herd_time crash_after_append_us,
-                         const herd_live_drain *drain);
+                         bool crash_before_record, const herd_live_drain *drain);
 
 #endif

@@ -73,6 +73,7 @@ typedef struct srv {
     uint32_t *room_subs;   /* subscribed sessions per room, here */
     herd_sid feed_seen;    /* last herd:feed id read (0-0: not yet positioned) */
     herd_time crash_after_append_us;
+    bool crash_before_record; /* the crash point strikes before the `appended` record */
     herd_live_drain drain;
     herd_time drain_end;     /* 0 until SIGUSR1 */
     lws_sorted_usec_list_t sul_poll, sul_drain;
@@ -206,6 +207,9 @@ static void run_store_item(srv *S, const store_item *it)
     herd_live_redis_execute(S->redis, now, &it->req, &res);
     now = herd_live_now_us();
     if (it->req.op != HERD_STORE_OP_READ) {
+        if (S->crash_before_record && S->crash_after_append_us && now >= S->crash_after_append_us &&
+            res.err == HERD_OK && res.pub.status == HERD_PUBLISH_APPENDED)
+            raise(SIGKILL); /* in Redis, not in the trace */
         trace_store(S, it->p, &it->req, &res, now);
         if (res.err == HERD_OK && res.pub.status == HERD_PUBLISH_APPENDED) {
             S->appends++;
@@ -440,12 +444,13 @@ static void teardown(srv *S)
 
 int herd_live_server_run(const herd_live_config *cfg, uint32_t id, int port, int redis_port,
                          const char *trace_path, herd_time crash_after_append_us,
-                         const herd_live_drain *drain)
+                         bool crash_before_record, const herd_live_drain *drain)
 {
     static srv S;
     memset(&S, 0, sizeof S);
     int rc = setup(&S, cfg, id, redis_port, trace_path);
     S.crash_after_append_us = crash_after_append_us;
+    S.crash_before_record = crash_before_record;
     if (drain) S.drain = *drain;
     if (!S.drain.code) S.drain.code = HERD_CLOSE_GOING_AWAY;
     if (rc == 0) {

@@ -3,7 +3,10 @@
 # two herd servers and 200 clients on loopback, traces/live/crash-small.yaml (a server
 # crash and a Redis crash under appendfsync always).
 #  1. the correct protocol passes, with the crash striking between a Redis append and its
-#     ACK (--crash-point after-append): the resend is deduplicated, nothing lost or twice;
+#     ACK, before even the server's `appended` record (--crash-point before-record): the
+#     resend is deduplicated, nothing lost or twice, and the judge takes the unrecorded
+#     append from Redis's `duplicate` answer (before that fix it reported a false I5);
+#  1b. ack_before_persist (the server ACKs before its Redis write) is still caught: I5;
 #  2. the broken dedup_none variant under the same crash fails with I2 (the checker can fail);
 #     in the same run a graceful restart (1012) reaches every client through HAProxy's drain;
 #     with store.durability none the Redis crash loses ACKed messages: I1 from Redis's contents;
@@ -41,8 +44,8 @@ no_leftovers() {
 }
 field() { sed -nE "s/.*\"$2\":([0-9]+).*/\1/p" "$1"; }
 
-# 1. correct protocol, crash between append and ACK
-"$herd" live "$scenario" --crash-point after-append --out "$tmp/correct" --json >"$tmp/correct.json" 2>"$tmp/correct.err"
+# 1. correct protocol, crash between append and its record (so also before the ACK)
+"$herd" live "$scenario" --crash-point before-record --out "$tmp/correct" --json >"$tmp/correct.json" 2>"$tmp/correct.err"
 rc=$?
 if [ $rc -eq 0 ] && grep -q '"verdict":"pass"' "$tmp/correct.json"; then
     ok "correct: pass (published $(field "$tmp/correct.json" published), acked $(field "$tmp/correct.json" acked), delivered $(field "$tmp/correct.json" delivered))"
@@ -51,6 +54,8 @@ else
 fi
 grep -q '"text":"duplicate"' "$tmp/correct/trace.jsonl" && ok "correct: a resend after the crash was deduplicated by the Lua script" \
     || bad "correct: no deduplicated resend in the trace: the crash point did not strike between append and ACK"
+grep -q "taken from Redis's \`duplicate\` answers" "$tmp/correct.err" && ok "correct: the append the killed server never recorded came from Redis's duplicate answer, no false I5" \
+    || bad "correct: no unrecorded append: the crash point did not strike between the Redis write and the record"
 grep -q '"code":1011' "$tmp/correct/trace.jsonl" && ok "correct: the Redis crash closed sessions with 1011" \
     || bad "correct: no 1011 close: the store crash did not reach the sessions"
 [ "$(field "$tmp/correct.json" live_at_end)" = 200 ] && ok "correct: all 200 clients LIVE at the end" || bad "correct: live_at_end $(field "$tmp/correct.json" live_at_end), want 200"
@@ -60,6 +65,16 @@ if "$herd" render "$tmp/correct" --out "$tmp/report.html" >/dev/null 2>"$tmp/ren
    head -1 "$tmp/correct/metrics.csv" | grep -q '^t_s,attempts,accepts,' && grep -q '"kind":"crash"' "$tmp/correct/faults.json"; then
     ok "correct: herd render draws the live run (metrics.csv, summary.json, faults.json)"
 else bad "correct: herd render failed on the live run directory: $(cat "$tmp/render.err")"; fi
+
+# 1b. a real I5: the server ACKs before its Redis write (a short run: it shows at once)
+"$herd" live "$scenario" --set protocol=ack_before_persist --set run.duration=3s --set faults.0.at=1s \
+    --set faults.0.duration=200ms --set faults.1.at=1500ms --set faults.1.duration=200ms --set workload.stop=2s \
+    --out "$tmp/abp" --json >"$tmp/abp.json" 2>"$tmp/abp.err"
+rc=$?
+i5=$(sed -nE 's/.*"I5":([0-9]+).*/\1/p' "$tmp/abp.json")
+if [ $rc -eq 1 ] && [ "${i5:-0}" -ge 1 ]; then ok "ack_before_persist: caught, I5 x$i5"
+else bad "ack_before_persist: exit $rc with I5=${i5:-none}, want exit 1 and I5 >= 1"; cat "$tmp/abp.err" "$tmp/abp.json"; fi
+no_leftovers "$tmp/abp" "ack_before_persist"
 
 # 2. dedup_none under the same crash: I2. This run also turns the Redis crash (fault 1)
 # into a graceful restart of both servers with 1012 over 500 ms: HAProxy takes them out

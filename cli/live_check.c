@@ -206,6 +206,12 @@ static void on_rec(judge *J, const herd_trace_rec *r, herd_time now)
         J->gaps++;
         count(J, now, M_GAPS);
         herd_oracle_on_gap(&J->o, cid, r->prev, r->sid);
+    } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "forget")) {
+        J->o.lost_unacked++; /* the client process's queue audit (live/clients.c) */
+        herd_oracle_violate_by(&J->o, HERD_INV_I8, now, cid, UINT32_MAX, r->room, "client %u dropped msg %08x:%u: %s", cid,
+                               herd_msg_client(r->msg), herd_msg_seq(r->msg), r->text);
+    } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "queue_over")) {
+        herd_oracle_violate_by(&J->o, HERD_INV_I7, now, cid, UINT32_MAX, HERD_ORACLE_NO_ROOM, "client %u: %s", cid, r->text);
     } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "acked")) {
         J->acked++;
         count(J, now, M_ACKED);
@@ -383,6 +389,7 @@ static void fill_report(judge *J, const herd_live_check_in *in, herd_report *rep
     rep->duplicates = J->o.duplicates;
     rep->reordered = J->o.reordered;
     rep->queued = J->queued;
+    rep->lost_unacked = J->o.lost_unacked;
     rep->live.live = J->live;
     rep->live.stopped = J->stopped;
     rep->live.queued = J->queued;

@@ -7,6 +7,9 @@
 #     resend is deduplicated, nothing lost or twice, and the judge takes the unrecorded
 #     append from Redis's `duplicate` answer (before that fix it reported a false I5);
 #  1b. ack_before_persist (the server ACKs before its Redis write) is still caught: I5;
+#  1c. forget_unacked (a reconnecting client drops what it sent and never saw ACKed) under
+#     the same crash point: I8 from the client process's queue audit (`forget` records);
+#     the correct runs must show none (I7, I8 and lost_unacked 0);
 #  2. the broken dedup_none variant under the same crash fails with I2 (the checker can fail);
 #     in the same run a graceful restart (1012) reaches every client through HAProxy's drain;
 #     with store.durability none the Redis crash loses ACKed messages: I1 from Redis's contents;
@@ -75,6 +78,16 @@ i5=$(sed -nE 's/.*"I5":([0-9]+).*/\1/p' "$tmp/abp.json")
 if [ $rc -eq 1 ] && [ "${i5:-0}" -ge 1 ]; then ok "ack_before_persist: caught, I5 x$i5"
 else bad "ack_before_persist: exit $rc with I5=${i5:-none}, want exit 1 and I5 >= 1"; cat "$tmp/abp.err" "$tmp/abp.json"; fi
 no_leftovers "$tmp/abp" "ack_before_persist"
+
+# 1c. forget_unacked: the crash leaves a sent message unACKed, the reconnect forgets it: I8
+"$herd" live "$scenario" --crash-point after-append --set protocol=forget_unacked --set run.duration=5s \
+    --set faults.0.at=1500ms --set faults.1.at=2500ms --set workload.stop=3s --out "$tmp/forget" --json >"$tmp/forget.json" 2>"$tmp/forget.err"
+rc=$?
+i8=$(sed -nE 's/.*"I8":([0-9]+).*/\1/p' "$tmp/forget.json")
+if [ $rc -eq 1 ] && [ "${i8:-0}" -ge 1 ] && [ "$(field "$tmp/forget.json" lost_unacked)" = "$i8" ]; then
+    ok "forget_unacked: caught, I8 x$i8 (lost_unacked $i8): $(sed -nE 's/.*"first_violation":"([^"]*)".*/\1/p' "$tmp/forget.json")"
+else bad "forget_unacked: exit $rc with I8=${i8:-none}, want exit 1 and I8 >= 1 = lost_unacked"; cat "$tmp/forget.err" "$tmp/forget.json"; fi
+no_leftovers "$tmp/forget" "forget_unacked"
 
 # 2. dedup_none under the same crash: I2. This run also turns the Redis crash (fault 1)
 # into a graceful restart of both servers with 1012 over 500 ms: HAProxy takes them out

@@ -281,7 +281,8 @@ static void report_text(const check_args *a, const hm_config *cfg, const hm_resu
            r->states ? (double)(r->visited_bytes + r->parent_bytes) / (double)r->states : 0.0,
            r->states ? (double)r->visited_bytes / (double)r->states : 0.0, r->world_bytes, r->encoded_bytes,
            (double)r->frontier_peak_bytes / 1048576.0);
-    printf("collision  P(a fingerprint collision hid a state) <= %.3g", hm_collision_probability(r->states));
+    printf("collision  P(a fingerprint collision hid a state) <= %.3g (%u-bit keys)",
+           hm_collision_probability(r->states, r->key_bits), r->key_bits);
     if (a->hash_seed) printf(" (hash seed %llu)", (unsigned long long)a->hash_seed);
     putchar('\n');
     if (r->message[0]) printf("note       %s\n", r->message);
@@ -324,7 +325,8 @@ static void report_json(const check_args *a, const hm_config *cfg, const hm_resu
     herd_json_kv_u64(&j, "por_reduced_states", r->reduced);
     herd_json_kv_u64(&j, "shortened_by", r->shortened);
     herd_json_kv_u64(&j, "subsumed", r->subsumed);
-    herd_json_kv_double(&j, "collision_probability", hm_collision_probability(r->states));
+    herd_json_kv_double(&j, "collision_probability", hm_collision_probability(r->states, r->key_bits));
+    herd_json_kv_u64(&j, "key_bits", r->key_bits);
     herd_json_kv_u64(&j, "hash_seed", a->hash_seed);
     herd_json_kv_double(&j, "seconds", r->seconds);
     if (a->resume) herd_json_kv_u64(&j, "resumed_at_depth", r->resumed_depth);

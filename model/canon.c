@@ -593,7 +593,7 @@ uint64_t hm_fingerprint(const hm_world *w, const hm_config *cfg, bool symmetry)
 {
     static _Thread_local unsigned char buf[HM_ENC_MAX];
     size_t len = hm_canon_encode(w, cfg, symmetry, buf);
-    return hm_fp_of(buf, len, 0); /* the search's function, seed 0 */
+    return hm_fp_of(buf, len, 0).hi; /* the search's function, seed 0: its key's top 64 bits */
 }
 
 size_t hm_encoded_bytes(const hm_world *w, const hm_config *cfg)

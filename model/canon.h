@@ -16,7 +16,7 @@ size_t hm_canon_encode(const hm_world *w, const hm_config *cfg, bool symmetry, u
  * hm_world_init (its constant fields: client ids, generators, store configuration);
  * every other field is overwritten. 0, or -1 on a malformed encoding. */
 int hm_canon_decode(hm_world *w, const hm_config *cfg, const unsigned char *in, size_t len);
-/* 64-bit XXH3 of the canonical encoding, never 0. */
+/* The top 64 bits of the search's key (fphash.h) of the canonical encoding, seed 0. */
 uint64_t hm_fingerprint(const hm_world *w, const hm_config *cfg, bool symmetry);
 /* Bytes of the canonical encoding (for the report). */
 size_t hm_encoded_bytes(const hm_world *w, const hm_config *cfg);

@@ -1,6 +1,8 @@
 /* checkpoint.c — saving and loading a search at the end of a level (see checkpoint.h).
  * Data files are streamed through a 1 MiB buffer and hashed with XXH3-64 on the way, so a
- * checkpoint of a billion-state search (gigabytes) costs one sequential pass each way. */
+ * checkpoint of a billion-state search (gigabytes) costs one sequential pass each way.
+ * A table entry is 16 bytes: the key's two words, the flags in the low bits of the second
+ * (below the table's key bits, which meta records: a table of another width is refused). */
 #define _POSIX_C_SOURCE 200809L
 #define _FILE_OFFSET_BITS 64
 #include "checkpoint.h"
@@ -16,7 +18,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define CKPT_FORMAT 2 /* 2: budget-separable fingerprints (fphash.h) */
+#define CKPT_FORMAT 3 /* 2: budget-separable fingerprints (fphash.h); 3: 80-bit keys */
+#define ENTRY_BYTES 16u /* a table entry: the key's hi, then its lo with the flags in its low 3 bits */
 #define COPY_BUF ((size_t)1 << 20)
 #define PATH_MAX_CKPT 4096
 #define META_MAX 4096
@@ -128,15 +131,18 @@ static int table_out(const hm_fpset *t, const char *path, finfo *fi, unsigned ch
     FILE *dst = fopen(path, "wb");
     if (dst == NULL) return -1;
     XXH3_64bits_reset(h);
-    uint64_t *vals = (uint64_t *)(void *)buf;
-    size_t per = COPY_BUF / sizeof(uint64_t), n = 0;
+    size_t per = COPY_BUF / ENTRY_BYTES, n = 0;
     uint64_t bytes = 0;
     int rc = 0;
-    uint64_t pos = 0, v;
-    while (rc == 0 && hm_fpset_next(t, &pos, &v)) {
-        vals[n++] = v;
+    uint64_t pos = 0;
+    hm_key key;
+    uint32_t flags;
+    while (rc == 0 && hm_fpset_next(t, &pos, &key, &flags)) {
+        uint64_t w[2] = {key.hi, key.lo | flags};
+        memcpy(buf + n * ENTRY_BYTES, w, ENTRY_BYTES);
+        n++;
         if (n == per) {
-            size_t k = n * sizeof(uint64_t);
+            size_t k = n * ENTRY_BYTES;
             if (fwrite(buf, 1, k, dst) != k) rc = -1;
             XXH3_64bits_update(h, buf, k);
             bytes += k;
@@ -144,7 +150,7 @@ static int table_out(const hm_fpset *t, const char *path, finfo *fi, unsigned ch
         }
     }
     if (n > 0 && rc == 0) {
-        size_t k = n * sizeof(uint64_t);
+        size_t k = n * ENTRY_BYTES;
         if (fwrite(buf, 1, k, dst) != k) rc = -1;
         XXH3_64bits_update(h, buf, k);
         bytes += k;
@@ -189,8 +195,9 @@ int hm_ckpt_save(const char *dir, const hm_ckpt *c, const hm_fpset *table, FILE 
     FILE *m = herd_afile_open(&af, path);
     if (m == NULL) return fail(why, why_size, "cannot write %s: %s", path, strerror(errno));
     fprintf(m, "herd-checkpoint %d\nherd %s\ngeneration %" PRIu64 "\nmodel %016" PRIx64 "\ninit %016" PRIx64
-               "\nhash_seed %" PRIu64 "\noptions %" PRIu32 "\ndepth %" PRIu32 "\n",
-            CKPT_FORMAT, herd_version(), gen, c->model_id, c->init_fp, c->hash_seed, c->options, c->depth);
+               "\nhash_seed %" PRIu64 "\nkey_bits %" PRIu32 "\noptions %" PRIu32 "\ndepth %" PRIu32 "\n",
+            CKPT_FORMAT, herd_version(), gen, c->model_id, c->init_fp, c->hash_seed, table->kbits, c->options,
+            c->depth);
     fprintf(m, "states %" PRIu64 "\ntransitions %" PRIu64 "\nlive_steps %" PRIu64 "\nreduced %" PRIu64
                "\nproviso %" PRIu64 "\nsubsumed %" PRIu64 "\nfrontier_peak %" PRIu64 "\nparents %" PRIu64
                "\nlevel_n %" PRIu64 "\nlevel_bytes %" PRIu64 "\nlevel_first %" PRIu64 "\ntable_count %" PRIu64 "\n",
@@ -221,8 +228,9 @@ static int load_file(const char *path, const finfo *fi, FILE *out, hm_fpset *tab
     XXH3_64bits_reset(h);
     int rc = 0;
     uint64_t left = fi->bytes;
-    if (out == NULL && fi->bytes % sizeof(uint64_t) != 0)
-        rc = fail(why, why_size, "%s: %" PRIu64 " bytes is not a whole number of fingerprints", path, fi->bytes);
+    if (out == NULL && fi->bytes % ENTRY_BYTES != 0)
+        rc = fail(why, why_size, "%s: %" PRIu64 " bytes is not a whole number of %u-byte keys", path, fi->bytes,
+                  ENTRY_BYTES);
     while (left > 0 && rc == 0) {
         size_t k = left < COPY_BUF ? (size_t)left : COPY_BUF;
         if (fread(buf, 1, k, src) != k) {
@@ -235,14 +243,15 @@ static int load_file(const char *path, const finfo *fi, FILE *out, hm_fpset *tab
             if (fwrite(buf, 1, k, out) != k) rc = fail(why, why_size, "cannot copy %s: %s", path, strerror(errno));
             continue;
         }
-        const uint64_t *vals = (const uint64_t *)(const void *)buf;
-        for (size_t i = 0; i < k / sizeof(uint64_t) && rc == 0; i++) {
-            int put = hm_fpset_restore(table, vals[i]);
+        for (size_t i = 0; i < k / ENTRY_BYTES && rc == 0; i++) {
+            uint64_t w[2];
+            memcpy(w, buf + i * ENTRY_BYTES, ENTRY_BYTES);
+            int put = hm_fpset_restore(table, (hm_key){w[0], w[1] & ~(uint64_t)HM_FP_FLAGS}, (uint32_t)(w[1] & HM_FP_FLAGS));
             if (put < 0)
-                rc = fail(why, why_size, "the checkpoint's %" PRIu64 " fingerprints do not fit the table: raise --max-memory",
-                          fi->bytes / sizeof(uint64_t));
+                rc = fail(why, why_size, "the checkpoint's %" PRIu64 " keys do not fit the table: raise --max-memory",
+                          fi->bytes / ENTRY_BYTES);
             else if (put > 0)
-                rc = fail(why, why_size, "%s: a fingerprint appears twice (a corrupt checkpoint)", path);
+                rc = fail(why, why_size, "%s: a key appears twice (a corrupt checkpoint)", path);
         }
     }
     if (rc == 0 && fgetc(src) != EOF)
@@ -281,8 +290,13 @@ int hm_ckpt_load(const char *dir, const hm_ckpt *want, hm_ckpt *c, hm_fpset *tab
               meta_double(meta, "seconds", &c->seconds) && meta_file(meta, F_TABLE, &fi[F_TABLE]) &&
               meta_file(meta, F_LEVEL, &fi[F_LEVEL]) && meta_file(meta, F_PARENTS, &fi[F_PARENTS]);
     if (!ok) return fail(why, why_size, "%s/meta: not a herd checkpoint, or a key is missing", dir);
+    if (format < CKPT_FORMAT)
+        return fail(why, why_size, "%s/meta: checkpoint format %" PRIu64 ", written by an older herd with 64-bit "
+                    "fingerprints; this herd keeps 80-bit keys (format %d) and cannot resume it: start the search "
+                    "again without --resume", dir, format, CKPT_FORMAT);
     if (format != CKPT_FORMAT)
-        return fail(why, why_size, "%s/meta: checkpoint format %" PRIu64 ", this herd reads %d", dir, format, CKPT_FORMAT);
+        return fail(why, why_size, "%s/meta: checkpoint format %" PRIu64 ", this herd reads %d (a newer herd wrote it)",
+                    dir, format, CKPT_FORMAT);
     if (strcmp(version, herd_version()) != 0)
         return fail(why, why_size, "%s: written by herd %s, this is herd %s (the search's encoding may differ)", dir,
                     version, herd_version());
@@ -290,6 +304,12 @@ int hm_ckpt_load(const char *dir, const hm_ckpt *want, hm_ckpt *c, hm_fpset *tab
     c->depth = (uint32_t)depth;
     if (meta_get(meta, "hash_seed") != NULL && !meta_u64(meta, "hash_seed", &c->hash_seed))
         return fail(why, why_size, "%s/meta: hash_seed is not a whole number", dir);
+    uint64_t key_bits = 0;
+    if (!meta_u64(meta, "key_bits", &key_bits))
+        return fail(why, why_size, "%s/meta: no key_bits line (a format %d checkpoint has one)", dir, CKPT_FORMAT);
+    if (key_bits != table->kbits)
+        return fail(why, why_size, "%s: its keys have %" PRIu64 " bits, this search's %u; start the search again",
+                    dir, key_bits, table->kbits);
     if (c->model_id != want->model_id)
         return fail(why, why_size, "%s: the checkpoint is of another model file (or the file changed since)", dir);
     if (c->options != want->options)
@@ -301,7 +321,7 @@ int hm_ckpt_load(const char *dir, const hm_ckpt *want, hm_ckpt *c, hm_fpset *tab
     if (c->init_fp != want->init_fp)
         return fail(why, why_size, "%s: the model's initial state encodes differently (another herd build?)", dir);
     if (fi[F_PARENTS].bytes != c->n_parents * HM_PARENT_BYTES || fi[F_LEVEL].bytes != c->level_bytes ||
-        fi[F_TABLE].bytes != count * sizeof(uint64_t))
+        fi[F_TABLE].bytes != count * ENTRY_BYTES)
         return fail(why, why_size, "%s/meta: the file sizes disagree with the counts", dir);
     unsigned char *buf = malloc(COPY_BUF);
     XXH3_state_t *h = XXH3_createState();

@@ -4,8 +4,8 @@
  *
  * A checkpoint is a directory: `meta` (text: what the search had counted, which model and
  * options it belongs to, and the size and XXH3-64 hash of each data file) and three data
- * files of one generation G: `table.G` (the fingerprint table's non-empty slots, flags
- * included, in slot order), `level.G` (the level still to expand, as the search wrote it)
+ * files of one generation G: `table.G` (the fingerprint table's keys, 16 bytes each with
+ * their flags, in slot order; meta gives their width, key_bits), `level.G` (the level still to expand, as the search wrote it)
  * and `parents.G` (the parent links, 6 bytes per state). A new checkpoint writes generation
  * G+1 beside the old one, then replaces `meta` atomically (atomic_file.h), then removes
  * generation G: a crash at any moment leaves one whole checkpoint, the old or the new.
@@ -24,8 +24,8 @@
 
 typedef struct hm_ckpt {
     uint64_t model_id;      /* XXH3 of the model file (the caller's identity for the model) */
-    uint64_t init_fp;       /* the initial state's fingerprint: catches a changed encoding */
-    uint64_t hash_seed;     /* the fingerprints' XXH3 seed (absent from older metas: 0) */
+    uint64_t init_fp;       /* the initial state's key's top 64 bits: catches a changed encoding */
+    uint64_t hash_seed;     /* the keys' XXH3 seed (absent from older metas: 0) */
     uint32_t options;       /* symmetry | por << 1 | subsume << 2 | liveness << 3 */
     uint32_t depth;
     uint64_t states, transitions, live_steps, reduced, proviso, subsumed;
@@ -40,8 +40,8 @@ typedef struct hm_ckpt {
  * (created if needed). Both files are left positioned at their end. 0, or -1 with why. */
 int hm_ckpt_save(const char *dir, const hm_ckpt *c, const hm_fpset *table, FILE *level, FILE *parents,
                  char *why, size_t why_size);
-/* Read dir's checkpoint: its counts into c, its fingerprints into table (initialised by the
- * caller, empty), its level and parent links appended to the given files. `want` holds the
+/* Read dir's checkpoint: its counts into c, its keys into table (initialised by the
+ * caller, empty, with the key width the checkpoint's meta gives, or it is refused), its level and parent links appended to the given files. `want` holds the
  * model_id, init_fp, hash_seed and options the checkpoint must have. 0, or -1 with why. */
 int hm_ckpt_load(const char *dir, const hm_ckpt *want, hm_ckpt *c, hm_fpset *table, FILE *level, FILE *parents,
                  char *why, size_t why_size);

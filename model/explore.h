@@ -4,8 +4,8 @@
  * counterexample (for safety properties; an L1 counterexample is a shortest path to a
  * state from which the fault-free schedule fails, followed by that schedule).
  *
- * Memory per visited state: one 5- to 8-byte slot of the fingerprint table (fpset.h, a
- * compact quotient table at most 90 % full) — the only per-state cost in memory. The parent links (6 bytes per state:
+ * Memory per visited state: one 7- to 9-byte slot of the fingerprint table (fpset.h, a
+ * compact quotient table of 80-bit keys, at most 90 % full) — the only per-state cost in memory. The parent links (6 bytes per state:
  * parent index, packed transition) and the BFS levels (canonical encodings, canon.h) are
  * temporary files, written in order and read back in order (levels) or only to rebuild a
  * path (links). A path is rebuilt in two passes: the canonical chain
@@ -37,7 +37,7 @@ typedef struct hm_limits {
     bool progress;            /* one line per BFS level on stderr (and one a minute inside a
                                  level that takes longer) */
     bool subsume;             /* skip a state whose twin with more fault budget was visited */
-    uint64_t hash_seed;       /* fingerprints are XXH3-64 with this seed (0: plain XXH3-64). A
+    uint64_t hash_seed;       /* keys are XXH3-128 with this seed (0: plain XXH3-128). A
                                  second search with another seed is an independent check: a
                                  state hidden by a collision in both has probability about
                                  the product of the two bounds */
@@ -55,7 +55,7 @@ typedef struct hm_limits {
     /* Tests: called for every child the search reaches (visited before or not; `via` is
      * the transition, terminal false), and for every expanded state that has no enabled
      * transition (terminal true, via.kind 0). NULL: not called. */
-    void (*observe)(void *ctx, uint64_t fp, hm_label via, bool terminal);
+    void (*observe)(void *ctx, uint64_t fp, hm_label via, bool terminal); /* fp: the key's top 64 bits */
     void *observe_ctx;
 } hm_limits;
 
@@ -68,7 +68,8 @@ typedef struct hm_result {
     uint64_t reduced;         /* states expanded with an ample set smaller than the enabled set */
     uint64_t proviso;         /* ample sets refused by the cycle proviso (a child already seen) */
     uint64_t subsumed;        /* children skipped: a twin with more fault budget was visited */
-    uint64_t table_entries;   /* fingerprints held: states + those only L1 runs reached */
+    uint64_t table_entries;   /* keys held: states + those only L1 runs reached */
+    uint32_t key_bits;        /* bits of a key the table compares (fphash.h: 80) */
     uint32_t depth;           /* deepest level reached */
     double seconds;
     size_t world_bytes;       /* one decoded world */
@@ -91,8 +92,8 @@ typedef struct hm_result {
  * to resume from is unusable (res->message names the file and what is wrong). */
 int hm_explore(const hm_config *cfg, const hm_limits *lim, hm_result *res);
 void hm_result_free(hm_result *res);
-/* Probability that a fingerprint collision hid at least one state: about n^2 / 2^63
- * (61-bit fingerprints). */
-double hm_collision_probability(uint64_t states);
+/* Probability that a key collision hid at least one of `states` states, keys of
+ * key_bits bits (hm_result.key_bits): at most n^2 / 2^(key_bits + 1). */
+double hm_collision_probability(uint64_t states, uint32_t key_bits);
 
 #endif

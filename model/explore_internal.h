@@ -19,6 +19,7 @@
 
 #include "canon.h"
 #include "checkpoint.h"
+#include "fphash.h"
 #include "fpset.h"
 
 #include <pthread.h>
@@ -43,8 +44,8 @@
 #define BATCH 512u
 #define CHUNK 8u  /* states handed to a worker at a time */
 
-/* A BFS level, in a temporary file: entries of a 2-byte length, the 8-byte fingerprint
- * and the encoding, written in order and read back in order, a batch at a time (the
+/* A BFS level, in a temporary file: entries of a 2-byte length, the key (HM_KEY_BYTES:
+ * its 80 bits, fphash.h) and the encoding, written in order and read back in order, a batch at a time (the
  * levels of a large model are gigabytes; the page cache keeps small ones in memory). */
 typedef struct level {
     FILE *f;
@@ -84,7 +85,7 @@ typedef struct search {
     uint32_t held_parent;
     hm_label held_label;
     hm_label *live_path;
-    uint64_t *live_fp;
+    hm_key *live_fp;
     uint32_t live_len;
     double enc_total;
     double t0;            /* when the search started (for --progress) */
@@ -93,8 +94,8 @@ typedef struct search {
     unsigned char enc[HM_ENC_MAX];
 } search;
 
-/* A frontier entry: 2 bytes of length, the 8-byte fingerprint, the encoding. */
-#define ENTRY_HEAD 10u
+/* A frontier entry: 2 bytes of length, the key in HM_KEY_BYTES bytes, the encoding. */
+#define ENTRY_HEAD (2u + HM_KEY_BYTES)
 #define PARENT_BYTES HM_PARENT_BYTES /* checkpoint.h: the checkpoint copies them */
 
 enum { CR_TERMINAL = 1u, CR_SUBSUME = 2u, CR_OBSERVE = 4u /* seen before the batch: for the observer only */ };
@@ -112,7 +113,7 @@ typedef struct lpend {
 } lpend;
 
 typedef struct crec {          /* one child (or a terminal state), from phase 1 */
-    uint64_t fp;
+    hm_key fp;
     uint64_t enc_off;          /* in the worker's byte arena */
     uint64_t world_off;        /* in the worker's world arena (children not visited before the batch), or NO_WORLD */
     uint32_t parent;
@@ -128,14 +129,14 @@ typedef struct worker {
     hm_world *amp[HM_LABELS_MAX]; /* children of an ample candidate (POR), allocated on demand */
     unsigned char *amp_enc[HM_LABELS_MAX]; /* their encodings, kept for recording them */
     size_t amp_len[HM_LABELS_MAX];
-    uint64_t amp_fp[HM_LABELS_MAX];
+    hm_key amp_fp[HM_LABELS_MAX];
     unsigned char enc[HM_ENC_MAX];
-    uint64_t *live_fp;         /* an L1 run's keys */
+    hm_key *live_fp;           /* an L1 run's keys */
     crec *rec;
     size_t n_rec, cap_rec;
     unsigned char *bytes;
     size_t n_bytes, cap_bytes;
-    uint64_t *marks;
+    hm_key *marks;
     size_t n_marks, cap_marks;
     unsigned char *worlds;     /* child worlds kept for L1 */
     size_t n_worlds, cap_worlds;
@@ -148,10 +149,10 @@ typedef struct worker {
 
 /* levels.c */
 FILE *hm_temp_file(void);
-bool hm_level_push(search *s, level *l, uint64_t fp, const unsigned char *enc, size_t len);
-/* The next entry of a level being read: its length and fingerprint, the encoding into
- * out (HM_ENC_MAX bytes). False at a read error or a torn entry. */
-bool hm_level_read(level *l, size_t *len, uint64_t *fp, unsigned char *out);
+bool hm_level_push(search *s, level *l, hm_key fp, const unsigned char *enc, size_t len);
+/* The next entry of a level being read: its length and key, the encoding into out
+ * (HM_ENC_MAX bytes). False at a read error or a torn entry. */
+bool hm_level_read(level *l, size_t *len, hm_key *fp, unsigned char *out);
 bool hm_add_parent(search *s, uint32_t parent, hm_label label);
 /* The path to state idx, then `last`, then L1's schedule, into s->res (concrete). */
 void hm_build_path(search *s, uint32_t idx, hm_label last, int property);
@@ -161,10 +162,10 @@ void hm_build_path(search *s, uint32_t idx, hm_label last, int property);
 int hm_search(const hm_config *cfg, const hm_limits *lim, hm_result *res, bool *shorten);
 
 /* fingerprint.c */
-uint64_t hm_fp_hash(const search *s, const unsigned char *enc, size_t len);
-/* True when a twin of the state (fingerprint fp, encoding enc) with more fault budget was
+hm_key hm_fp_hash(const search *s, const unsigned char *enc, size_t len);
+/* True when a twin of the state (key fp, encoding enc) with more fault budget was
  * visited. */
-bool hm_dominated(const search *s, uint64_t fp, const unsigned char *enc, size_t len);
+bool hm_dominated(const search *s, hm_key fp, const unsigned char *enc, size_t len);
 
 /* bounds.c */
 /* The search ends at a bound: HM_V_LIMIT, why in the message. Returns false. */
@@ -172,9 +173,9 @@ bool hm_limit(search *s, const char *why);
 bool hm_grow_arena(void **p, size_t *cap, size_t need, size_t elem);
 
 /* liveness.c */
-uint64_t hm_live_key(const search *s, const unsigned char *enc, size_t len);
-/* The same key from the state's fingerprint fp (no hashing). */
-uint64_t hm_live_key_fp(uint64_t fp, const unsigned char *enc, size_t len);
+hm_key hm_live_key(const search *s, const unsigned char *enc, size_t len);
+/* The same key from the state's key fp (no hashing). */
+hm_key hm_live_key_fp(hm_key fp, const unsigned char *enc, size_t len);
 int hm_live_check(search *s, const hm_world *w);
 int hm_live_try(worker *wk, const hm_world *w, uint32_t *n_marks);
 

@@ -22,27 +22,27 @@ FILE *hm_temp_file(void)
     return f;
 }
 
-bool hm_level_push(search *s, level *l, uint64_t fp, const unsigned char *enc, size_t len)
+bool hm_level_push(search *s, level *l, hm_key fp, const unsigned char *enc, size_t len)
 {
     (void)s;
     unsigned char head[ENTRY_HEAD];
     head[0] = (unsigned char)(len & 0xffu);
     head[1] = (unsigned char)(len >> 8);
-    memcpy(head + 2, &fp, sizeof fp);
+    hm_key_store(head + 2, fp);
     if (fwrite(head, 1, ENTRY_HEAD, l->f) != ENTRY_HEAD || fwrite(enc, 1, len, l->f) != len) return false;
     l->bytes += len + ENTRY_HEAD;
     l->n++;
     return true;
 }
 
-/* The next entry of a level being read: its length and fingerprint, the encoding into
- * out (HM_ENC_MAX bytes). False at a read error or a torn entry. */
-bool hm_level_read(level *l, size_t *len, uint64_t *fp, unsigned char *out)
+/* The next entry of a level being read: its length and key, the encoding into out
+ * (HM_ENC_MAX bytes). False at a read error or a torn entry. */
+bool hm_level_read(level *l, size_t *len, hm_key *fp, unsigned char *out)
 {
     unsigned char head[ENTRY_HEAD];
     if (fread(head, 1, ENTRY_HEAD, l->f) != ENTRY_HEAD) return false;
     *len = (size_t)head[0] | (size_t)head[1] << 8;
-    memcpy(fp, head + 2, sizeof *fp);
+    *fp = hm_key_load(head + 2);
     return *len <= HM_ENC_MAX && fread(out, 1, *len, l->f) == *len;
 }
 

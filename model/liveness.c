@@ -11,16 +11,16 @@
 
 #include <string.h>
 
-/* L1's proofs are kept under the fingerprint of the state with its fault budgets set to 0:
+/* L1's proofs are kept under the key of the state with its fault budgets set to 0:
  * the fault-free schedule never reads a budget (no fault, no variant), so every budget twin
  * has the same L1 verdict and one proof serves them all. The budgets are the encoding's
  * first HM_F_COUNT bytes (one LEB128 byte each: hm_config_check keeps them below 128). */
-uint64_t hm_live_key(const search *s, const unsigned char *enc, size_t len)
+hm_key hm_live_key(const search *s, const unsigned char *enc, size_t len)
 {
     return hm_live_key_fp(hm_fp_hash(s, enc, len), enc, len);
 }
 
-uint64_t hm_live_key_fp(uint64_t fp, const unsigned char *enc, size_t len)
+hm_key hm_live_key_fp(hm_key fp, const unsigned char *enc, size_t len)
 {
     static const unsigned char none[HM_F_COUNT];
     if (len < HM_F_COUNT) return fp; /* no budgets to zero */
@@ -36,7 +36,7 @@ uint64_t hm_live_key_fp(uint64_t fp, const unsigned char *enc, size_t len)
  * leaves the matter to the search (which finds it at its shortest depth): such a run
  * proves nothing. The table is only read. */
 static int live_run(const search *s, hm_world *live, const hm_world *w, unsigned char *enc, hm_label *path,
-                    uint32_t *n_path, uint64_t *keys, uint32_t *n_keys, uint64_t *steps_done, bool *proves)
+                    uint32_t *n_path, hm_key *keys, uint32_t *n_keys, uint64_t *steps_done, bool *proves)
 {
     const hm_config *cfg = &s->cfg;
     hm_world_copy(live, w, cfg);
@@ -45,7 +45,7 @@ static int live_run(const search *s, hm_world *live, const hm_world *w, unsigned
     *proves = true;
     for (;;) {
         size_t len = hm_canon_encode(live, cfg, s->lim->symmetry, enc);
-        uint64_t key = hm_live_key(s, enc, len);
+        hm_key key = hm_live_key(s, enc, len);
         if (hm_fpset_flags(&s->seen, key) & HM_FP_LIVE) break;
         keys[(*n_keys)++] = key;
         hm_label l;
@@ -93,11 +93,11 @@ int hm_live_try(worker *wk, const hm_world *w, uint32_t *n_marks)
     *n_marks = 0;
     int p = live_run(wk->s, wk->live, w, wk->enc, NULL, NULL, wk->live_fp, &n_fp, &wk->live_steps, &proves);
     if (p != HM_P_NONE || !proves || n_fp == 0) return p;
-    if (!hm_grow_arena((void **)&wk->marks, &wk->cap_marks, wk->n_marks + n_fp, sizeof(uint64_t))) {
+    if (!hm_grow_arena((void **)&wk->marks, &wk->cap_marks, wk->n_marks + n_fp, sizeof(hm_key))) {
         wk->oom = true;
         return HM_P_NONE;
     }
-    memcpy(wk->marks + wk->n_marks, wk->live_fp, n_fp * sizeof(uint64_t));
+    memcpy(wk->marks + wk->n_marks, wk->live_fp, n_fp * sizeof(hm_key));
     *n_marks = n_fp;
     return HM_P_NONE;
 }

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static uint64_t fp_of(search *s, const hm_world *w, size_t *len)
+static hm_key fp_of(search *s, const hm_world *w, size_t *len)
 {
     *len = hm_canon_encode(w, &s->cfg, s->lim->symmetry, s->enc);
     return hm_fp_hash(s, s->enc, *len);
@@ -38,10 +38,10 @@ static bool violation(search *s, uint32_t idx, hm_label last, int p)
 static bool visit_initial(search *s, const hm_world *w)
 {
     size_t len;
-    uint64_t fp = fp_of(s, w, &len);
+    hm_key fp = fp_of(s, w, &len);
     int p = hm_props_check(w, &s->cfg);
     if (p != HM_P_NONE) { s->live_len = 0; return violation(s, UINT32_MAX, (hm_label){0}, p); }
-    if (s->lim->observe) s->lim->observe(s->lim->observe_ctx, fp, (hm_label){0}, false);
+    if (s->lim->observe) s->lim->observe(s->lim->observe_ctx, fp.hi, (hm_label){0}, false);
     if (hm_fpset_put(&s->seen, fp, HM_FP_SEEN | HM_FP_NEXT, NULL) != 0)
         return hm_limit(s, "memory bound hit (fingerprint table)");
     s->res->states++;
@@ -69,7 +69,7 @@ static bool unmark_next(search *s)
 {
     unsigned char e[HM_ENC_MAX];
     size_t len;
-    uint64_t fp;
+    hm_key fp;
     if (fflush(s->cur.f) != 0 || fseeko(s->cur.f, 0, SEEK_SET) != 0) return read_error(s);
     for (uint64_t i = 0; i < s->cur.n; i++) {
         if (!hm_level_read(&s->cur, &len, &fp, e)) return read_error(s);
@@ -84,7 +84,7 @@ static bool read_batch(search *s, uint32_t n)
 {
     unsigned char e[HM_ENC_MAX];
     size_t len, off = 0;
-    uint64_t fp;
+    hm_key fp;
     for (uint32_t k = 0; k < n; k++) {
         if (!hm_level_read(&s->cur, &len, &fp, e)) return read_error(s);
         if (off + len + ENTRY_HEAD > s->cap_bbuf) {
@@ -98,7 +98,7 @@ static bool read_batch(search *s, uint32_t n)
         s->offs[k] = off;
         s->bbuf[off] = (unsigned char)(len & 0xffu);
         s->bbuf[off + 1] = (unsigned char)(len >> 8);
-        memcpy(s->bbuf + off + 2, &fp, sizeof fp);
+        hm_key_store(s->bbuf + off + 2, fp);
         memcpy(s->bbuf + off + ENTRY_HEAD, e, len);
         off += len + ENTRY_HEAD;
     }
@@ -176,7 +176,7 @@ static bool phases34(search *s)
                 if (q == HM_P_NONE) q = p->prop; /* cannot happen: the schedule is deterministic */
                 return violation(s, p->idx, (hm_label){0}, q);
             }
-            const uint64_t *m = s->wk[p->by].marks + p->marks_off;
+            const hm_key *m = s->wk[p->by].marks + p->marks_off;
             for (uint32_t k = 0; k < p->n_marks; k++)
                 if (hm_fpset_put(&s->seen, m[k], HM_FP_LIVE, NULL) != 0) break;
         }
@@ -233,7 +233,7 @@ static void run(search *s)
     }
     r->encoded_bytes = hm_encoded_bytes(s->child, &s->cfg);
     size_t init_len;
-    uint64_t init_fp = fp_of(s, s->child, &init_len);
+    uint64_t init_fp = fp_of(s, s->child, &init_len).hi;
     if (s->lim->resume_dir ? !hm_search_ckpt_resume(s, init_fp) : !visit_initial(s, s->child)) return;
     double last_ckpt = hm_now_s();
     while (s->next.n > 0) {
@@ -285,7 +285,7 @@ static void run(search *s)
  * grows: the way to use most of a machine's memory for one large search. */
 static uint64_t table_log2(const hm_limits *lim)
 {
-    return lim->preallocate ? hm_fpset_log2_within(lim->max_memory) : 16;
+    return lim->preallocate ? hm_fpset_log2_within(lim->max_memory, HM_KEY_BITS) : 16;
 }
 
 int hm_search(const hm_config *cfg, const hm_limits *lim, hm_result *res, bool *shorten_out)
@@ -303,7 +303,7 @@ int hm_search(const hm_config *cfg, const hm_limits *lim, hm_result *res, bool *
     s->child = calloc(1, s->wb);
     s->live = calloc(1, s->wb);
     s->live_path = calloc(cfg->liveness_steps + 1u, sizeof(hm_label));
-    s->live_fp = calloc(cfg->liveness_steps + 2u, sizeof(uint64_t));
+    s->live_fp = calloc(cfg->liveness_steps + 2u, sizeof(hm_key));
     s->cur.f = hm_temp_file();
     s->next.f = hm_temp_file();
     s->parents = hm_temp_file();
@@ -316,7 +316,7 @@ int hm_search(const hm_config *cfg, const hm_limits *lim, hm_result *res, bool *
     }
     /* The fingerprint table is what stays in memory (levels and parent links are files). */
     if (!s->child || !s->live || !s->live_path || !s->live_fp ||
-        hm_fpset_init(&s->seen, table_log2(lim), lim->max_memory) != 0) {
+        hm_fpset_init(&s->seen, table_log2(lim), HM_KEY_BITS, lim->max_memory) != 0) {
         search_free(s);
         free(s);
         res->verdict = HM_V_ERROR;
@@ -327,6 +327,7 @@ int hm_search(const hm_config *cfg, const hm_limits *lim, hm_result *res, bool *
     run(s);
     res->seconds = hm_now_s() - s->t0;
     res->table_entries = s->seen.count;
+    res->key_bits = s->seen.kbits;
     res->visited_bytes = hm_fpset_bytes(&s->seen);
     res->parent_bytes = (size_t)s->n_par * PARENT_BYTES;
     res->encoded_mean = res->states ? s->enc_total / (double)res->states : 0.0;

@@ -53,7 +53,7 @@ static void bar_free(hm_barrier *b)
     free(b);
 }
 
-static uint64_t wk_fp(worker *wk, const hm_world *w, size_t *len)
+static hm_key wk_fp(worker *wk, const hm_world *w, size_t *len)
 {
     *len = hm_canon_encode(w, &wk->s->cfg, wk->s->lim->symmetry, wk->enc);
     return hm_fp_hash(wk->s, wk->enc, *len);
@@ -62,7 +62,7 @@ static uint64_t wk_fp(worker *wk, const hm_world *w, size_t *len)
 /* Record a child (its encoding in enc). A child visited before
  * the batch, or whose twin with more budget was, is dropped here (phase 2 would drop it:
  * the table only grows); the observer still hears of the first kind. */
-static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, uint64_t fp, const unsigned char *enc,
+static void emit(worker *wk, uint32_t entry, hm_label l, const hm_world *w, hm_key fp, const unsigned char *enc,
                  size_t len, uint8_t flags)
 {
     search *s = wk->s;
@@ -203,8 +203,7 @@ static void phase1(worker *wk)
             if (!load(wk, s->bbuf + off + ENTRY_HEAD, len)) { wk->bad = true; break; }
             uint32_t n = hm_world_enabled(wk->base, &s->cfg, labels, true);
             if (n == 0 && s->lim->observe) {
-                uint64_t fp;
-                memcpy(&fp, s->bbuf + off + 2, sizeof fp);
+                hm_key fp = hm_key_load(s->bbuf + off + 2);
                 emit(wk, e, (hm_label){0}, NULL, fp, s->bbuf + off + ENTRY_HEAD, 0, CR_TERMINAL);
             }
             if (s->por_cfg && expand_ample(wk, e, labels, n) > 0) continue;
@@ -282,11 +281,11 @@ bool hm_commit(search *s, worker *wk, const crec *r)
 {
     const unsigned char *enc = wk->bytes + r->enc_off;
     if (r->flags & CR_TERMINAL) {
-        s->lim->observe(s->lim->observe_ctx, r->fp, (hm_label){0}, true);
+        s->lim->observe(s->lim->observe_ctx, r->fp.hi, (hm_label){0}, true);
         return true;
     }
     if (r->flags & CR_OBSERVE) {
-        s->lim->observe(s->lim->observe_ctx, r->fp, r->l, false);
+        s->lim->observe(s->lim->observe_ctx, r->fp.hi, r->l, false);
         return true;
     }
     if (r->prop != HM_P_NONE) { /* reported after the L1 runs of the new states before it */
@@ -295,7 +294,7 @@ bool hm_commit(search *s, worker *wk, const crec *r)
         s->held_label = r->l;
         return false;
     }
-    if (s->lim->observe) s->lim->observe(s->lim->observe_ctx, r->fp, r->l, false);
+    if (s->lim->observe) s->lim->observe(s->lim->observe_ctx, r->fp.hi, r->l, false);
     uint32_t was;
     if (hm_fpset_put(&s->seen, r->fp, HM_FP_SEEN | HM_FP_NEXT, &was) != 0)
         return hm_limit(s, "memory bound hit (fingerprint table)");
@@ -364,7 +363,7 @@ bool hm_workers_init(search *s, const hm_world *init)
         wk->base = malloc(s->wb);
         wk->child = malloc(s->wb);
         wk->live = malloc(s->wb);
-        wk->live_fp = calloc(s->cfg.liveness_steps + 2u, sizeof(uint64_t));
+        wk->live_fp = calloc(s->cfg.liveness_steps + 2u, sizeof(hm_key));
         if (!wk->base || !wk->child || !wk->live || !wk->live_fp) return false;
         memcpy(wk->base, init, s->wb);
         memcpy(wk->child, init, s->wb);

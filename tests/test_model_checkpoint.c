@@ -192,12 +192,28 @@ Test(model_checkpoint, refuses_what_does_not_belong)
     hm_result_free(&resumed);
     cr_assert_eq(system(cmd), 0, "resuming writes no checkpoint unless asked");
 
+    /* A checkpoint of an older herd (format 2: 64-bit fingerprints, 8-byte table entries)
+     * is refused with what to do; so is one whose keys have another width. */
+    snprintf(path, sizeof path, "%s/meta", dir);
+    snprintf(cmd, sizeof cmd, "sed -i 's/^herd-checkpoint 3$/herd-checkpoint 2/' '%s' && grep -q '^herd-checkpoint 2$' '%s'",
+             path, path);
+    cr_assert_eq(system(cmd), 0);
+    refused(&cfg, &want, "checkpoint format 2, written by an older herd with 64-bit fingerprints");
+    snprintf(cmd, sizeof cmd, "sed -i 's/^herd-checkpoint 2$/herd-checkpoint 3/; s/^key_bits 80$/key_bits 64/' '%s' && "
+             "grep -q '^key_bits 64$' '%s'", path, path);
+    cr_assert_eq(system(cmd), 0);
+    refused(&cfg, &want, "its keys have 64 bits, this search's 80");
+    snprintf(cmd, sizeof cmd, "sed -i 's/^key_bits 64$/key_bits 80/' '%s'", path);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(hm_explore(&cfg, &want, &resumed), 0, "%s", resumed.message);
+    hm_result_free(&resumed);
+
     snprintf(path, sizeof path, "%s/level.1", dir);
     flip_byte(path, 20);
     refused(&cfg, &want, "level.1: its hash does not match");
     flip_byte(path, 20);
     snprintf(path, sizeof path, "%s/table.1", dir);
-    cr_assert_eq(truncate(path, 8), 0);
+    cr_assert_eq(truncate(path, 16), 0);
     refused(&cfg, &want, "table.1: shorter than");
     rm_dir(dir);
 }

@@ -60,7 +60,9 @@ static inline uint32_t rbits(const hm_fpset *s) { return s->kbits - s->q; }
 
 static inline u128 kv_of(const hm_fpset *s, hm_key k)
 {
-    return ((u128)k.hi << 64 | k.lo) >> (128u - s->kbits);
+    if (s->kbits > 64u) /* the search's case: two 64-bit shifts, not a 128-bit one */
+        return (u128)(k.hi >> (128u - s->kbits)) << 64 | (k.hi << (s->kbits - 64u) | k.lo >> (128u - s->kbits));
+    return k.hi >> (64u - s->kbits);
 }
 
 static inline hm_key key_of(const hm_fpset *s, u128 kv)
@@ -71,10 +73,10 @@ static inline hm_key key_of(const hm_fpset *s, u128 kv)
 
 /* A slot's fields (fpset.h): the remainder's complement in the low R bits, the flags
  * above it, d + 1 in the top dbits bits of the slot, from bit R + 3. */
-static inline u128 rem_mask(const hm_fpset *s) { return ((u128)1 << rbits(s)) - 1u; }
+static inline u128 rem_mask(const hm_fpset *s) { return s->rmask; }
 static inline uint32_t flags_of(const hm_fpset *s, u128 v) { return (uint32_t)(v >> rbits(s)) & HM_FP_FLAGS; }
 static inline uint64_t code_of(const hm_fpset *s, u128 v) { return (uint64_t)((v & wmask(s->width)) >> (rbits(s) + 3u)); }
-static inline u128 step_of(const hm_fpset *s) { return (u128)1 << (rbits(s) + 3u); }
+static inline u128 step_of(const hm_fpset *s) { return s->step; }
 static inline uint64_t home_of(const hm_fpset *s, u128 kv) { return (uint64_t)(kv >> rbits(s)); }
 
 /* The slot value of kv at displacement 0 with no flags. In a run, slots are in order of
@@ -160,7 +162,7 @@ enum { FOUND, ABSENT, DEEP }; /* DEEP: absent from the table, ran dmax + 1 slots
 static inline int locate(const hm_fpset *s, u128 kv, uint64_t *at)
 {
     const uint32_t w = s->width;
-    const u128 cmp = wmask(w) & ~((u128)HM_FP_FLAGS << rbits(s)), step = step_of(s);
+    const u128 cmp = s->cmp, step = step_of(s);
     uint64_t i = home_of(s, kv), end = i + s->dmax;
     u128 want = want_of(s, kv);
     const unsigned char *p = s->slot + i * w;
@@ -233,6 +235,9 @@ static int table_new(hm_fpset *s, uint32_t q, uint32_t kbits, size_t max_bytes)
     s->dbits = g.dbits;
     s->dmax = g.dmax;
     s->max_bytes = max_bytes;
+    s->rmask = ((u128)1 << (kbits - q)) - 1u;
+    s->step = (u128)1 << (kbits - q + 3u);
+    s->cmp = wmask(g.width) & ~((u128)HM_FP_FLAGS << (kbits - q));
     s->slot = calloc(1, main_bytes(&g));
     return s->slot ? 0 : -1;
 }

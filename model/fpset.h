@@ -63,6 +63,10 @@ typedef struct hm_fpset {
     uint64_t stash_mask; /* stash slots - 1 */
     uint64_t stash_count;
     size_t max_bytes;
+    /* derived from kbits, q and width, kept so a probe shifts nothing by a variable */
+    __extension__ unsigned __int128 cmp;   /* a slot's bits without its flags */
+    __extension__ unsigned __int128 step;  /* 1 in the displacement field */
+    __extension__ unsigned __int128 rmask; /* the remainder's bits */
 } hm_fpset;
 
 /* A table of 2^slots_log2 homes comparing the top key_bits (HM_FPSET_KEY_BITS_MIN ..

@@ -7,6 +7,7 @@
 #include "dedup.h"
 #include "error.h"
 #include "hash.h"
+#include "delays.h"
 #include "oracle.h"
 #include "store.h"
 #include "trace.h"
@@ -103,6 +104,9 @@ typedef struct judge {
     size_t acks_bytes;
     uint64_t published, acked, delivered, attempts, gaps, unchecked_appends;
     uint64_t recovered_appends; /* appends known only from a `duplicate` answer */
+    uint64_t wasted;            /* handshakes completed for abandoned attempts (clients.c) */
+    herd_delays delays;         /* reconnect delays, lost LIVE -> LIVE again (delays.json) */
+    uint32_t *lost_ms;          /* per client: the delays' word (sim/delays.h) */
     uint64_t opens, closes;
     uint8_t *is_live;       /* per client: LIVE now (RESUMED seen, no close since) */
     uint32_t nlive;
@@ -206,6 +210,8 @@ static void on_rec(judge *J, const herd_trace_rec *r, herd_time now)
         J->gaps++;
         count(J, now, M_GAPS);
         herd_oracle_on_gap(&J->o, cid, r->prev, r->sid);
+    } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "wasted_handshake")) {
+        J->wasted++;
     } else if (r->what == HERD_TRACE_EFFECT && !strcmp(r->name, "forget")) {
         J->o.lost_unacked++; /* the client process's queue audit (live/clients.c) */
         herd_oracle_violate_by(&J->o, HERD_INV_I8, now, cid, UINT32_MAX, r->room, "client %u dropped msg %08x:%u: %s", cid,
@@ -223,11 +229,17 @@ static void on_rec(judge *J, const herd_trace_rec *r, herd_time now)
     } else if (r->what == HERD_TRACE_INPUT && !strcmp(r->name, "frame") && r->frame == HERD_FRAME_RESUMED) {
         if (!J->is_live[cid]) {
             J->is_live[cid] = 1;
+            herd_delays_back(&J->delays, &J->lost_ms[cid], now);
             if (++J->nlive == J->o.clients) J->all_live_at = now;
         }
     } else if (!strcmp(r->name, "close") || (r->what == HERD_TRACE_INPUT && !strcmp(r->name, "frame") && r->frame == HERD_FRAME_CLOSE)) {
         J->closes++;
-        if (J->is_live[cid]) { J->is_live[cid] = 0; J->nlive--; J->all_live_at = HERD_TIME_NEVER; }
+        if (J->is_live[cid]) {
+            J->is_live[cid] = 0;
+            J->nlive--;
+            J->all_live_at = HERD_TIME_NEVER;
+            herd_delays_lost(&J->delays, &J->lost_ms[cid], now);
+        }
     } else if (r->what == HERD_TRACE_INPUT && !strcmp(r->name, "publish")) {
         J->published++;
         count(J, now, M_PUBLISHED);
@@ -270,6 +282,20 @@ static int write_metrics(const judge *J, const char *dir, herd_time last, char *
     return 0;
 }
 
+/* DIR/delays.json as herd run writes it (sim/delays.h), whole or not at all. */
+static int write_delays(const judge *J, const char *dir, char *err, size_t len)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/delays.json", dir);
+    herd_afile af;
+    FILE *f = herd_afile_open(&af, path);
+    int ok = f != NULL;
+    if (ok && herd_delays_write_json(&J->delays, f) != 0) { herd_afile_abort(&af); ok = 0; }
+    else if (ok && herd_afile_commit(&af) != 0) ok = 0;
+    if (!ok) { snprintf(err, len, "cannot write %s: %s", path, strerror(errno)); return 74; }
+    return 0;
+}
+
 static int judge_init(judge *J, const herd_world_config *w, uint64_t nrecs)
 {
     memset(J, 0, sizeof *J);
@@ -283,6 +309,8 @@ static int judge_init(judge *J, const herd_world_config *w, uint64_t nrecs)
     if (!J->bin) return -1;
     J->is_live = calloc(w->clients ? w->clients : 1, 1);
     if (!J->is_live) return -1;
+    J->lost_ms = calloc(w->clients ? w->clients : 1, sizeof *J->lost_ms);
+    if (!J->lost_ms || herd_delays_init(&J->delays, w->duration_us + 60u * HERD_US_PER_S) != HERD_OK) return -1;
     herd_store_config sc = w->store;
     sc.durability = HERD_DURABLE_AOF_ALWAYS; /* Redis replied: its AOF mode is judged on Redis itself */
     sc.grow = 1;
@@ -300,6 +328,8 @@ static void judge_free(judge *J)
 {
     herd_oracle_free(&J->o);
     free(J->is_live);
+    free(J->lost_ms);
+    herd_delays_free(&J->delays);
     free(J->bin);
     free(J->shadow);
     free(J->acks);
@@ -390,6 +420,7 @@ static void fill_report(judge *J, const herd_live_check_in *in, herd_report *rep
     rep->reordered = J->o.reordered;
     rep->queued = J->queued;
     rep->lost_unacked = J->o.lost_unacked;
+    rep->wasted = J->wasted;
     rep->live.live = J->live;
     rep->live.stopped = J->stopped;
     rep->live.queued = J->queued;
@@ -480,6 +511,7 @@ int herd_live_check(const herd_live_check_in *in, herd_report *rep, char *err, s
         last = now;
     }
     if (rc == 0) rc = write_metrics(&J, in->dir, last, err, err_len);
+    if (rc == 0) rc = write_delays(&J, in->dir, err, err_len);
     if (fclose(f) != 0) rc = 74;
 #ifdef HERD_HAVE_LIVE
     if (rc == 0 && in->redis_port) rc = check_redis(&J, in, last, err, err_len);

@@ -359,6 +359,20 @@ static void peer_close(lclient *lc, const uint8_t *in, size_t len)
     lc->peer_retry_ms = (uint32_t)strtoul(hint, NULL, 10);
 }
 
+/* The server completed the handshake (101 received) of an attempt this client had already
+ * abandoned: a wasted handshake, as the simulator counts them. One closed by
+ * LWS_TO_KILL_ASYNC before its 101 arrived is not seen here: an undercount bounded by the
+ * kill's delay (libwebsockets' one-second timeout pass). */
+static void wasted_rec(cl *C, lclient *lc, uint32_t conn)
+{
+    herd_trace_rec r;
+    rec(C, lc, HERD_TRACE_EFFECT, "wasted_handshake", &r);
+    r.conn = conn;
+    r.client = lc->c.id;
+    r.has |= HERD_TF_CONN | HERD_TF_CLIENT;
+    herd_live_trace_write(C->trace, &r);
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     cl *C = lws_context_user(lws_get_context(wsi));
@@ -370,6 +384,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         if (!is_current(lc, wsi)) { /* an abandoned attempt woke up: close its socket now */
             C->stale_closed++;
+            if (reason == LWS_CALLBACK_CLIENT_ESTABLISHED) wasted_rec(C, lc, wsi_gen(wsi));
             return -1;
         }
         lc->wsi = wsi;

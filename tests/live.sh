@@ -154,6 +154,12 @@ else
     bad "abandoned attempts: $abandoned abandoned (want >= 100), peak $peak descriptors (want 1..215), safety ${safety:-ok}"
     tail -2 "$tmp/fd/clients.log" "$tmp/fd.err"
 fi
+# the same run measures what herd run reports: wasted handshakes (a 101 for an attempt its
+# client had abandoned) in --json, and the reconnect delays in delays.json
+wasted=$(field "$tmp/fd.json" wasted_handshakes)
+if [ "${wasted:-0}" -ge 1 ] && grep -q '"p50_ms":[0-9]' "$tmp/fd/delays.json" 2>/dev/null; then
+    ok "abandoned attempts: $wasted wasted handshakes, delays.json p50 $(sed -nE 's/.*"p50_ms":([0-9]+).*/\1/p' "$tmp/fd/delays.json") ms"
+else bad "abandoned attempts: wasted_handshakes ${wasted:-none} (want >= 1), delays.json: $(head -c 200 "$tmp/fd/delays.json" 2>&1)"; fi
 no_leftovers "$tmp/fd" "abandoned attempts"
 
 exit $fail

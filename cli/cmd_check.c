@@ -85,7 +85,7 @@ static void help(FILE *f)
             "                         on a terminal this is the default\n"
             "  --no-progress          no progress lines, not even on a terminal\n"
             "  --junit FILE           also write the verdict as a JUnit XML report to FILE\n"
-            "  --hash-seed N          seed of the XXH3-64 state fingerprints (default 0); a second\n"
+            "  --hash-seed N          seed of the 80-bit (XXH3-128) state keys (default 0); a second\n"
             "                         search with another seed is an independent check\n"
             "  --checkpoint DIR       save the search to DIR at the end of a level when the depth\n"
             "                         bound is hit or on SIGINT/SIGTERM (then stop)\n"

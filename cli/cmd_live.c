@@ -67,19 +67,28 @@ typedef struct live_args {
     uint64_t seed;
     bool seed_set, json, after_append;
     bool before_record; /* --crash-point before-record: after-append, before its trace record */
+    uint64_t client_procs; /* --client-procs; 0: one per LIVE_CLIENTS_PER_PROC clients */
 } live_args;
 
-static const char *const live_flags[] = {"--seed", "--set", "--out", "--json", "--crash-point", "--help", "-h", NULL};
+/* The client processes: one libwebsockets loop holds about this many connections before
+ * its own per-connection costs (a sorted timeout list, poll over every descriptor) make
+ * it, not the system under test, the bottleneck (docs/fidelity.md); at most
+ * LIVE_CLIENT_PROCS_MAX processes. */
+#define LIVE_CLIENTS_PER_PROC 1250u
+#define LIVE_CLIENT_PROCS_MAX 8u
+
+static const char *const live_flags[] = {"--seed", "--set", "--out", "--json", "--crash-point", "--client-procs",
+                                         "--help", "-h", NULL};
 
 static void help(FILE *f)
 {
     fprintf(f,
             "usage: herd live SCENARIO [--seed N] [--set key=value ...] [--out DIR] [--json]\n"
-            "                          [--crash-point kill|after-append|before-record]\n"
+            "                          [--crash-point kill|after-append|before-record] [--client-procs N]\n"
             "\n"
             "Run a scenario on real processes on this machine, all on loopback: redis-server,\n"
             "world.servers herd servers (WebSocket through libwebsockets), HAProxy in front, and\n"
-            "one process holding every client's connection, each driven by the same core machines\n"
+            "client processes holding the clients' connections, each driven by the same core machines\n"
             "as `herd run`. Faults are played at their wall times: crash, store_crash, graceful_restart,\n"
             "rolling_deploy, lb_restart; network latency, loss, partition and net_burst through a\n"
             "fault-injecting relay between HAProxy and the servers (herd live-relay).\n"
@@ -101,6 +110,8 @@ static void help(FILE *f)
             "                         append at or after that time, before the ACK\n"
             "                         before-record: as after-append, and before the server writes\n"
             "                         the append's trace record (the judge must still hold it)\n"
+            "  --client-procs N       client processes, 1..8, each holding an equal share of the\n"
+            "                         clients (default: one per 1 250 clients, at least 1, at most 8)\n"
             "  -h, --help             print this help and exit 0\n"
             "\n"
             "exit status:\n"
@@ -159,6 +170,8 @@ static int parse_args(int argc, char **argv, live_args *a)
             else if (strcmp(v, "after-append") == 0) a->after_append = true;
             else if (strcmp(v, "before-record") == 0) a->after_append = a->before_record = true;
             else return bad_usage("--crash-point is kill, after-append or before-record, got '%s'", v);
+        } else if (strcmp(s, "--client-procs") == 0) {
+            if (!herd_arg_u64("live", s, v, 1, LIVE_CLIENT_PROCS_MAX, &a->client_procs)) return HERD_EXIT_USAGE;
         }
     }
     if (!a->scenario) return bad_usage("a SCENARIO file is needed");
@@ -190,7 +203,9 @@ typedef struct run {
     char seed_s[24];
     int redis_port, lb_port;
     int server_ports[16];
-    int redis_idx, lb_idx, clients_idx, relay_idx;
+    int redis_idx, lb_idx, relay_idx;
+    int clients_idx[LIVE_CLIENT_PROCS_MAX];
+    uint32_t client_procs;
     int relay_ports[16];     /* the relay's port per server (live/relay.h), when plan.relay */
     herd_time lb_restart_at; /* monotonic µs; 0: none pending (lb_restart) */
     uint8_t drain_kind[16];  /* HERD_FAULT_GRACEFUL or HERD_FAULT_ROLLING while draining */
@@ -408,25 +423,46 @@ static int start_relay(run *R)
     return 0;
 }
 
+/* Client process k of R->client_procs holds clients [k * n / procs, (k + 1) * n / procs);
+ * process 0 writes proc-clients.jsonl and clients.log, process k > 0 proc-clients-k.jsonl
+ * and clients-k.log (the judge merges every proc-*.jsonl). */
 static int start_clients(run *R)
 {
-    char *argv[LIVE_SETS_MAX * 2 + 32];
-    int n = 0;
-    role_common(R, argv, &n);
-    argv[1] = "live-clients";
-    char port[16], t0[24], trace[LIVE_PATH_MAX], log[LIVE_PATH_MAX];
-    snprintf(port, sizeof port, "%d", R->lb_port);
-    snprintf(t0, sizeof t0, "%" PRIu64, R->t0);
-    path_in(R, trace, sizeof trace, "proc-clients.jsonl");
-    path_in(R, log, sizeof log, "clients.log");
-    argv[n++] = "--port"; argv[n++] = port;
-    argv[n++] = "--t0-us"; argv[n++] = t0;
-    argv[n++] = "--trace"; argv[n++] = trace;
-    argv[n] = NULL;
-    R->clients_idx = herd_procs_spawn(&g_procs, "clients", argv, log);
-    if (R->clients_idx < 0) {
-        fprintf(stderr, "herd live: cannot start the client process: %s\n", strerror(errno));
-        return HERD_EXIT_IOERR;
+    uint32_t n_clients = R->sc->world.clients, procs = R->client_procs;
+    for (uint32_t k = 0; k < procs; k++) {
+        char *argv[LIVE_SETS_MAX * 2 + 32];
+        int n = 0;
+        role_common(R, argv, &n);
+        argv[1] = "live-clients";
+        char port[16], t0[24], trace[LIVE_PATH_MAX], log[LIVE_PATH_MAX], name[32], first[16], count[16];
+        uint32_t lo = (uint32_t)((uint64_t)k * n_clients / procs), hi = (uint32_t)((uint64_t)(k + 1) * n_clients / procs);
+        snprintf(port, sizeof port, "%d", R->lb_port);
+        snprintf(t0, sizeof t0, "%" PRIu64, R->t0);
+        snprintf(first, sizeof first, "%" PRIu32, lo);
+        snprintf(count, sizeof count, "%" PRIu32, hi - lo);
+        if (k == 0) {
+            snprintf(name, sizeof name, "clients");
+            path_in(R, trace, sizeof trace, "proc-clients.jsonl");
+            path_in(R, log, sizeof log, "clients.log");
+        } else {
+            char f[48];
+            snprintf(name, sizeof name, "clients-%" PRIu32, k);
+            snprintf(f, sizeof f, "proc-clients-%" PRIu32 ".jsonl", k);
+            path_in(R, trace, sizeof trace, f);
+            snprintf(f, sizeof f, "clients-%" PRIu32 ".log", k);
+            path_in(R, log, sizeof log, f);
+        }
+        argv[n++] = "--port"; argv[n++] = port;
+        argv[n++] = "--t0-us"; argv[n++] = t0;
+        argv[n++] = "--trace"; argv[n++] = trace;
+        argv[n++] = "--first"; argv[n++] = first;
+        argv[n++] = "--count"; argv[n++] = count;
+        argv[n] = NULL;
+        R->clients_idx[k] = herd_procs_spawn(&g_procs, name, argv, log);
+        if (R->clients_idx[k] < 0) {
+            fprintf(stderr, "herd live: cannot start client process %" PRIu32 ": %s\n", k, strerror(errno));
+            return HERD_EXIT_IOERR;
+        }
     }
     return 0;
 }
@@ -638,14 +674,17 @@ static int play(run *R)
         watch_servers(R, now);
         int rc = restart_due(R, now);
         if (rc) return rc;
-        if (!g_procs.p[R->clients_idx].alive) {
-            int st = g_procs.p[R->clients_idx].status;
-            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-                fprintf(stderr, "herd live: the client process failed (see %s/clients.log)\n", R->dir);
+        uint32_t clients_alive = 0;
+        for (uint32_t k = 0; k < R->client_procs; k++) {
+            const herd_proc *p = &g_procs.p[R->clients_idx[k]];
+            if (p->alive) {
+                clients_alive++;
+            } else if (!WIFEXITED(p->status) || WEXITSTATUS(p->status) != 0) {
+                fprintf(stderr, "herd live: client process %" PRIu32 " failed (see %s/%s.log)\n", k, R->dir, p->name);
                 return HERD_EXIT_SOFTWARE;
             }
-            return 0;
         }
+        if (clients_alive == 0) return 0;
         if (!R->lb_restart_at && !g_procs.p[R->lb_idx].alive) {
             fprintf(stderr, "herd live: haproxy exited (see %s/haproxy.log)\n", R->dir);
             return HERD_EXIT_SOFTWARE;
@@ -682,6 +721,8 @@ static int make_dir(run *R)
     }
     for (uint32_t s = 0; s < 16; s++) {
         snprintf(p, sizeof p, "%s/proc-server-%" PRIu32 ".jsonl", R->dir, s);
+        unlink(p);
+        snprintf(p, sizeof p, "%s/proc-clients-%" PRIu32 ".jsonl", R->dir, s);
         unlink(p);
     }
     snprintf(p, sizeof p, "%s/redis", R->dir);
@@ -833,7 +874,14 @@ static int live_main(const live_args *a, const herd_scenario *sc)
     R.a = a;
     R.sc = sc;
     R.seed = a->seed_set ? a->seed : sc->world.seed;
-    R.redis_idx = R.lb_idx = R.clients_idx = R.relay_idx = -1;
+    R.redis_idx = R.lb_idx = R.relay_idx = -1;
+    uint32_t per = LIVE_CLIENTS_PER_PROC;
+    R.client_procs = a->client_procs ? (uint32_t)a->client_procs
+                                     : (uint32_t)((sc->world.clients + per - 1) / per);
+    if (R.client_procs < 1) R.client_procs = 1;
+    if (R.client_procs > LIVE_CLIENT_PROCS_MAX) R.client_procs = LIVE_CLIENT_PROCS_MAX;
+    if (R.client_procs > sc->world.clients) R.client_procs = (uint32_t)sc->world.clients;
+    for (uint32_t k = 0; k < LIVE_CLIENT_PROCS_MAX; k++) R.clients_idx[k] = -1;
     snprintf(R.seed_s, sizeof R.seed_s, "%" PRIu64, R.seed);
     char err[1024];
     int rc = herd_live_judge(sc, &R.plan, err, sizeof err);

@@ -1,5 +1,5 @@
 /* cmd_live_roles.c — the processes `herd live` starts: `herd live-server` (one herd server
- * on a loopback port) and `herd live-clients` (every client of the run). They are not
+ * on a loopback port) and `herd live-clients` (a range of the run's clients). They are not
  * listed in `herd --help`: cmd_live.c builds their command lines. Each reloads the
  * scenario with the same --seed and --set values, so every process of a run holds the same
  * configuration, and runs live/server.c or live/clients.c.
@@ -8,6 +8,7 @@
  *                    --trace FILE [--crash-after-append-us T]
  *                    [--drain-code C --drain-us D --retry-after-ms R]   (SIGUSR1: graceful stop)
  *   herd live-clients SCENARIO --seed N [--set k=v ...] --port P --t0-us T --trace FILE
+ *                     [--first F --count N]   (clients F..F+N-1; default all)
  *   herd live-relay SCENARIO --seed N [--set k=v ...] --port P --t0-us T --trace FILE
  *                   --relay-ports L0:S0,L1:S1,...   (listen on Ls, forward to Ss: live/relay.h) */
 #define _POSIX_C_SOURCE 200809L
@@ -17,6 +18,7 @@
 
 #include "args.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@ typedef struct role_args {
     size_t nsets;
     uint64_t seed, id, port, redis_port, t0_us, crash_us;
     uint64_t drain_code, drain_us, retry_after_ms, crash_before_record;
+    uint64_t first, count; /* live-clients: the clients [first, first + count) (count 0: all) */
 } role_args;
 
 static int parse(const char *cmd, int argc, char **argv, role_args *a)
@@ -59,6 +62,8 @@ static int parse(const char *cmd, int argc, char **argv, role_args *a)
         else if (strcmp(s, "--crash-before-record") == 0) ok = herd_arg_u64(cmd, s, v, 0, 1, &a->crash_before_record);
         else if (strcmp(s, "--drain-code") == 0) ok = herd_arg_u64(cmd, s, v, 1000, 4999, &a->drain_code);
         else if (strcmp(s, "--drain-us") == 0) ok = herd_arg_u64(cmd, s, v, 0, 3600ull * 1000000u, &a->drain_us);
+        else if (strcmp(s, "--first") == 0) ok = herd_arg_u64(cmd, s, v, 0, UINT32_MAX, &a->first);
+        else if (strcmp(s, "--count") == 0) ok = herd_arg_u64(cmd, s, v, 1, UINT32_MAX, &a->count);
         else if (strcmp(s, "--retry-after-ms") == 0) ok = herd_arg_u64(cmd, s, v, 0, UINT32_MAX, &a->retry_after_ms);
         else { fprintf(stderr, "herd %s: unknown option '%s'\n", cmd, s); return HERD_EXIT_USAGE; }
         if (!ok) return HERD_EXIT_USAGE;
@@ -127,7 +132,15 @@ int herd_cmd_live_clients(int argc, char **argv)
     }
     cfg.offline = off;
     cfg.offline_count = noff;
-    rc = herd_live_clients_run(&cfg, 0, cfg.clients, (int)a.port, a.t0_us, a.trace);
+    uint64_t count = a.count ? a.count : cfg.clients;
+    if (a.first + count > cfg.clients) {
+        fprintf(stderr, "herd live-clients: --first %" PRIu64 " --count %" PRIu64 " goes past the scenario's %" PRIu32
+                " clients\n", a.first, count, (uint32_t)cfg.clients);
+        free(off);
+        herd_scenario_free(&sc);
+        return HERD_EXIT_USAGE;
+    }
+    rc = herd_live_clients_run(&cfg, (uint32_t)a.first, (uint32_t)count, (int)a.port, a.t0_us, a.trace);
     free(off);
     herd_scenario_free(&sc);
     return rc;

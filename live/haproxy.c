@@ -31,8 +31,23 @@ int herd_live_haproxy_write(const char *path, int port, const int *server_ports,
     if (!balance) return -EINVAL;
     FILE *f = fopen(path, "w");
     if (!f) return -errno;
-    uint64_t inter_ms = health_lag_us / 2000u;
-    if (inter_ms < 100) inter_ms = 100;
+    /* The simulator's LB learns a death or a return exactly health_lag late. HAProxy
+     * learns it after `fall` (`rise`) checks in a row have failed (succeeded): checks every
+     * 100 ms and rise = fall = health_lag / 100 ms put that at health_lag less up to one
+     * interval. (Checks every health_lag / 2, fall 1, rise 1 -- the first version -- put
+     * it at a quarter of health_lag on average: the live LB came back ~1.5 s sooner than
+     * the sim's in docs/fidelity.md's first quiet run.) At most 1 000 checks in a row; a
+     * lag under 100 ms is one check of that interval, at least 10 ms. */
+    uint64_t lag_ms = (uint64_t)health_lag_us / 1000u, inter_ms = 100, checks;
+    if (lag_ms < 100) {
+        inter_ms = lag_ms < 10 ? 10 : lag_ms;
+        checks = 1;
+    } else if (lag_ms > 100u * 1000u) {
+        inter_ms = (lag_ms + 999u) / 1000u;
+        checks = 1000;
+    } else {
+        checks = (lag_ms + 50u) / 100u;
+    }
     fprintf(f, "# written by herd live from the scenario's lb: block (live/haproxy.h)\n"
                "global\n  maxconn %" PRIu32 "\n  log stderr format short local0 notice\n"
                "  stats socket %s mode 600 level admin\n"
@@ -44,8 +59,8 @@ int herd_live_haproxy_write(const char *path, int port, const int *server_ports,
     fprintf(f, "  default_backend herd_servers\nbackend herd_servers\n  balance %s\n", balance);
     if (lb_policy == 0) fprintf(f, "  hash-type consistent\n");
     for (uint32_t i = 0; i < servers; i++) {
-        fprintf(f, "  server s%" PRIu32 " 127.0.0.1:%d check inter %" PRIu64 "ms fall 1 rise 1", i,
-                server_ports[i], inter_ms);
+        fprintf(f, "  server s%" PRIu32 " 127.0.0.1:%d check inter %" PRIu64 "ms fall %" PRIu64 " rise %" PRIu64,
+                i, server_ports[i], inter_ms, checks, checks);
         if (check_ports && check_ports[i] != server_ports[i]) fprintf(f, " port %d", check_ports[i]);
         fputc('\n', f);
     }

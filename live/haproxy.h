@@ -7,8 +7,10 @@
  * its own 127.a.b.c, live/clients.c, so the hash is per client as the simulator's
  * rendezvous hash on the client id is, though not the same function), round_robin ->
  * roundrobin, least_conn -> leastconn, random -> random, p2c -> random(2) (HAProxy's
- * power of two choices). Health checks: TCP connect every health_lag / 2 (at least
- * 100 ms), fall 1, rise 1, so HAProxy learns a death or a return about health_lag late.
+ * power of two choices). Health checks: a TCP connect every 100 ms, fall = rise =
+ * health_lag / 100 ms, so HAProxy learns a death or a return health_lag late, less up to
+ * 100 ms, as the simulator's LB learns it exactly health_lag late (haproxy.c has the
+ * short and the long lags).
  * lb.rate -> `rate-limit sessions` on the frontend. A graceful restart takes its servers out of HAProxy at once through the admin socket
  * ("state maint"), and back ("state ready") when they start again, as the simulator's
  * LB does. */

@@ -3,7 +3,7 @@
  *
  * The live driver (docs/live.md) runs the core's machines (src/) on real sockets: a
  * server process per herd server (live/server.c: libwebsockets + Redis through hiredis),
- * one client process holding every client's connection (live/clients.c), HAProxy in
+ * client processes each holding a range of the clients' connections (live/clients.c), HAProxy in
  * front (live/haproxy.c), all on loopback. The orchestrator in cli/cmd_live.c reads the
  * scenario (sim/scenario.h, which live/ never includes) and hands each process a
  * herd_live_config; the processes reload the same scenario file, so they agree on it.

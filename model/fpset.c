@@ -9,7 +9,8 @@
  *
  * Inside, a key is `kv`, the kbits-bit integer made of its top kbits bits, and a slot is
  * read and written as one 128-bit value (GCC's unsigned __int128: slots are up to 16
- * bytes, for wide keys in small tables). */
+ * bytes, for wide keys in small tables); the probe of tables whose slots are at most 8
+ * bytes, every 80-bit one from q = 24 on, runs on 64-bit values (locate64). */
 #include "fpset.h"
 
 #include <assert.h>
@@ -157,10 +158,47 @@ static void stash_add(hm_fpset *s, u128 kv, uint32_t f) /* absent; stash_room su
 enum { FAST = 4 }; /* slots a probe reads before it branches (<= dmax) */
 enum { FOUND, ABSENT, DEEP }; /* DEEP: absent from the table, ran dmax + 1 slots: maybe stashed */
 
+/* locate for slots of at most 8 bytes (every 80-bit table from q = 24 on): the same
+ * probe on 64-bit loads and compares. A slot's value with its flags masked, and its want
+ * at any displacement up to dmax + 1, fit in its width, so in 64 bits. */
+static inline uint64_t ld64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline int locate64(const hm_fpset *s, u128 kv, uint64_t *at)
+{
+    const uint32_t w = s->width;
+    const uint64_t cmp = (uint64_t)s->cmp, step = (uint64_t)step_of(s);
+    uint64_t i = home_of(s, kv), end = i + s->dmax;
+    uint64_t want = (uint64_t)want_of(s, kv);
+    const unsigned char *p = s->slot + i * w;
+    uint64_t n = 0;
+    for (uint32_t k = 0; k < FAST; k++) n += (ld64(p + k * w) & cmp) > want + k * step;
+    if (n < FAST) {
+        *at = i + n;
+        return (ld64(p + n * w) & cmp) == want + n * step ? FOUND : ABSENT;
+    }
+    i += FAST;
+    p += FAST * w;
+    want += FAST * step;
+    for (;; i++, p += w, want += step) {
+        uint64_t v = ld64(p) & cmp;
+        if (v <= want) {
+            *at = i;
+            return v == want ? FOUND : ABSENT;
+        }
+        if (i == end) return DEEP;
+    }
+}
+
 /* Where kv is (FOUND, *at its slot index) or would go (ABSENT, *at the first slot whose
  * key lives further on, or is empty). */
 static inline int locate(const hm_fpset *s, u128 kv, uint64_t *at)
 {
+    if (s->width <= 8u) return locate64(s, kv, at);
     const uint32_t w = s->width;
     const u128 cmp = s->cmp, step = step_of(s);
     uint64_t i = home_of(s, kv), end = i + s->dmax;

@@ -15,7 +15,8 @@
  * cache line. Collisions are resolved by Robin Hood linear probing: a key sits at
  * home + d, d its displacement, so a probe stops at the first slot whose key comes after
  * its own (an absent key, a twin's included, costs about what a present one does). A slot
- * is `width` bytes, packed end to end with no alignment (read by unaligned 128-bit loads):
+ * is `width` bytes, packed end to end with no alignment (read by unaligned 64-bit loads
+ * and compares when it is at most 8 bytes, 128-bit ones when wider):
  * the fewest that hold R remainder bits, 3 flags and 5 bits of displacement. For 80-bit
  * keys: 9 bytes up to q = 23, 8 for q = 24..31, 7 for 32..39; for the old 61-bit keys it
  * was 5 from q = 29 on. From its lowest bit:

@@ -521,3 +521,68 @@ Test(fpset, budget_twins_with_wide_keys)
     }
     hm_fpset_free(&s);
 }
+
+/* Slots of 8 bytes or fewer take a 64-bit probe (fpset.c's locate64), wider ones the
+ * 128-bit one: the same workloads as above on an 80-bit table born at q = 24 (8-byte
+ * slots, dmax 30), random keys and twin runs past dmax (the stash), then next/restore
+ * into a table born at q = 8 (10-byte slots) that grows into 8-byte ones: both agree with
+ * the reference at every step. */
+Test(fpset, eight_byte_slots_probe_on_64_bits)
+{
+    rng_state = 10;
+    enum { N = 300000, G = 200, T = 120 };
+    uint64_t *fps = malloc((N + G * T) * sizeof *fps);
+    cr_assert_not_null(fps);
+    uint64_t *rand_fps = draw(N);
+    memcpy(fps, rand_fps, N * sizeof *fps);
+    free(rand_fps);
+    size_t n = N;
+    for (int g = 0; g < G; g++) {
+        uint64_t top = rnd() & ~0xFFFFFFFFull;
+        int t = g % 4 == 0 ? T : (int)(rnd() % 40u) + 1;
+        for (int i = 0; i < t; i++) fps[n++] = top | (rnd() & 0xFFFFFFFFull);
+    }
+    ref r = ref_of(fps, n);
+    hm_fpset s;
+    cr_assert_eq(hm_fpset_init(&s, 24, 80, (size_t)1 << 30), 0);
+    cr_assert_eq(s.width, 8u);
+    cr_assert_eq(s.dmax, 30u);
+    fill(&s, &r, fps, n);
+    cr_assert_eq(s.count, r.n);
+    cr_assert_eq(s.q, 24u, "no growth");
+    cr_assert_gt(s.stash_count, 0u, "twin runs past dmax");
+    same(&s, &r, n, "8-byte slots");
+    for (size_t i = 0; i < r.n; i += 5) {
+        hm_fpset_clear(&s, K(r.key[i]), HM_FP_LIVE);
+        r.flags[i] &= (unsigned char)~HM_FP_LIVE;
+    }
+    same(&s, &r, n, "8-byte slots, cleared");
+
+    hm_fpset t;
+    cr_assert_eq(hm_fpset_init(&t, 8, 80, (size_t)1 << 30), 0);
+    cr_assert_gt(t.width, 8u, "slots wider than 8 bytes: the 128-bit probe");
+    uint64_t pos = 0, v, seen = 0;
+    while (next_v(&s, &pos, &v)) {
+        cr_assert_eq(hm_fpset_restore(&t, K(v), (uint32_t)(v & HM_FP_FLAGS)), 0);
+        seen++;
+    }
+    cr_assert_eq(seen, r.n);
+    cr_assert_geq(t.q, 19u, "grew");
+    same(&t, &r, n, "restored into wider slots");
+    /* grow t until its slots are 8 bytes: the keys move from one probe's table to the other's */
+    uint64_t extra = 0;
+    while (t.width > 8u) {
+        uint64_t fp = rnd() | 0xF0u;
+        if (ref_find(&r, fp) >= 0) continue;
+        uint32_t was = 9;
+        cr_assert_eq(hm_fpset_put(&t, K(fp), HM_FP_SEEN, &was), 0);
+        cr_assert_eq(was, 0u);
+        extra++;
+    }
+    cr_assert_eq(t.count, r.n + extra);
+    same(&t, &r, n / 4, "grown into 8-byte slots");
+    hm_fpset_free(&t);
+    hm_fpset_free(&s);
+    ref_free(&r);
+    free(fps);
+}

@@ -96,7 +96,7 @@ static void involve(herd_oracle *o, uint32_t client)
     o->first_clients[o->first_nclients++] = client;
 }
 
-static void violate_v(herd_oracle *o, int inv, herd_time now, uint32_t client, uint32_t other, uint32_t room,
+__attribute__((format(printf, 7, 0))) static void violate_v(herd_oracle *o, int inv, herd_time now, uint32_t client, uint32_t other, uint32_t room,
                       const char *fmt, va_list ap)
 {
     assert(inv >= 0 && inv < HERD_INV_COUNT);

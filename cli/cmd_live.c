@@ -45,6 +45,7 @@
 
 #ifdef HERD_HAVE_LIVE
 #include "haproxy.h"
+#include "lbstat.h"
 #include "procs.h"
 #include "trace_log.h"
 
@@ -219,6 +220,10 @@ typedef struct run {
     bool rolled[64][16];     /* rolling_deploy i has drained server s */
     char lb_sock[108];       /* HAProxy's admin socket ("" when DIR is too long for one) */
     FILE *trace;
+    FILE *lbcsv;             /* DIR/lb.csv, a row every LB_SAMPLE_MS (sample_lb) */
+    herd_time next_sample;   /* monotonic µs of the next row */
+    uint64_t overflows0, drops0; /* the kernel's listen counters at the first row */
+    bool drops_ok;
 } run;
 
 static void sleep_ms(uint32_t ms)
@@ -608,6 +613,59 @@ static int restart_due(run *R, herd_time now)
 }
 
 /* Until the client process ends (it stops itself at run.duration), bounded. */
+/* DIR/lb.csv: every LB_SAMPLE_MS from t0, what HAProxy holds and refuses and what the
+ * kernel queues at each listener (live/lbstat.h), so a live run shows its LB and accept
+ * path as the simulator's metrics do. An empty field: not readable at that moment
+ * (HAProxy down for an lb_restart, a server's listener closed by its crash). One row
+ * costs a `show stat` and a read of /proc/net/tcp: well under a millisecond. */
+#define LB_SAMPLE_MS 100u
+
+static void lb_field(FILE *f, int ok, uint64_t v)
+{
+    if (ok == 0) fprintf(f, ",%" PRIu64, v);
+    else fputc(',', f);
+}
+
+static void sample_lb(run *R, herd_time now)
+{
+    if (!R->next_sample) R->next_sample = R->t0; /* rows on a grid from time 0 */
+    if (!R->lbcsv || now < R->next_sample) return;
+    R->next_sample += LB_SAMPLE_MS * 1000u;
+    if (R->next_sample <= now) R->next_sample = now + LB_SAMPLE_MS * 1000u; /* late: no burst of rows */
+    herd_lb_stat st;
+    int ok = R->lb_sock[0] ? herd_live_lb_stat(R->lb_sock, &st) : -ENOENT;
+    int ports[17];
+    int64_t depth[17];
+    uint32_t ns = R->sc->world.servers < 16 ? (uint32_t)R->sc->world.servers : 16u, smax = 0, ssum = 0, listening = 0;
+    ports[0] = R->lb_port;
+    for (uint32_t s = 0; s < ns; s++) ports[1 + s] = R->server_ports[s];
+    int lq = herd_live_listen_queues(ports, 1u + ns, depth);
+    for (uint32_t s = 0; lq == 0 && s < ns; s++) {
+        if (depth[1 + s] < 0) continue;
+        listening++;
+        ssum += (uint32_t)depth[1 + s];
+        if ((uint32_t)depth[1 + s] > smax) smax = (uint32_t)depth[1 + s];
+    }
+    uint64_t ovf = 0, drops = 0;
+    int dk = herd_live_listen_drops(&ovf, &drops);
+    if (dk == 0 && !R->drops_ok) { R->drops_ok = true; R->overflows0 = ovf; R->drops0 = drops; }
+    FILE *f = R->lbcsv;
+    int64_t t = (int64_t)now - (int64_t)R->t0;
+    fprintf(f, "%.3f", (double)t / 1e6);
+    lb_field(f, ok, st.sessions);
+    lb_field(f, ok, st.sessions_total);
+    lb_field(f, ok, st.denied);
+    lb_field(f, ok, st.conn_errors);
+    lb_field(f, ok, st.queued);
+    lb_field(f, ok, st.servers_up);
+    lb_field(f, lq == 0 && depth[0] >= 0 ? 0 : -1, (uint64_t)depth[0]);
+    if (lq == 0) fprintf(f, ",%" PRIu32 ",%" PRIu32 ",%" PRIu32, listening, smax, ssum);
+    else fputs(",,,", f);
+    lb_field(f, dk == 0 && R->drops_ok ? 0 : -1, ovf - R->overflows0);
+    lb_field(f, dk == 0 && R->drops_ok ? 0 : -1, drops - R->drops0);
+    fputc('\n', f);
+}
+
 static int play(run *R)
 {
     const herd_world_config *w = &R->sc->world;
@@ -672,6 +730,7 @@ static int play(run *R)
             }
         }
         watch_servers(R, now);
+        sample_lb(R, now);
         int rc = restart_due(R, now);
         if (rc) return rc;
         uint32_t clients_alive = 0;
@@ -760,6 +819,12 @@ static int prepare(run *R)
     snprintf(p, sizeof p, "%s/proc-orchestrator.jsonl", R->dir);
     R->trace = herd_live_trace_open(p);
     if (!R->trace) { fprintf(stderr, "herd live: cannot write %s: %s\n", p, strerror(errno)); return HERD_EXIT_IOERR; }
+    snprintf(p, sizeof p, "%s/lb.csv", R->dir);
+    R->lbcsv = fopen(p, "w");
+    if (!R->lbcsv) { fprintf(stderr, "herd live: cannot write %s: %s\n", p, strerror(errno)); return HERD_EXIT_IOERR; }
+    fputs("t_s,lb_sessions,lb_accepted_total,lb_denied,lb_server_conn_errors,lb_queued,lb_servers_up,"
+          "lb_accept_queue,servers_listening,server_accept_queue_max,server_accept_queue_sum,"
+          "listen_overflows,listen_drops\n", R->lbcsv);
     return 0;
 }
 
@@ -903,6 +968,11 @@ static int live_main(const live_args *a, const herd_scenario *sc)
     if (rc == 0) rc = play(&R);
     static herd_report rep;
     memset(&rep, 0, sizeof rep);
+    if (R.lbcsv && fclose(R.lbcsv) != 0 && rc == 0) {
+        fprintf(stderr, "herd live: cannot write %s/lb.csv: %s\n", R.dir, strerror(errno));
+        rc = HERD_EXIT_IOERR;
+    }
+    R.lbcsv = NULL;
     if (rc == 0) rc = finish(&R, &rep);
     if (R.trace) fclose(R.trace);
     herd_procs_kill_all(&g_procs, 1000);

@@ -15,7 +15,8 @@
 #     with store.durability none the Redis crash loses ACKed messages: I1 from Redis's contents;
 #  3. a value live cannot honour (accept.max_conns) is refused with exit 65, naming the key;
 #  4. SIGINT in the middle of a run stops it and every process it started;
-#  5. herd render reads the live run directory;
+#  5. herd render reads the live run directory; lb.csv shows the crash (one server
+#     listening, then one UP in HAProxy) and every client accepted by HAProxy;
 #  6. a run where every client abandons attempts (1 ms connect timeout, all 200 starting at
 #     once, retrying after a fixed 20 ms) keeps the client process's descriptors at one per
 #     client plus ~10: the abandoned attempts' sockets are closed (before the fix the build
@@ -63,6 +64,18 @@ grep -q '"code":1011' "$tmp/correct/trace.jsonl" && ok "correct: the Redis crash
     || bad "correct: no 1011 close: the store crash did not reach the sessions"
 [ "$(field "$tmp/correct.json" live_at_end)" = 200 ] && ok "correct: all 200 clients LIVE at the end" || bad "correct: live_at_end $(field "$tmp/correct.json" live_at_end), want 200"
 no_leftovers "$tmp/correct" "correct"
+# lb.csv (live/lbstat.h): HAProxy and the listeners every 100 ms; the crash of server 0
+# at 3 s for 1 s shows as one server listening, then (health_lag 200 ms later) one UP in
+# HAProxy, and both back by the end; HAProxy accepted every client at least once
+lbcsv=$tmp/correct/lb.csv
+lbhead='t_s,lb_sessions,lb_accepted_total,lb_denied,lb_server_conn_errors,lb_queued,lb_servers_up,lb_accept_queue,servers_listening,server_accept_queue_max,server_accept_queue_sum,listen_overflows,listen_drops'
+if [ -s "$lbcsv" ] && [ "$(head -1 "$lbcsv")" = "$lbhead" ]; then
+    read -r rows down_listen down_up last_up last_total <<<"$(awk -F, 'NR > 1 { n++; if ($9 == 1) l++; if ($7 == 1) u++; up = $7; tot = $3 }
+        END { print n + 0, l + 0, u + 0, up, tot }' "$lbcsv")"
+    if [ "$rows" -ge 80 ] && [ "$down_listen" -ge 5 ] && [ "$down_up" -ge 4 ] && [ "$last_up" = 2 ] && [ "${last_total:-0}" -ge 200 ]; then
+        ok "correct: lb.csv, $rows rows: server 0 not listening for $down_listen, out of HAProxy for $down_up, both UP at the end, $last_total connections accepted"
+    else bad "correct: lb.csv: $rows rows, $down_listen with one server listening, $down_up with one UP, $last_up UP at the end, $last_total accepted"; fi
+else bad "correct: no lb.csv or another header: $(head -1 "$lbcsv" 2>/dev/null)"; fi
 # the run directory is one herd render reads like a simulated one
 if "$herd" render "$tmp/correct" --out "$tmp/report.html" >/dev/null 2>"$tmp/render.err" && [ -s "$tmp/report.html" ] &&
    head -1 "$tmp/correct/metrics.csv" | grep -q '^t_s,attempts,accepts,' && grep -q '"kind":"crash"' "$tmp/correct/faults.json"; then

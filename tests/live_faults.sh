@@ -7,7 +7,8 @@
 #     of server 0 from the LB and a net_burst: the correct protocol passes;
 #  2. traces/live/lb-small.yaml: lb.rate becomes HAProxy's `rate-limit sessions`, an
 #     lb_restart SIGKILLs HAProxy (every client reconnects), a rolling_deploy drains the
-#     servers one at a time, interval apart: the correct protocol passes;
+#     servers one at a time, interval apart: the correct protocol passes, and lb.csv
+#     shows HAProxy's absence and its counters starting again;
 #  3. traces/live/cut-restart-small.yaml: HAProxy restarted inside a partition, so held
 #     publishes die with their connections: the correct protocol resends them and passes,
 #     the broken resend_off leaves them queued and FAILS (the checker can fail);
@@ -89,6 +90,12 @@ if [ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -ge 1400000 ] && [ -n "$r0" ] 
    [ "$(grep -c '"code":1012' "$tmp/lb/trace.jsonl")" -ge 100 ]; then
     ok "lb: rolling deploy one server at a time, $(( (t1 - t0) / 1000 )) ms apart, server 0 back before server 1 drains, 1012 to the clients"
 else bad "lb: rolling deploy: drains at $t0 and $t1, server 0 back at line $r0, server 1 drains at line $d1"; fi
+# lb.csv: while HAProxy is down (lb_restart, 500 ms) its fields are empty, and the new
+# HAProxy counts its accepted connections from zero again
+read -r gap reset <<<"$(awk -F, 'NR > 1 { if ($2 == "") g++; else { if (seen && $3 < prev) r++; prev = $3; seen = 1 } }
+    END { print g + 0, r + 0 }' "$tmp/lb/lb.csv" 2>/dev/null)"
+[ "${gap:-0}" -ge 2 ] && [ "${reset:-0}" -ge 1 ] && ok "lb: lb.csv shows HAProxy down for $gap rows and its counters starting again" ||
+    bad "lb: lb.csv: ${gap:-?} rows without HAProxy, ${reset:-?} counter resets (want >= 2 and >= 1)"
 no_leftovers "$tmp/lb" "lb"
 
 # 3. a broken variant under the new faults: resend_off loses what the LB restart dropped

@@ -617,7 +617,8 @@ static int restart_due(run *R, herd_time now)
  * kernel queues at each listener (live/lbstat.h), so a live run shows its LB and accept
  * path as the simulator's metrics do. An empty field: not readable at that moment
  * (HAProxy down for an lb_restart, a server's listener closed by its crash). One row
- * costs a `show stat` and a read of /proc/net/tcp: well under a millisecond. */
+ * costs a `show stat`, two sock_diag dumps of the listeners and a read of
+ * /proc/net/netstat: about 0.1 ms of CPU (docs/live.md). */
 #define LB_SAMPLE_MS 100u
 
 static void lb_field(FILE *f, int ok, uint64_t v)

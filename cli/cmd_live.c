@@ -616,7 +616,8 @@ static int restart_due(run *R, herd_time now)
 /* DIR/lb.csv: every LB_SAMPLE_MS from t0, what HAProxy holds and refuses and what the
  * kernel queues at each listener (live/lbstat.h), so a live run shows its LB and accept
  * path as the simulator's metrics do. An empty field: not readable at that moment
- * (HAProxy down for an lb_restart, a server's listener closed by its crash). One row
+ * (HAProxy down for an lb_restart); a crashed server's listener is simply not counted
+ * in servers_listening. One row
  * costs a `show stat`, two sock_diag dumps of the listeners and a read of
  * /proc/net/netstat: about 0.1 ms of CPU (docs/live.md). */
 #define LB_SAMPLE_MS 100u

@@ -612,14 +612,12 @@ static int restart_due(run *R, herd_time now)
     return 0;
 }
 
-/* Until the client process ends (it stops itself at run.duration), bounded. */
 /* DIR/lb.csv: every LB_SAMPLE_MS from t0, what HAProxy holds and refuses and what the
  * kernel queues at each listener (live/lbstat.h), so a live run shows its LB and accept
  * path as the simulator's metrics do. An empty field: not readable at that moment
  * (HAProxy down for an lb_restart); a crashed server's listener is simply not counted
- * in servers_listening. One row
- * costs a `show stat`, two sock_diag dumps of the listeners and a read of
- * /proc/net/netstat: about 0.1 ms of CPU (docs/live.md). */
+ * in servers_listening. One row costs a `show stat`, two sock_diag dumps of the
+ * listeners and a read of /proc/net/netstat: about 0.1 ms of CPU (docs/live.md). */
 #define LB_SAMPLE_MS 100u
 
 static void lb_field(FILE *f, int ok, uint64_t v)
@@ -668,6 +666,7 @@ static void sample_lb(run *R, herd_time now)
     fputc('\n', f);
 }
 
+/* Until the client process ends (it stops itself at run.duration), bounded. */
 static int play(run *R)
 {
     const herd_world_config *w = &R->sc->world;

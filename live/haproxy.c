@@ -69,9 +69,11 @@ int herd_live_haproxy_write(const char *path, int port, const int *server_ports,
     return rc;
 }
 
-int herd_live_haproxy_command(const char *admin_socket, const char *cmd)
+int herd_live_haproxy_ask(const char *admin_socket, const char *cmd, char *reply, size_t size)
 {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (size == 0) return -EINVAL;
+    reply[0] = 0;
     if (strlen(admin_socket) >= sizeof a.sun_path) return -ENAMETOOLONG;
     memcpy(a.sun_path, admin_socket, strlen(admin_socket) + 1);
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -79,16 +81,29 @@ int herd_live_haproxy_command(const char *admin_socket, const char *cmd)
     struct timeval tv = {1, 0};
     setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    int rc = 0;
     char line[256];
     int n = snprintf(line, sizeof line, "%s\n", cmd);
-    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0 || write(s, line, (size_t)n) != n) rc = -errno;
-    char reply[512];
-    ssize_t got = rc == 0 ? read(s, reply, sizeof reply - 1) : 0; /* empty reply: done */
-    if (got > 0) { /* HAProxy answers a failed command with text */
-        reply[got] = 0;
-        if (strstr(reply, "No such") || strstr(reply, "denied") || strstr(reply, "Unknown")) rc = -EINVAL;
+    int rc = 0;
+    if (n < 0 || (size_t)n >= sizeof line) rc = -ENAMETOOLONG;
+    else if (connect(s, (struct sockaddr *)&a, sizeof a) != 0 || write(s, line, (size_t)n) != n) rc = -errno;
+    size_t got = 0;
+    for (uint32_t k = 0; rc == 0 && got + 1 < size && k < 4096u; k++) { /* HAProxy closes after its answer */
+        ssize_t r = read(s, reply + got, size - 1 - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) { rc = -errno; break; }
+        if (r == 0) break;
+        got += (size_t)r;
     }
+    reply[got] = 0;
     close(s);
+    return rc;
+}
+
+int herd_live_haproxy_command(const char *admin_socket, const char *cmd)
+{
+    char reply[512];
+    int rc = herd_live_haproxy_ask(admin_socket, cmd, reply, sizeof reply); /* empty reply: done */
+    if (rc == 0 && (strstr(reply, "No such") || strstr(reply, "denied") || strstr(reply, "Unknown")))
+        rc = -EINVAL; /* HAProxy answers a failed command with text */
     return rc;
 }

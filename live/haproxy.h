@@ -19,6 +19,7 @@
 
 #include "types.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Write the configuration to path: listen on 127.0.0.1:port, servers at 127.0.0.1 on
@@ -31,8 +32,12 @@ int herd_live_haproxy_write(const char *path, int port, const int *server_ports,
                             uint32_t servers, int lb_policy, herd_time health_lag_us, uint32_t maxconn,
                             uint32_t rate_per_s, const char *admin_socket);
 /* One command on HAProxy's admin socket (e.g. "set server herd_servers/s0 state maint"),
- * bounded by a one-second timeout. 0, or -errno. */
+ * bounded by a one-second timeout. 0, or -errno (-EINVAL: HAProxy refused it). */
 int herd_live_haproxy_command(const char *admin_socket, const char *cmd);
+/* One command (without its newline) and HAProxy's whole answer, NUL-terminated, into
+ * reply (at most size - 1 bytes): a one-second timeout on each read and write. 0, or
+ * -errno. What herd_live_haproxy_command and live/lbstat.c's `show stat` use. */
+int herd_live_haproxy_ask(const char *admin_socket, const char *cmd, char *reply, size_t size);
 const char *herd_live_haproxy_balance(int lb_policy);
 
 #endif

@@ -1,9 +1,11 @@
 /* lbstat.c — HAProxy's `show stat` read from its admin socket, and the kernel's accept
  * queues and listen-drop counters read from /proc (lbstat.h says what each figure is).
- * Every read is bounded: one second on a socket, STAT_MAX bytes of HAProxy's answer, 1 024
- * netlink messages a dump, 64 line pairs of /proc/net/netstat. */
+ * Every read is bounded: HAProxy's answer by haproxy.h's one-second timeouts and STAT_MAX
+ * bytes, a netlink dump by a one-second timeout and 1 024 messages, /proc/net/netstat by
+ * 64 line pairs. */
 #define _GNU_SOURCE
 #include "lbstat.h"
+#include "haproxy.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -12,7 +14,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -24,32 +25,6 @@
 
 #define STAT_MAX (64 * 1024) /* a few rows of ~90 columns: a few KiB */
 #define COLS_MAX 128
-
-/* The answer to one command, NUL-terminated, into buf (at most size - 1 bytes). */
-static int ask(const char *admin_socket, const char *cmd, char *buf, size_t size)
-{
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    if (strlen(admin_socket) >= sizeof a.sun_path) return -ENAMETOOLONG;
-    memcpy(a.sun_path, admin_socket, strlen(admin_socket) + 1);
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s < 0) return -errno;
-    struct timeval tv = {1, 0};
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    size_t len = strlen(cmd), got = 0;
-    int rc = 0;
-    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0 || write(s, cmd, len) != (ssize_t)len) rc = -errno;
-    for (uint32_t k = 0; rc == 0 && got + 1 < size && k < 4096u; k++) { /* HAProxy closes after a non-interactive answer */
-        ssize_t n = read(s, buf + got, size - 1 - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) { rc = -errno; break; }
-        if (n == 0) break;
-        got += (size_t)n;
-    }
-    buf[got] = 0;
-    close(s);
-    return rc;
-}
 
 /* Split line (modified) at commas into at most COLS_MAX fields, empty ones kept. */
 static uint32_t split(char *line, char **col)
@@ -81,7 +56,7 @@ int herd_live_lb_stat(const char *admin_socket, herd_lb_stat *out)
 {
     char *buf = malloc(STAT_MAX);
     if (!buf) return -ENOMEM;
-    int rc = ask(admin_socket, "show stat\n", buf, STAT_MAX);
+    int rc = herd_live_haproxy_ask(admin_socket, "show stat", buf, STAT_MAX);
     memset(out, 0, sizeof *out);
     char *head[COLS_MAX], *row[COLS_MAX];
     uint32_t nh = 0;
